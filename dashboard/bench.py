@@ -1,0 +1,99 @@
+"""`command-center bench`: time each page's queries and full renders against the configured pool.
+
+Cold = the diskcache emptied first (what the first viewer after a load waits for); warm = served
+from the cache (every later viewer and every other worker). Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import resource
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import g
+
+from dashboard.settings import Settings
+
+
+def _time(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    t0 = time.perf_counter()
+    fn()
+    cold = (time.perf_counter() - t0) * 1000
+    warm = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        warm.append((time.perf_counter() - t0) * 1000)
+    return cold, statistics.median(warm)
+
+
+def run(settings: Settings, *, repeat: int = 5) -> int:
+    from dashboard.app import create_app
+    from dashboard.pages import overview as overview_page
+    from dashboard.pages import pool as pool_page
+    from dashboard.view import PageParams
+    from queries import cache, meta, overview, pool
+    from queries.scope import Viewer
+
+    tmp = tempfile.mkdtemp(prefix="cc-bench-cache-")
+    app = create_app({"CC_DATABASE_URL": settings.database_url, "CC_CACHE_DIR": tmp})
+    st = meta.pool_status()
+    day = st.as_of_day
+    admin = Viewer(0, "bench", "bench", "admin")
+    operator = Viewer(0, "bench", "bench", "operator")
+    rules = overview.AlertRules()
+    print(f"pool: {settings.database_url.split('@')[-1]}  scale={st.scale}  records={st.records:,}")
+    print(f"{'what':<58}{'cold ms':>10}{'warm ms':>10}")
+    rows: list[tuple[str, Callable[[], Any]]] = []
+    for label, v in (("admin", admin), ("operator", operator)):
+        sc = v.scope()
+        rows += [
+            (
+                f"overview.daily_by_module 90d [{label}]",
+                lambda sc=sc: overview.daily_by_module(scope=sc, first_day=day - 90, last_day=day),
+            ),
+            (
+                f"overview.today_vs_last_week [{label}]",
+                lambda sc=sc: overview.today_vs_last_week(scope=sc, as_of=st.as_of),
+            ),
+            (
+                f"overview.township_kpis 30d [{label}]",
+                lambda sc=sc: overview.township_kpis(scope=sc, first_day=day - 29, last_day=day),
+            ),
+            (
+                f"overview.urban_rural 30d [{label}]",
+                lambda sc=sc: overview.urban_rural(scope=sc, first_day=day - 29, last_day=day),
+            ),
+            (
+                f"overview.alerts [{label}]",
+                lambda sc=sc: overview.alerts(scope=sc, as_of=st.as_of, rules=rules),
+            ),
+            (
+                f"pool.source_quality 30d [{label}]",
+                lambda sc=sc: pool.source_quality(scope=sc, first_day=day - 29, last_day=day),
+            ),
+            (f"pool.detected_vs_injected [{label}]", lambda sc=sc: pool.detected_vs_injected(scope=sc)),
+        ]
+    try:
+        for label, fn in rows:
+            cold, warm = _time(fn, repeat)
+            print(f"{label:<58}{cold:>10.1f}{warm:>10.1f}")
+        cache.configure(tempfile.mkdtemp(prefix="cc-bench-cache-"))
+        with app.server.test_request_context("/"):
+            g.viewer = admin
+            for lang in ("zh",):
+                for theme in ("desk", "wall"):
+                    p = PageParams(lang=lang, theme=theme, kiosk=theme == "wall")
+                    cold, warm = _time(lambda p=p: overview_page.render(admin, p, "index"), repeat)
+                    print(f"{'render overview page [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
+                    cold, warm = _time(lambda p=p: pool_page.render(admin, p), repeat)
+                    print(f"{'render pool page [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
+        print(f"cache hits/misses: {cache.stats()}")
+        print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0

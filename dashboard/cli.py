@@ -1,0 +1,287 @@
+"""`command-center`: seed, serve, demo, db, user, bench. Every failure ends in a clear message, not a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from dashboard.settings import REPO_ROOT, Settings, SettingsError, load
+
+EXIT_USAGE, EXIT_POOL = 2, 3
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "url", None):
+        overrides["CC_DATABASE_URL"] = args.url
+    if getattr(args, "bind", None):
+        overrides["CC_BIND"] = args.bind
+    return load(overrides)
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from queries.generate.build import SCALES, build_pool
+
+    s = _settings(args)
+    if args.scale not in SCALES:
+        _say(f"unknown scale {args.scale!r}; choose one of: {', '.join(SCALES)}")
+        return EXIT_USAGE
+    end = None
+    if args.end:
+        try:
+            end = dt.datetime.fromisoformat(args.end)
+        except ValueError:
+            _say(f"--end {args.end!r} is not an ISO date-time (e.g. 2026-11-22T14:00+08:00)")
+            return EXIT_USAGE
+        if end.tzinfo is None:
+            end = end.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    _say(f"building a {args.scale} pool (seed {args.seed}) into {_redact(s.database_url)} ...")
+    report = build_pool(
+        s.database_url,
+        scale=args.scale,
+        seed=args.seed,
+        end=end,
+        progress=not args.quiet,
+        demo_users=not args.no_demo_users,
+    )
+    secs = report.seconds
+    print(f"records: {report.records:,}")
+    print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in secs.items()))
+    print("injected defects: " + ", ".join(f"{k} {v:,}" for k, v in report.defects.items()))
+    if report.calendar_gaps:
+        print(f"note: chinese-calendar has no holiday data for {report.calendar_gaps}; weekends used there")
+    if report.kept_users:
+        print(f"accounts kept from the previous pool: {report.kept_users}")
+    _print_accounts(report.demo_users)
+    return 0
+
+
+def _print_accounts(accounts: Sequence[tuple[str, str, str]]) -> None:
+    if not accounts:
+        return
+    print("demo accounts (username / password / role):")
+    for user, password, role in accounts:
+        print(f"  {user:<10} {password:<22} {role}")
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.split("@", 1)
+        return f"{scheme}://{creds.split(':')[0]}:***@{host}" if ":" in creds else url
+    return url
+
+
+def _check_pool(s: Settings) -> str | None:
+    """None when the pool is ready to serve, else a message saying what to run."""
+    from queries import schema
+    from queries.engine import make_engine
+    from queries.errors import PoolError
+
+    engine = make_engine(s.database_url)
+    try:
+        schema.require_current(engine)
+    except PoolError as exc:
+        return f"{exc.zh}\n{exc.en}" + (f"\n-> {exc.hint}" if exc.hint else "")
+    except Exception as exc:  # connection refused, bad URL ...
+        return (
+            f"无法连接数据池 / cannot reach the pool at {_redact(s.database_url)}: {str(exc).splitlines()[0]}"
+        )
+    finally:
+        engine.dispose()
+    return None
+
+
+def _gunicorn(s: Settings) -> int:
+    env = dict(os.environ, CC_BIND=s.bind, CC_DATABASE_URL=s.database_url)
+    argv = [sys.executable, "-m", "gunicorn", "-c", str(REPO_ROOT / "gunicorn.conf.py")]
+    _say(f"serving on http://{s.bind}/  (Ctrl-C stops)")
+    os.execve(sys.executable, argv, env)
+    return 0  # not reached
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    s = _settings(args)
+    problem = _check_pool(s)
+    if problem:
+        _say(problem)
+        return EXIT_POOL
+    return _gunicorn(s)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from queries import schema
+    from queries.engine import make_engine, sqlite_path
+
+    s = _settings(args)
+    path = sqlite_path(s.database_url)
+    if args.fresh or (path is not None and not path.exists()):
+        _say("no pool yet: building the demo pool (about half a minute) ...")
+        rc = cmd_seed(
+            argparse.Namespace(
+                url=s.database_url, scale="demo", seed=20261122, end=None, quiet=False, no_demo_users=False
+            )
+        )
+        if rc:
+            return rc
+    else:
+        engine = make_engine(s.database_url)
+        try:
+            st = schema.status(engine)
+            if st.current is not None and st.current != st.head:
+                before, after = schema.upgrade(engine)
+                _say(f"pool schema upgraded {before} -> {after} (data kept)")
+        finally:
+            engine.dispose()
+        from queries.generate.reference import DEMO_USERS
+
+        _print_accounts([(u, p, r) for u, _, r, _, _, p in DEMO_USERS])
+    problem = _check_pool(s)
+    if problem:
+        _say(problem)
+        return EXIT_POOL
+    return _gunicorn(s)
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from queries import schema
+    from queries.engine import make_engine
+
+    s = _settings(args)
+    engine = make_engine(s.database_url, create=args.action == "upgrade")
+    try:
+        if args.action == "status":
+            st = schema.status(engine)
+            print(f"schema: {st.current or 'none'}  head: {st.head}  {'ok' if st.ok else 'needs upgrade'}")
+            return 0 if st.ok else 1
+        before, after = schema.upgrade(engine)
+        print(f"schema: {before or 'none'} -> {after}")
+        return 0
+    finally:
+        engine.dispose()
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from queries import engine as eng
+    from queries.tables import ROLES, department
+    from queries.users import create_user, user_exists
+
+    s = _settings(args)
+    eng.configure(s.database_url)
+    if args.role not in ROLES:
+        _say(f"unknown role {args.role!r}; roles: {', '.join(ROLES)}")
+        return EXIT_USAGE
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+    with eng.begin() as conn:
+        if user_exists(conn, args.username):
+            _say(f"user {args.username!r} exists already")
+            return EXIT_USAGE
+        dept_id = None
+        if args.department:
+            dept_id = conn.execute(
+                select(department.c.id).where(department.c.code == args.department)
+            ).scalar()
+            if dept_id is None:
+                codes = [r[0] for r in conn.execute(select(department.c.code))]
+                _say(f"unknown department {args.department!r}; departments: {', '.join(codes)}")
+                return EXIT_USAGE
+        try:
+            create_user(
+                conn,
+                username=args.username,
+                password=password,
+                role=args.role,
+                display_name=args.display_name,
+                department_id=dept_id,
+                township_code=args.township,
+            )
+        except ValueError as exc:
+            _say(str(exc))
+            return EXIT_USAGE
+    print(f"user {args.username!r} created ({args.role})")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from dashboard.bench import run
+
+    return run(_settings(args), repeat=args.repeat)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="command-center", description=__doc__)
+    parser.add_argument(
+        "--url", help="SQLAlchemy URL of the pool (default: CC_DATABASE_URL or the SQLite file)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("seed", help="build a synthetic pool (replaces generated data; keeps accounts)")
+    p.add_argument("--scale", default="demo", help="test | demo | full (>= 7,000,000 records)")
+    p.add_argument("--seed", type=int, default=20261122)
+    p.add_argument("--end", help="newest time in the pool, ISO (default: now)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--no-demo-users", action="store_true", help="do not create the demo accounts")
+    p.set_defaults(func=cmd_seed)
+
+    p = sub.add_parser("serve", help="serve with gunicorn (production)")
+    p.add_argument("--bind", help="host:port (default CC_BIND)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="build the demo pool if missing, print the demo accounts, serve")
+    p.add_argument("--bind", help="host:port (default CC_BIND)")
+    p.add_argument("--fresh", action="store_true", help="rebuild the demo pool even if one exists")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("db", help="schema: status | upgrade (keeps data)")
+    p.add_argument("action", choices=["status", "upgrade"])
+    p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("user", help="add a user")
+    p.add_argument("username")
+    p.add_argument("--role", required=True, help="operator | leader | department_head | admin")
+    p.add_argument("--display-name")
+    p.add_argument("--department", help="department code, e.g. civil_affairs")
+    p.add_argument("--township", type=int, help="township code, e.g. 532503001")
+    p.add_argument("--password-stdin", action="store_true")
+    p.set_defaults(func=cmd_user)
+
+    p = sub.add_parser("bench", help="time every page's queries (cold and warm) and renders; prints figures")
+    p.add_argument("--repeat", type=int, default=5)
+    p.set_defaults(func=cmd_bench)
+
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except SettingsError as exc:
+        _say(f"setting error: {exc}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _say("interrupted; nothing half-written was kept")
+        return 130
+    except Exception as exc:
+        from queries.errors import PoolError
+
+        if isinstance(exc, PoolError):
+            _say(f"{exc.zh}\n{exc.en}" + (f"\n-> {exc.hint}" if exc.hint else ""))
+            return EXIT_POOL
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(exc, OperationalError):
+            _say(f"database error: {str(exc.orig).splitlines()[0] if exc.orig else exc}")
+            return EXIT_POOL
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Component factories shared by pages: KPI cards with definitions, panels for empty/error states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dash import dcc, html
+
+from dashboard.i18n import bi, bi_text, both, pick
+from queries.errors import PoolError
+
+
+@dataclass(frozen=True)
+class KpiDef:
+    """What a number means: shown on hover next to every KPI."""
+
+    formula: tuple[str, str]
+    numerator: tuple[str, str]
+    denominator: tuple[str, str]
+    period: tuple[str, str]
+    source: str  # query module.function
+
+    def render(self, lang: str) -> html.Div:
+        def row(label: tuple[str, str], value: tuple[str, str]) -> html.Div:
+            return html.Div(
+                [
+                    html.Span(pick(*label, lang), className="kdef-k"),
+                    html.Span(pick(*value, lang), className="kdef-v"),
+                ],
+                className="kdef-row",
+            )
+
+        return html.Div(
+            [
+                row(("公式", "Formula"), self.formula),
+                row(("分子", "Numerator"), self.numerator),
+                row(("分母", "Denominator"), self.denominator),
+                row(("统计期", "Period"), self.period),
+                row(("来源", "Source"), (self.source, self.source)),
+            ],
+            className="kpi-def",
+            role="tooltip",
+        )
+
+
+def kpi_card(
+    cid: str,
+    label: tuple[str, str],
+    value: str,
+    definition: KpiDef,
+    lang: str,
+    *,
+    sub: str = "",
+    tone: str = "",
+) -> html.Div:
+    return html.Div(
+        [
+            bi_text(*label, lang, "kpi-label"),
+            html.Div(value, className="kpi-value"),
+            html.Div(sub, className="kpi-sub"),
+            definition.render(lang),
+        ],
+        id=cid,
+        className=f"kpi {tone}".strip(),
+        tabIndex=0,
+    )
+
+
+def error_panel(exc: PoolError, lang: str) -> html.Div:
+    return html.Div(
+        [
+            html.Div("⚠", className="panel-icon"),
+            bi("pool_error", lang, "panel-title"),
+            html.P(both(exc.zh, exc.en, lang, " / ")),
+            html.P(exc.hint, className="panel-hint") if exc.hint else None,
+            html.A(bi("retry", lang), href="", className="panel-action"),
+        ],
+        className="state-panel state-error",
+        role="alert",
+        id="app-error-panel",
+    )
+
+
+def empty_state(lang: str, what: tuple[str, str] | None = None) -> html.Div:
+    return html.Div(
+        [bi("no_data", lang, "panel-title"), html.P(both(*what, lang) if what else "")],
+        className="state-panel state-empty",
+    )
+
+
+def notice(messages: list[tuple[str, str]], lang: str) -> html.Div | None:
+    if not messages:
+        return None
+    return html.Div(
+        [html.Div(both(zh, en, lang, " / ")) for zh, en in messages], className="notice", role="status"
+    )
+
+
+def graph(gid: str, figure: object, cls: str = "chart") -> dcc.Graph:
+    """A chart with no mode bar clutter; responsive to its card."""
+    return dcc.Graph(
+        id=gid,
+        figure=figure,
+        className=cls,
+        responsive=True,
+        config={"displaylogo": False, "displayModeBar": False},
+    )

@@ -1,0 +1,175 @@
+"""Every setting in one place: name, default, help line. Nothing else reads os.environ."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _default_instance() -> str:
+    return str(REPO_ROOT / "instance")
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "CC_INSTANCE_DIR",
+        "",
+        "Folder for the pool file, cache and secret key (default: ./instance in the checkout).",
+    ),
+    Setting(
+        "CC_DATABASE_URL",
+        "",
+        "SQLAlchemy URL of the pool (default: sqlite:///<instance>/pool.sqlite). "
+        "PostgreSQL: postgresql+psycopg://user@host/db.",
+    ),
+    Setting("CC_CACHE_DIR", "", "diskcache folder shared by all workers (default: <instance>/cache)."),
+    Setting("CC_SECRET_KEY", "", "Flask session key; default: generated once into <instance>/secret_key."),
+    Setting("CC_BIND", "127.0.0.1:8050", "host:port gunicorn and the demo server listen on."),
+    Setting("CC_WORKERS", "2", "gunicorn worker processes."),
+    Setting("CC_THREADS", "4", "Threads per gunicorn worker (gthread)."),
+    Setting("CC_REFRESH_SECONDS", "60", "How often live pages refresh their data."),
+    Setting(
+        "CC_STALE_AFTER_MINUTES",
+        "120",
+        "The 'data as of' badge turns amber when the newest record is older than this.",
+    ),
+    Setting(
+        "CC_OUTAGE_HOURS", "6", "A module that delivered nothing for this many hours raises a red alert."
+    ),
+    Setting(
+        "CC_SPIKE_RATIO", "2.0", "Today's volume over the same-weekday median by this ratio raises an alert."
+    ),
+    Setting("CC_QUERY_TIMEOUT_MS", "15000", "A query running longer than this is stopped."),
+    Setting(
+        "CC_VERSION_TTL_SECONDS",
+        "5",
+        "How long a worker trusts the pool data version before reading it again.",
+    ),
+    Setting("CC_DEFAULT_LANG", "zh", "Interface language when the viewer chose none: zh or en."),
+    Setting("CC_SESSION_DAYS", "30", "How long a login lasts (wall screens stay logged in)."),
+    Setting(
+        "CC_BASEMAP_URL", "", "Tile URL template for maps; empty = no basemap, no request leaves the host."
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_dir: Path
+    database_url: str
+    cache_dir: Path
+    secret_key: str
+    bind: str
+    workers: int
+    threads: int
+    refresh_seconds: int
+    stale_after_minutes: int
+    outage_hours: float
+    spike_ratio: float
+    query_timeout_ms: int
+    version_ttl_seconds: float
+    default_lang: str
+    session_days: int
+    basemap_url: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        return Path(self.database_url.split("///", 1)[1])
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def _int(env: dict[str, str], name: str, lo: int = 0) -> int:
+    raw = env[name]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+    if value < lo:
+        raise SettingsError(f"{name}={raw!r} must be at least {lo}")
+    return value
+
+
+def _float(env: dict[str, str], name: str) -> float:
+    raw = env[name]
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number") from None
+
+
+def _secret(instance: Path) -> str:
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    tmp = path.with_suffix(f".{os.getpid()}")
+    tmp.write_text(key)
+    try:
+        os.link(tmp, path)  # first writer wins; every worker then reads the same key
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_text().strip()
+
+
+def load(overrides: dict[str, str] | None = None) -> Settings:
+    """Read the environment once (plus explicit overrides, for tests and the CLI)."""
+    env = {s.name: os.environ.get(s.name, s.default) for s in SETTINGS}
+    env.update(overrides or {})
+    instance = Path(env["CC_INSTANCE_DIR"] or _default_instance()).resolve()
+    url = env["CC_DATABASE_URL"] or f"sqlite:///{instance / 'pool.sqlite'}"
+    lang = env["CC_DEFAULT_LANG"]
+    if lang not in ("zh", "en"):
+        raise SettingsError(f"CC_DEFAULT_LANG={lang!r}: use zh or en")
+    return Settings(
+        instance_dir=instance,
+        database_url=url,
+        cache_dir=Path(env["CC_CACHE_DIR"] or instance / "cache"),
+        secret_key=env["CC_SECRET_KEY"] or _secret(instance),
+        bind=env["CC_BIND"],
+        workers=_int(env, "CC_WORKERS", 1),
+        threads=_int(env, "CC_THREADS", 1),
+        refresh_seconds=_int(env, "CC_REFRESH_SECONDS", 5),
+        stale_after_minutes=_int(env, "CC_STALE_AFTER_MINUTES", 1),
+        outage_hours=_float(env, "CC_OUTAGE_HOURS"),
+        spike_ratio=_float(env, "CC_SPIKE_RATIO"),
+        query_timeout_ms=_int(env, "CC_QUERY_TIMEOUT_MS", 100),
+        version_ttl_seconds=_float(env, "CC_VERSION_TTL_SECONDS"),
+        default_lang=lang,
+        session_days=_int(env, "CC_SESSION_DAYS", 1),
+        basemap_url=env["CC_BASEMAP_URL"],
+    )
+
+
+def table_markdown() -> str:
+    """The README's settings table, generated so it cannot drift."""
+    rows = ["| setting | default | what it does |", "|---|---|---|"]
+    for s in SETTINGS:
+        rows.append(f"| `{s.name}` | `{s.default or '-'}` | {s.help} |")
+    return "\n".join(rows)
+
+
+__all__ = ["SETTINGS", "Settings", "SettingsError", "fields", "load", "table_markdown"]

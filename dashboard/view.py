@@ -1,0 +1,65 @@
+"""Helpers every page uses: who is viewing, in which language and theme, and a guard for pool errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from dash import html
+
+from dashboard import auth, wall
+from dashboard.app import request_lang, settings
+from dashboard.components import error_panel
+from dashboard.i18n import norm_lang
+from queries.errors import PoolError
+from queries.overview import AlertRules
+from queries.scope import Viewer
+from queries.timebase import to_local
+
+
+@dataclass(frozen=True)
+class PageParams:
+    lang: str
+    theme: str
+    kiosk: bool
+
+    def store(self) -> dict[str, Any]:
+        return {"lang": self.lang, "theme": self.theme, "kiosk": self.kiosk}
+
+    @classmethod
+    def from_store(cls, data: dict[str, Any] | None) -> PageParams:
+        data = data or {}
+        return cls(norm_lang(data.get("lang")), data.get("theme") or "desk", bool(data.get("kiosk")))
+
+
+def page_params(query: dict[str, Any]) -> PageParams:
+    """Language from the shell (cookie or ?lang=), theme and kiosk from the URL, like the shell does."""
+    lang = query.get("lang") if query.get("lang") in ("zh", "en") else request_lang()
+    flat = {k: v for k, v in query.items() if isinstance(v, str)}
+    wp = wall.parse(urlencode(flat))
+    return PageParams(lang=lang, theme=wp.theme, kiosk=wp.kiosk)
+
+
+def viewer() -> Viewer:
+    return auth.require_viewer()
+
+
+def rules() -> AlertRules:
+    s = settings()
+    return AlertRules(outage_hours=s.outage_hours, spike_ratio=s.spike_ratio)
+
+
+def as_of_text(ts: int) -> str:
+    return to_local(ts).strftime("%Y-%m-%d %H:%M")
+
+
+def guarded(render: Callable[..., Any], lang: str, *args: Any, **kwargs: Any) -> Any:
+    """Run a page render; a pool error becomes the error panel, never a traceback."""
+    try:
+        return render(*args, **kwargs)
+    except PoolError as exc:
+        return error_panel(exc, lang)
+    except PermissionError:
+        return html.Div(html.A("登录 / Log in", href="/login"), className="state-panel")

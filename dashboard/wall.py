@@ -1,0 +1,107 @@
+"""Wall-screen mode: kiosk flag, playlist parsing, and the per-page alert levels that may take over a rotation.
+
+A playlist is `?playlist=overview:30,pool:20`: page names (as registered) with a dwell time in seconds.
+Bad entries are reported, never fatal: the valid ones still rotate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs
+
+from queries.scope import Viewer
+
+MIN_DWELL, MAX_DWELL, DEFAULT_DWELL = 5, 3600, 30
+
+# page name -> (path, function viewer -> "red" | "amber" | None)
+_PAGES: dict[str, tuple[str, Callable[[Viewer], str | None] | None]] = {}
+
+
+def register(name: str, path: str, alert: Callable[[Viewer], str | None] | None = None) -> None:
+    """Called by a page module: makes it playlist-able, optionally with an alert level for takeover."""
+    _PAGES[name] = (path, alert)
+
+
+def pages() -> dict[str, str]:
+    return {name: path for name, (path, _) in _PAGES.items()}
+
+
+def alert_levels(viewer: Viewer) -> dict[str, str | None]:
+    return {path: (fn(viewer) if fn else None) for path, fn in _PAGES.values()}
+
+
+@dataclass
+class WallParams:
+    kiosk: bool = False
+    theme: str = "desk"
+    playlist: list[dict[str, object]] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (zh, en)
+
+    def as_store(self) -> dict[str, object]:
+        return {"kiosk": self.kiosk, "theme": self.theme, "items": self.playlist}
+
+
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off", ""}
+
+
+def parse(search: str | None) -> WallParams:
+    """Parse the URL's query string for kiosk, theme and playlist; collect clear messages for bad values."""
+    qs = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
+    out = WallParams()
+    kiosk = (qs.get("kiosk") or [""])[-1].lower()
+    if kiosk in TRUE:
+        out.kiosk = True
+    elif kiosk not in FALSE:
+        out.errors.append(
+            (f"kiosk 参数无效: {kiosk!r} (应为 1 或 0)", f"Bad kiosk value {kiosk!r} (use 1 or 0)")
+        )
+    raw = (qs.get("playlist") or [""])[-1].strip()
+    known = pages()
+    if raw:
+        for part in raw.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            name, _, dwell_s = part.partition(":")
+            name = name.strip()
+            if name not in known:
+                out.errors.append(
+                    (
+                        f"播放列表中没有页面 {name!r}; 可用: {', '.join(known)}",
+                        f"Unknown page {name!r} in playlist; known pages: {', '.join(known)}",
+                    )
+                )
+                continue
+            dwell = DEFAULT_DWELL
+            if dwell_s.strip():
+                try:
+                    dwell = int(dwell_s)
+                except ValueError:
+                    out.errors.append(
+                        (
+                            f"{name} 的停留时间 {dwell_s!r} 不是整数秒",
+                            f"Dwell time {dwell_s!r} for {name} is not a whole number of seconds",
+                        )
+                    )
+                    continue
+                if not MIN_DWELL <= dwell <= MAX_DWELL:
+                    out.errors.append(
+                        (
+                            f"{name} 的停留时间 {dwell} 秒超出范围 {MIN_DWELL}-{MAX_DWELL}",
+                            f"Dwell time {dwell} s for {name} is outside {MIN_DWELL}-{MAX_DWELL} s",
+                        )
+                    )
+                    continue
+            out.playlist.append({"name": name, "path": known[name], "dwell": dwell})
+    theme = (qs.get("theme") or [""])[-1]
+    if theme in ("wall", "desk"):
+        out.theme = theme
+    elif theme:
+        out.errors.append(
+            (f"主题参数无效: {theme!r} (wall 或 desk)", f"Bad theme {theme!r} (use wall or desk)")
+        )
+    if not theme:
+        out.theme = "wall" if (out.kiosk or out.playlist) else "desk"
+    return out

@@ -1,0 +1,1 @@
+"""The pool and everything that reads it. Knows nothing of Dash."""

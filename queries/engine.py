@@ -1,0 +1,185 @@
+"""One door to the pool: an engine per worker process, bound parameters only, polars frames out."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import NullPool
+from sqlalchemy.sql import Executable
+
+from queries.errors import PoolMissing, PoolUnavailable, QueryTimeout
+
+
+@dataclass
+class _State:
+    url: str = ""
+    timeout_ms: int = 15000
+    engine: Engine | None = None
+    pid: int = -1
+
+
+_state = _State()
+_lock = threading.Lock()
+
+
+def configure(url: str, *, timeout_ms: int = 15000) -> None:
+    """Point this process at a pool. The engine itself is made lazily, after gunicorn forks."""
+    with _lock:
+        if _state.engine is not None and (_state.url != url or _state.pid != os.getpid()):
+            _state.engine.dispose(close=_state.pid == os.getpid())
+            _state.engine = None
+        _state.url = url
+        _state.timeout_ms = timeout_ms
+
+
+def configured_url() -> str:
+    return _state.url
+
+
+def sqlite_path(url: str) -> Path | None:
+    if not url.startswith("sqlite"):
+        return None
+    return Path(url.split("///", 1)[1]) if "///" in url else None
+
+
+def make_engine(url: str, *, timeout_ms: int = 15000, create: bool = False) -> Engine:
+    """An engine with a per-statement time limit. SQLite opens read-write but never creates a file."""
+    path = sqlite_path(url)
+    if path is not None:
+        mode = "rwc" if create else "rw"
+
+        def connect() -> _SQLiteConn:
+            try:
+                conn = sqlite3.connect(
+                    f"file:{path}?mode={mode}",
+                    uri=True,
+                    check_same_thread=False,
+                    timeout=10,
+                    factory=_SQLiteConn,
+                )
+            except sqlite3.OperationalError:
+                if not path.exists():
+                    raise PoolMissing(
+                        f"数据池文件不存在: {path}",
+                        f"The pool file does not exist: {path}",
+                        "run `command-center seed` (or `command-center demo`)",
+                    ) from None
+                raise
+            conn.set_progress_handler(conn.past_deadline, 20000)
+            conn.execute("PRAGMA foreign_keys=ON")
+            return conn
+
+        # NullPool: a fresh open per checkout (~0.1 ms), so a pool file swapped by `seed` is seen at once.
+        engine = create_engine("sqlite://", creator=connect, poolclass=NullPool)
+
+        def arm(conn: Any, cursor: Any, statement: Any, parameters: Any, context: Any, many: bool) -> None:
+            raw = conn.connection.dbapi_connection
+            if isinstance(raw, _SQLiteConn):
+                raw.deadline = time.monotonic() + timeout_ms / 1000.0
+
+        event.listen(engine, "before_cursor_execute", arm)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if url.startswith("postgresql"):
+        connect_args = {"connect_timeout": 5, "options": f"-c statement_timeout={int(timeout_ms)}"}
+    return create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4, connect_args=connect_args)
+
+
+class _SQLiteConn(sqlite3.Connection):
+    """sqlite3 has no statement timeout: a progress handler interrupts a statement past its deadline,
+    which is re-armed before every statement (see make_engine)."""
+
+    deadline = 0.0
+
+    def past_deadline(self) -> int:
+        return 1 if self.deadline and time.monotonic() > self.deadline else 0
+
+
+def engine() -> Engine:
+    """This process's engine (made on first use in each process, so forked workers never share sockets)."""
+    if not _state.url:
+        raise PoolUnavailable("数据池未配置", "The pool is not configured", "set CC_DATABASE_URL")
+    with _lock:
+        if _state.engine is None or _state.pid != os.getpid():
+            _state.engine = make_engine(_state.url, timeout_ms=_state.timeout_ms)
+            _state.pid = os.getpid()
+        return _state.engine
+
+
+@contextmanager
+def connect() -> Iterator[Connection]:
+    """A connection with pool errors turned into PoolError subclasses that pages can show."""
+    try:
+        with engine().connect() as conn:
+            yield conn
+    except (PoolMissing, PoolUnavailable):
+        raise
+    except OperationalError as exc:
+        _raise_pool_error(exc)
+    except DBAPIError as exc:
+        if "timeout" in str(exc).lower() or "interrupted" in str(exc).lower():
+            _raise_timeout(exc)
+        raise
+
+
+@contextmanager
+def begin() -> Iterator[Connection]:
+    """A transaction, with the same error handling as connect()."""
+    try:
+        with engine().begin() as conn:
+            yield conn
+    except (PoolMissing, PoolUnavailable):
+        raise
+    except OperationalError as exc:
+        _raise_pool_error(exc)
+
+
+def _raise_timeout(exc: Exception) -> None:
+    raise QueryTimeout(
+        "查询超时", "The query took too long", f"limit {_state.timeout_ms} ms (CC_QUERY_TIMEOUT_MS)"
+    ) from exc
+
+
+def _raise_pool_error(exc: OperationalError) -> None:
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    if "interrupted" in text or "statement timeout" in text or "canceling statement" in text:
+        _raise_timeout(exc)
+    if "no such table" in text or ("relation" in text and "does not exist" in text):
+        raise PoolMissing(
+            "数据池尚未建立或结构不完整",
+            "The pool has no tables yet",
+            "run `command-center seed` or `command-center db upgrade`",
+        ) from exc
+    raise PoolUnavailable(
+        "无法连接数据池", "The pool database cannot be reached", text.splitlines()[0][:200]
+    ) from exc
+
+
+def read_frame(
+    stmt: Executable | Any,
+    params: Mapping[str, Any] | None = None,
+    *,
+    schema: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
+) -> pl.DataFrame:
+    """Run one statement (bound parameters only) and return a polars frame with a fixed schema."""
+    with connect() as conn:
+        result = conn.execute(stmt, dict(params or {}))
+        columns = list(result.keys())
+        rows = result.fetchall()
+    if schema is None:
+        return pl.DataFrame(rows, schema=columns, orient="row", infer_schema_length=None)
+    schema_map = dict(schema)
+    frame = pl.DataFrame(rows, schema=columns, orient="row", infer_schema_length=None)
+    # Decimals (PostgreSQL sums) and SQLite's loose types are cast here, once, to the declared dtypes.
+    return frame.select([pl.col(c).cast(schema_map[c]) if c in schema_map else pl.col(c) for c in columns])

@@ -1,0 +1,599 @@
+"""Build a whole pool: reference data, records, injected defects and incidents, rollups, data version.
+
+A pool is never half-written: SQLite is built into a temporary file and swapped in with one rename;
+PostgreSQL is loaded inside one transaction. Accounts already in the pool are kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import sqlite3
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from sqlalchemy import Connection, delete, insert, inspect, select, text
+from tqdm import tqdm
+
+from queries import calendar as cal
+from queries import rollups, schema
+from queries.engine import make_engine, sqlite_path
+from queries.generate import reference as ref
+from queries.generate.records import COLUMNS, build_geo, duplicate, synthesize
+from queries.tables import (
+    app_user,
+    community,
+    county,
+    department,
+    grid_cell,
+    login_event,
+    module,
+    person,
+    pool_meta,
+    record,
+    record_type,
+    rollup_daily,
+    seed_defect,
+    seed_incident,
+    source_system,
+    township,
+)
+from queries.timebase import DAY, TZ, local_day_of
+from queries.users import create_user, user_exists
+
+GENERATOR_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Scale:
+    records: int  # original records before cross-department duplicates
+    days: int
+
+
+SCALES = {
+    "test": Scale(60_000, 120),
+    "demo": Scale(400_000, 400),
+    "full": Scale(7_000_000, 730),
+}
+
+
+@dataclass
+class BuildReport:
+    url: str
+    scale: str
+    seed: int
+    records: int = 0
+    defects: dict[str, int] = field(default_factory=dict)
+    incidents: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    as_of: int = 0
+    calendar_gaps: list[int] = field(default_factory=list)
+    demo_users: list[tuple[str, str, str]] = field(default_factory=list)
+    kept_users: int = 0
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+# --- generation ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Generated:
+    cols: dict[str, np.ndarray]
+    defects: dict[str, np.ndarray]
+    incidents: list[dict[str, Any]]
+    calendar_gaps: list[int]
+
+
+def generate(scale: Scale, seed: int, end_ts: int, tick: Callable[[str], None] = lambda s: None) -> Generated:
+    rng = np.random.default_rng(seed)
+    towns = ref.townships()
+    vills = ref.villages()
+    geo = build_geo(rng, towns, vills)
+    end_day = local_day_of(end_ts)
+    days = np.arange(end_day - scale.days + 1, end_day + 1, dtype=np.int64)
+    kinds, gaps = cal.day_kinds(days)
+    srcs = ref.sources()
+    src_id = {s.code: sid for sid, _, s in srcs}
+    src_dept = {sid: s.dept_id for sid, _, s in srcs}
+    type_ids = _type_ids()
+    parts = []
+    key_base = 1_000_000_000
+    for m in ref.MODULES:
+        tick(f"{m.code}")
+        n = round(scale.records * m.share)
+        ids = [src_id[s.code] for s in m.sources]
+        batch = synthesize(
+            rng, m, n, geo, towns, ids, src_dept, type_ids[m.id], days, kinds, end_ts, key_base
+        )
+        key_base += n
+        parts.append(batch)
+        for mod_code, a, b, rate in ref.DUPLICATION:
+            if mod_code == m.code:
+                to = next(s for s in m.sources if s.code == b)
+                parts.append(
+                    duplicate(rng, batch, src_id[a], src_id[b], to.dept_id, to.classes, rate, end_ts)
+                )
+    cols = {c: np.concatenate([p.cols[c] for p in parts]) for c in COLUMNS}
+    dup = np.concatenate([np.full(len(p.cols["module_id"]), p.is_duplicate) for p in parts])
+    defects = {d: np.concatenate([p.defects[d] for p in parts]) for d in ("missing", "badcode", "late")}
+    defects["duplicate"] = dup
+    cols, defects, incidents = _incidents(rng, cols, defects, geo, end_ts, src_id, type_ids, key_base)
+    order = np.argsort(cols["received_at"], kind="stable")  # ids follow arrival order, as in a real pool
+    cols = {k: v[order] for k, v in cols.items()}
+    defects = {k: v[order] for k, v in defects.items()}
+    return Generated(cols, defects, incidents, gaps)
+
+
+def _type_ids() -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    tid = 0
+    for m in ref.MODULES:
+        out[m.id] = []
+        for _ in m.types:
+            tid += 1
+            out[m.id].append(tid)
+    return out
+
+
+def _incidents(
+    rng: np.random.Generator,
+    cols: dict[str, np.ndarray],
+    defects: dict[str, np.ndarray],
+    geo: Any,
+    end_ts: int,
+    src_id: dict[str, int],
+    type_ids: dict[int, list[int]],
+    key_base: int,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], list[dict[str, Any]]]:
+    """Two things an operator must see: a module that stopped delivering, and a local spike."""
+    mods = ref.module_by_code()
+    incidents: list[dict[str, Any]] = []
+    # 1. Logistics platform outage: nothing received for the last 9 hours.
+    outage_from = end_ts - 9 * 3600
+    logistics = mods["logistics"].id
+    keep = ~((cols["module_id"] == logistics) & (cols["received_at"] > outage_from))
+    cols = {k: v[keep] for k, v in cols.items()}
+    defects = {k: v[keep] for k, v in defects.items()}
+    incidents.append(
+        dict(
+            kind="outage",
+            module_id=logistics,
+            township_code=None,
+            start_at=outage_from,
+            end_at=end_ts,
+            note_zh="县乡村物流平台接口中断, 9 小时无数据",
+            note_en="Logistics platform API down: no data for 9 hours",
+        )
+    )
+    # 2. A burst of hotline requests in Caoba (a water-supply failure), the last 6 hours.
+    comm = mods["community"]
+    caoba = 532503102
+    recent = (
+        (cols["module_id"] == comm.id)
+        & (cols["township_code"] == caoba)
+        & (cols["occurred_at"] > end_ts - 28 * DAY)
+    )
+    n = max(40, int(5 * recent.sum() / 28))
+    start = end_ts - 6 * 3600
+    occurred = rng.integers(start, end_ts - 600, n)
+    t_idx = int(np.where(geo.township_codes == caoba)[0][0])
+    comms = np.where(geo.comm_township_idx == t_idx)[0]
+    ci = rng.choice(comms, n)
+    extra = {
+        "module_id": np.full(n, comm.id, dtype=np.int64),
+        "source_id": np.full(n, src_id["community_governance"], dtype=np.int64),
+        "dept_id": np.full(n, 2, dtype=np.int64),
+        "type_id": np.full(n, type_ids[comm.id][2], dtype=np.int64),  # 热线诉求
+        "township_code": np.full(n, caoba, dtype=np.int64),
+        "community_code": geo.comm_codes[ci].astype(float),
+        "grid_id": (geo.grid_start[ci] + (rng.random(n) * geo.grid_count[ci]).astype(np.int64)).astype(float),
+        "occurred_at": occurred.astype(np.int64),
+        "received_at": (occurred + rng.integers(30, 600, n)).astype(np.int64),
+        "classification": np.ones(n, dtype=np.int64),
+        "qty": np.ones(n),
+        "amount": np.round(rng.lognormal(3.0, 0.5, n), 2),
+        "record_key": key_base + np.arange(n, dtype=np.int64),
+        "area_code_raw": np.full(n, str(caoba), dtype=object),
+    }
+    cols = {k: np.concatenate([v, extra[k]]) for k, v in cols.items()}
+    defects = {k: np.concatenate([v, np.zeros(n, bool)]) for k, v in defects.items()}
+    incidents.append(
+        dict(
+            kind="spike",
+            module_id=comm.id,
+            township_code=caoba,
+            start_at=start,
+            end_at=end_ts,
+            note_zh=f"草坝镇停水, 热线诉求激增 {n} 件",
+            note_en=f"Water-supply failure in Caoba: {n} extra hotline requests",
+        )
+    )
+    return cols, defects, incidents
+
+
+# --- reference rows ------------------------------------------------------------------------------
+
+
+def reference_rows(seed: int) -> dict[Any, list[dict[str, Any]]]:
+    rng = np.random.default_rng(seed + 1)
+    towns = ref.townships()
+    vills = ref.villages()
+    geo = build_geo(np.random.default_rng(seed), towns, vills)  # same draws as generate(): same populations
+    rows: dict[Any, list[dict[str, Any]]] = {}
+    rows[county] = [dict(code=ref.COUNTY[0], name_zh=ref.COUNTY[1], name_en=ref.COUNTY[2])]
+    rows[township] = [
+        dict(
+            code=t.code,
+            county_code=ref.COUNTY[0],
+            name_zh=t.name_zh,
+            name_en=t.name_en,
+            kind=t.kind,
+            urban=t.urban,
+            population=t.population,
+            internet_rate=t.internet_rate,
+            lat=t.lat,
+            lon=t.lon,
+        )
+        for t in towns
+    ]
+    rows[community] = [
+        dict(
+            code=v.code,
+            township_code=v.township_code,
+            name_zh=v.name_zh,
+            kind=v.kind,
+            population=int(geo.comm_pop[i]),
+        )
+        for i, v in enumerate(vills)
+    ]
+    grids = []
+    for i, v in enumerate(vills):
+        for g in range(int(geo.grid_count[i])):
+            grids.append(
+                dict(
+                    id=int(geo.grid_start[i]) + g,
+                    community_code=v.code,
+                    name_zh=f"{v.name_zh}第{g + 1}网格",
+                    households=int(rng.integers(80, 400)),
+                )
+            )
+    rows[grid_cell] = grids
+    rows[department] = [dict(id=d[0], code=d[1], name_zh=d[2], name_en=d[3]) for d in ref.DEPARTMENTS]
+    people = []
+    pid = 0
+    for d in ref.DEPARTMENTS:
+        for title in ("局长", "分管副局长", "数据专员"):
+            pid += 1
+            people.append(
+                dict(
+                    id=pid,
+                    name_zh=_name(rng),
+                    department_id=d[0],
+                    township_code=None,
+                    title_zh=title,
+                    phone_masked=f"1{rng.integers(30, 99)}****{rng.integers(1000, 9999)}",
+                )
+            )
+    for t in towns:
+        for title in ("党(工)委书记", "网格长"):
+            pid += 1
+            people.append(
+                dict(
+                    id=pid,
+                    name_zh=_name(rng),
+                    department_id=14,
+                    township_code=t.code,
+                    title_zh=title,
+                    phone_masked=f"1{rng.integers(30, 99)}****{rng.integers(1000, 9999)}",
+                )
+            )
+    rows[person] = people
+    rows[module] = [
+        dict(
+            id=m.id,
+            code=m.code,
+            name_zh=m.name_zh,
+            name_en=m.name_en,
+            family=m.family,
+            qty_label_zh=m.qty[0],
+            qty_label_en=m.qty[1],
+            qty_unit=m.qty[2],
+            amount_label_zh=m.amount[0],
+            amount_label_en=m.amount[1],
+            amount_unit=m.amount[2],
+        )
+        for m in ref.MODULES
+    ]
+    rows[source_system] = [
+        dict(
+            id=sid,
+            module_id=m.id,
+            department_id=s.dept_id,
+            code=s.code,
+            name_zh=s.name_zh,
+            name_en=s.name_en,
+            delivery=s.delivery,
+        )
+        for sid, m, s in ref.sources()
+    ]
+    types = []
+    tid = 0
+    for m in ref.MODULES:
+        for zh, en, _ in m.types:
+            tid += 1
+            types.append(dict(id=tid, module_id=m.id, name_zh=zh, name_en=en))
+    rows[record_type] = types
+    return rows
+
+
+def _name(rng: np.random.Generator) -> str:
+    s = ref.SURNAMES[int(rng.integers(len(ref.SURNAMES)))]
+    g = "".join(ref.GIVEN[int(rng.integers(len(ref.GIVEN)))] for _ in range(int(rng.integers(1, 3))))
+    return s + g
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+CHUNK = 250_000
+
+
+def records_frame(cols: dict[str, np.ndarray]) -> pl.DataFrame:
+    """All generated records as one frame, ids 1..n in arrival order; NaN becomes NULL."""
+    n = len(cols["module_id"])
+    data: dict[str, Any] = {"id": np.arange(1, n + 1, dtype=np.int64)}
+    for c in COLUMNS:
+        v = cols[c]
+        data[c] = pl.Series(c, v, nan_to_null=True) if v.dtype.kind == "f" else v
+    frame = pl.DataFrame(data)
+    return frame.with_columns(
+        pl.col("community_code").cast(pl.Int64),
+        pl.col("grid_id").cast(pl.Int64),
+        pl.col("area_code_raw").cast(pl.String),
+    )
+
+
+def _write_records(conn: Connection, frame: pl.DataFrame, bar: tqdm) -> None:
+    n = frame.height
+    names = ["id", *COLUMNS]
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        copy_sql = f"COPY record ({', '.join(names)}) FROM STDIN (FORMAT csv)"
+        with raw.cursor() as cur, cur.copy(copy_sql) as copy:  # type: ignore[union-attr]
+            for lo in range(0, n, CHUNK):
+                hi = min(n, lo + CHUNK)
+                buf = io.BytesIO()
+                frame.slice(lo, hi - lo).write_csv(buf, include_header=False)
+                copy.write(buf.getvalue())
+                bar.update(hi - lo)
+        return
+    sql = f"INSERT INTO record ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    cur = raw.cursor()  # type: ignore[union-attr]
+    for lo in range(0, n, CHUNK):
+        hi = min(n, lo + CHUNK)
+        cur.executemany(sql, frame.slice(lo, hi - lo).iter_rows())
+        bar.update(hi - lo)
+
+
+def _write_defects(conn: Connection, gen: Generated) -> dict[str, int]:
+    counts = {}
+    for name, mask in gen.defects.items():
+        ids = (np.nonzero(mask)[0] + 1).tolist()
+        counts[name] = len(ids)
+        for lo in range(0, len(ids), CHUNK):
+            conn.execute(
+                insert(seed_defect), [{"record_id": i, "defect": name} for i in ids[lo : lo + CHUNK]]
+            )
+    return counts
+
+
+def _replace_reference(conn: Connection, rows: dict[Any, list[dict[str, Any]]]) -> None:
+    """Upsert by primary key, so rows that accounts point at (departments, townships) stay in place."""
+    for table, items in rows.items():
+        pk = next(iter(table.primary_key.columns))
+        existing = {r[0] for r in conn.execute(select(pk))}
+        new = [r for r in items if r[pk.name] not in existing]
+        old = [r for r in items if r[pk.name] in existing]
+        if new:
+            conn.execute(insert(table), new)
+        for r in old:
+            conn.execute(table.update().where(pk == r[pk.name]).values(**r))
+
+
+def _meta(conn: Connection, values: dict[str, str]) -> None:
+    conn.execute(delete(pool_meta).where(pool_meta.c.key.in_(list(values))))
+    conn.execute(insert(pool_meta), [{"key": k, "value": v} for k, v in values.items()])
+
+
+def _demo_users(conn: Connection) -> list[tuple[str, str, str]]:
+    dept_ids = {d[1]: d[0] for d in ref.DEPARTMENTS}
+    made = []
+    for username, display, role, dept, town, password in ref.DEMO_USERS:
+        if not user_exists(conn, username):
+            create_user(
+                conn,
+                username=username,
+                password=password,
+                role=role,
+                display_name=display,
+                department_id=dept_ids.get(dept or ""),
+                township_code=town,
+            )
+        made.append((username, password, role))
+    return made
+
+
+def _carry_users(conn: Connection, old: Path) -> int:
+    """Copy accounts and the login audit from the pool being replaced."""
+    if not old.exists():
+        return 0
+    conn.exec_driver_sql("ATTACH DATABASE ? AS old", (str(old),))
+    try:
+        names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM old.sqlite_master WHERE type='table'")}
+        carried = 0
+        for table in ("app_user", "login_event"):
+            if table not in names:
+                continue
+            cols = [r[1] for r in conn.exec_driver_sql(f"PRAGMA old.table_info({table})")]
+            known = {c.name for c in (app_user if table == "app_user" else login_event).columns}
+            keep = [c for c in cols if c in known]
+            col_sql = ", ".join(keep)
+            result = conn.exec_driver_sql(
+                f"INSERT INTO main.{table} ({col_sql}) SELECT {col_sql} FROM old.{table}"
+            )
+            if table == "app_user":
+                carried = int(result.rowcount or 0)
+        return carried
+    finally:
+        conn.commit()
+        conn.exec_driver_sql("DETACH DATABASE old")
+
+
+def build_pool(
+    url: str,
+    *,
+    scale: str = "demo",
+    seed: int = 20261122,
+    end: dt.datetime | None = None,
+    progress: bool = True,
+    demo_users: bool = True,
+) -> BuildReport:
+    if scale not in SCALES:
+        raise BuildError(f"unknown scale {scale!r}; scales: {', '.join(SCALES)}")
+    sc = SCALES[scale]
+    end_ts = int((end or dt.datetime.now(dt.UTC)).timestamp()) // 60 * 60
+    report = BuildReport(url=url, scale=scale, seed=seed)
+    t0 = time.perf_counter()
+    bar = tqdm(
+        total=sc.records,
+        unit="rec",
+        unit_scale=True,
+        disable=not progress,
+        file=sys.stderr,
+        desc="generate",
+        dynamic_ncols=True,
+    )
+
+    def tick(label: str) -> None:
+        bar.set_postfix_str(label)
+        bar.update(int(sc.records * ref.module_by_code()[label].share))
+
+    gen = generate(sc, seed, end_ts, tick)
+    n = len(gen.cols["module_id"])
+    report.seconds["generate"] = time.perf_counter() - t0
+    report.records = n
+    report.calendar_gaps = gen.calendar_gaps
+    report.as_of = int(gen.cols["received_at"].max())
+    bar.reset(total=n)
+    bar.set_description("write")
+
+    path = sqlite_path(url)
+    target = path
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path = path.with_name(f".{path.name}.building-{os.getpid()}")
+        path.unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    engine = make_engine(url, timeout_ms=3_600_000, create=True)
+    try:
+        t1 = time.perf_counter()
+        schema.upgrade(engine)
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA journal_mode=OFF")  # a temp file: the final rename is the commit
+                conn.exec_driver_sql("PRAGMA synchronous=OFF")
+                conn.exec_driver_sql("PRAGMA cache_size=-1000000")
+                conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
+                conn.commit()
+            with conn.begin():
+                _replace_reference(conn, reference_rows(seed))
+            if conn.dialect.name == "sqlite" and target is not None:
+                report.kept_users = _carry_users(conn, target)
+            with conn.begin():
+                for table in (seed_defect, seed_incident, rollup_daily, record):
+                    conn.execute(delete(table))
+                for ix in record.indexes:
+                    conn.execute(text(f"DROP INDEX IF EXISTS {ix.name}"))
+                frame = records_frame(gen.cols)
+                _write_records(conn, frame, bar)
+                bar.close()
+                report.seconds["write"] = time.perf_counter() - t1
+                t2 = time.perf_counter()
+                _progress(progress, "index")
+                for ix in record.indexes:
+                    ix.create(conn)
+                report.seconds["index"] = time.perf_counter() - t2
+                t3 = time.perf_counter()
+                _progress(progress, "rollups")
+                rows = rollups.write_daily(conn, rollups.compute_daily(frame))
+                del frame
+                report.seconds["rollups"] = time.perf_counter() - t3
+                _progress(progress, f"rollups: {rows} rows; seed truth")
+                report.defects = _write_defects(conn, gen)
+                conn.execute(
+                    insert(seed_incident), [dict(id=i + 1, **inc) for i, inc in enumerate(gen.incidents)]
+                )
+                report.incidents = len(gen.incidents)
+                if demo_users:
+                    report.demo_users = _demo_users(conn)
+                _meta(
+                    conn,
+                    {
+                        "data_version": f"{int(time.time() * 1000)}-{uuid.uuid4().hex[:8]}",
+                        "built_at": str(int(time.time())),
+                        "as_of": str(report.as_of),
+                        "scale": scale,
+                        "seed": str(seed),
+                        "records": str(n),
+                        "first_day": str(local_day_of(int(gen.cols["occurred_at"].min()))),
+                        "generator_version": GENERATOR_VERSION,
+                        "calendar_gaps": json.dumps(gen.calendar_gaps),
+                        "defects": json.dumps(report.defects),
+                    },
+                )
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("ANALYZE")
+            else:
+                conn.exec_driver_sql("ANALYZE")
+                conn.commit()
+    except BaseException:
+        engine.dispose()
+        if path is not None and target is not None and path != target:
+            path.unlink(missing_ok=True)
+        raise
+    engine.dispose()
+    if path is not None and target is not None:
+        with sqlite3.connect(path) as check:  # refuse to swap in a file that is not a sound database
+            if check.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                path.unlink(missing_ok=True)
+                raise BuildError("the new pool file failed SQLite's quick_check; the old pool is untouched")
+        os.replace(path, target)
+    report.seconds["total"] = time.perf_counter() - t0
+    return report
+
+
+def _progress(enabled: bool, text_: str) -> None:
+    if enabled:
+        print(f"  .. {text_}", file=sys.stderr, flush=True)
+
+
+def inspect_tables(url: str) -> list[str]:
+    engine = make_engine(url)
+    try:
+        return inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+__all__ = ["SCALES", "TZ", "BuildError", "BuildReport", "build_pool", "generate"]

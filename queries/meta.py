@@ -1,0 +1,76 @@
+"""The pool's own facts: data version, as-of time, scale; and the small reference lists pages label with."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import polars as pl
+from sqlalchemy import select
+
+from queries import engine as eng
+from queries.cache import cached
+from queries.tables import department, module, pool_meta, source_system, township
+from queries.timebase import local_day_of
+
+
+@dataclass(frozen=True)
+class PoolStatus:
+    data_version: str
+    as_of: int  # epoch seconds of the newest record received
+    built_at: int
+    scale: str
+    records: int
+    first_day: int
+    defects: dict[str, int]
+
+    @property
+    def as_of_day(self) -> int:
+        return local_day_of(self.as_of)
+
+    def age_minutes(self, now: float | None = None) -> float:
+        return ((now if now is not None else time.time()) - self.as_of) / 60.0
+
+
+def pool_status() -> PoolStatus:
+    """Read pool_meta (a handful of rows; not cached, it is what the cache keys on)."""
+    with eng.connect() as conn:
+        meta = dict(conn.execute(select(pool_meta.c.key, pool_meta.c.value)).all())
+    return PoolStatus(
+        data_version=meta.get("data_version", "none"),
+        as_of=int(meta.get("as_of", 0)),
+        built_at=int(meta.get("built_at", 0)),
+        scale=meta.get("scale", "?"),
+        records=int(meta.get("records", 0)),
+        first_day=int(meta.get("first_day", 0)),
+        defects=json.loads(meta.get("defects", "{}")),
+    )
+
+
+@cached
+def modules() -> pl.DataFrame:
+    return eng.read_frame(select(module).order_by(module.c.id), schema={"id": pl.Int16})
+
+
+@cached
+def townships() -> pl.DataFrame:
+    return eng.read_frame(
+        select(township).order_by(township.c.code),
+        schema={"code": pl.Int64, "urban": pl.Boolean, "population": pl.Int64},
+    )
+
+
+@cached
+def sources() -> pl.DataFrame:
+    q = select(
+        source_system,
+        department.c.name_zh.label("dept_zh"),
+        department.c.name_en.label("dept_en"),
+    ).join(department, department.c.id == source_system.c.department_id)
+    return eng.read_frame(q.order_by(source_system.c.id), schema={"id": pl.Int16, "module_id": pl.Int16})
+
+
+@cached
+def departments() -> pl.DataFrame:
+    return eng.read_frame(select(department).order_by(department.c.id), schema={"id": pl.Int16})

@@ -1,0 +1,283 @@
+"""Queries of the overview wall: module volumes, township KPIs, urban vs rural, alerts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+from sqlalchemy import and_, case, func, literal, or_, select
+
+from queries import engine as eng
+from queries import meta
+from queries.cache import cached
+from queries.scope import Scope
+from queries.tables import record, rollup_daily
+from queries.timebase import DAY, day_start
+
+ROLLUP_SCHEMA = {
+    "module_id": pl.Int16,
+    "township_code": pl.Int64,
+    "day": pl.Int32,
+    "n": pl.Int64,
+    "n_late": pl.Int64,
+    "n_missing": pl.Int64,
+    "n_dup": pl.Int64,
+    "n_badcode": pl.Int64,
+}
+
+
+@cached
+def daily_by_module(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFrame:
+    """Records per module and local day (rollup), days with none included as 0."""
+    r = rollup_daily
+    q = (
+        select(r.c.module_id, r.c.day, func.sum(r.c.n).label("n"))
+        .where(scope.where(r), r.c.day.between(first_day, last_day))
+        .group_by(r.c.module_id, r.c.day)
+    )
+    got = eng.read_frame(q, schema=ROLLUP_SCHEMA)
+    grid = (
+        meta.modules()
+        .select(pl.col("id").alias("module_id"))
+        .join(
+            pl.DataFrame({"day": pl.int_range(first_day, last_day + 1, eager=True).cast(pl.Int32)}),
+            how="cross",
+        )
+    )
+    return (
+        grid.join(got, on=["module_id", "day"], how="left")
+        .with_columns(pl.col("n").fill_null(0), pl.col("day").cast(pl.Date).alias("date"))
+        .sort("module_id", "day")
+    )
+
+
+@cached
+def window_counts(*, scope: Scope, ends: tuple[int, ...], seconds: int) -> pl.DataFrame:
+    """Records per module x township that occurred in [end - seconds, end) and had arrived by `end`,
+    one bucket per end (raw table, an index range each). Counting only what had arrived keeps a
+    comparison with past weeks fair to sources that deliver in nightly batches."""
+    r = record
+    conds = [and_(r.c.occurred_at >= e - seconds, r.c.occurred_at < e, r.c.received_at < e) for e in ends]
+    bucket = case(*[(c, literal(i)) for i, c in enumerate(conds)], else_=literal(-1)).label("bucket")
+    q = (
+        select(r.c.module_id, r.c.township_code, bucket, func.count().label("n"))
+        .where(or_(*conds), scope.where(r))
+        .group_by(r.c.module_id, r.c.township_code, bucket)
+    )
+    return eng.read_frame(
+        q, schema={"module_id": pl.Int16, "township_code": pl.Int64, "bucket": pl.Int32, "n": pl.Int64}
+    )
+
+
+def today_vs_last_week(*, scope: Scope, as_of: int) -> pl.DataFrame:
+    """Per module: records since local midnight of the as-of day, and in the same span one week earlier."""
+    start = day_start((as_of + 8 * 3600) // DAY)
+    elapsed = max(60, as_of - start + 1)
+    got = window_counts(scope=scope, ends=(start + elapsed, start + elapsed - 7 * DAY), seconds=elapsed)
+    wide = (
+        got.group_by("module_id", "bucket")
+        .agg(pl.col("n").sum())
+        .pivot(on="bucket", index="module_id", values="n")
+    )
+    for b in ("0", "1"):
+        if b not in wide.columns:
+            wide = wide.with_columns(pl.lit(0, pl.Int64).alias(b))
+    out = meta.modules().select(pl.col("id").alias("module_id")).join(wide, on="module_id", how="left")
+    return out.select(
+        "module_id",
+        pl.col("0").fill_null(0).alias("today"),
+        pl.col("1").fill_null(0).alias("last_week"),
+    ).sort("module_id")
+
+
+@cached
+def township_kpis(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFrame:
+    """Data-governance KPIs per township over [first_day, last_day] (rollup)."""
+    r = rollup_daily
+    q = (
+        select(
+            r.c.township_code,
+            func.sum(r.c.n).label("n"),
+            func.sum(r.c.n_late).label("n_late"),
+            func.sum(r.c.n_missing).label("n_missing"),
+            func.sum(r.c.n_dup).label("n_dup"),
+            func.sum(r.c.n_badcode).label("n_badcode"),
+            func.count(func.distinct(r.c.module_id)).label("modules"),
+        )
+        .where(scope.where(r), r.c.day.between(first_day, last_day))
+        .group_by(r.c.township_code)
+    )
+    got = eng.read_frame(q, schema={**ROLLUP_SCHEMA, "modules": pl.Int64})
+    days = last_day - first_day + 1
+    towns = meta.townships().select(
+        pl.col("code").alias("township_code"), "name_zh", "name_en", "urban", "population"
+    )
+    frame = towns.join(got, on="township_code", how="left").with_columns(
+        pl.col(c).fill_null(0) for c in ("n", "n_late", "n_missing", "n_dup", "n_badcode", "modules")
+    )
+    denom = pl.when(pl.col("n") > 0).then(pl.col("n")).otherwise(None)
+    frame = frame.with_columns(
+        (1 - pl.col("n_late") / denom).alias("on_time"),
+        (1 - pl.col("n_missing") / denom).alias("complete"),
+        (1 - pl.col("n_badcode") / denom).alias("conform"),
+        (1 - pl.col("n_dup") / denom).alias("unique"),
+        (pl.col("n") / pl.col("population") * 1000 / days).alias("per_1k_day"),
+    )
+    frame = frame.with_columns(
+        (100 * (pl.col("on_time") + pl.col("complete") + pl.col("conform") + pl.col("unique")) / 4).alias(
+            "index"
+        )
+    )
+    if scope.township_code is not None:
+        frame = frame.filter(pl.col("township_code") == scope.township_code)
+    return frame.sort("index", descending=True, nulls_last=True)
+
+
+@cached
+def urban_rural(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFrame:
+    """Per module: records per 1,000 residents per day, urban sub-districts vs rural townships."""
+    r = rollup_daily
+    q = (
+        select(r.c.module_id, r.c.township_code, func.sum(r.c.n).label("n"))
+        .where(scope.where(r), r.c.day.between(first_day, last_day))
+        .group_by(r.c.module_id, r.c.township_code)
+    )
+    got = eng.read_frame(q, schema=ROLLUP_SCHEMA)
+    towns = meta.townships().select(pl.col("code").alias("township_code"), "urban", "population")
+    if scope.township_code is not None:
+        towns = towns.filter(pl.col("township_code") == scope.township_code)
+    pop = towns.group_by("urban").agg(pl.col("population").sum())
+    days = last_day - first_day + 1
+    counts = got.join(towns, on="township_code").group_by("module_id", "urban").agg(pl.col("n").sum())
+    grid = meta.modules().select(pl.col("id").alias("module_id")).join(pop, how="cross")
+    return (
+        grid.join(counts, on=["module_id", "urban"], how="left")
+        .with_columns(pl.col("n").fill_null(0))
+        .with_columns((pl.col("n") / pl.col("population") * 1000 / days).alias("per_1k_day"))
+        .sort("module_id", "urban")
+    )
+
+
+@cached
+def source_delivery(*, scope: Scope, as_of_day: int) -> pl.DataFrame:
+    """Per source system: newest record received, and its average daily volume over the last 28 days."""
+    r = rollup_daily
+    q = (
+        select(
+            r.c.source_id,
+            func.max(r.c.max_received_at).label("last_received"),
+            func.sum(case((r.c.day > as_of_day - 28, r.c.n), else_=0)).label("n_28d"),
+        )
+        .where(scope.where(r), r.c.day > as_of_day - 40)
+        .group_by(r.c.source_id)
+    )
+    got = eng.read_frame(q, schema={"source_id": pl.Int16, "last_received": pl.Int64, "n_28d": pl.Int64})
+    src = meta.sources().select(
+        pl.col("id").alias("source_id"),
+        "module_id",
+        "code",
+        "name_zh",
+        "name_en",
+        "delivery",
+        "dept_zh",
+        "dept_en",
+    )
+    return src.join(got, on="source_id", how="left").with_columns(pl.col("n_28d").fill_null(0))
+
+
+@dataclass(frozen=True)
+class AlertRules:
+    outage_hours: float = 6.0
+    spike_ratio: float = 2.0
+    spike_window_hours: int = 6
+
+    def cache_key(self) -> str:
+        return f"{self.outage_hours}-{self.spike_ratio}-{self.spike_window_hours}"
+
+
+ALERT_SCHEMA = {
+    "level": pl.String,  # red | amber
+    "kind": pl.String,  # outage | spike
+    "module_id": pl.Int16,
+    "township_code": pl.Int64,
+    "source_id": pl.Int16,
+    "value": pl.Float64,  # hours silent, or today's count
+    "baseline": pl.Float64,  # expected count, or usual count
+}
+
+
+@cached
+def alerts(*, scope: Scope, as_of: int, rules: AlertRules) -> pl.DataFrame:
+    """Abnormal things, worst first: a source that stopped delivering, a module x township spike."""
+    rows: list[dict[str, object]] = []
+    as_of_day = (as_of + 8 * 3600) // DAY
+    delivery = source_delivery(scope=scope, as_of_day=as_of_day)
+    for s in delivery.iter_rows(named=True):
+        if s["last_received"] is None or s["n_28d"] == 0:
+            continue
+        silent_h = (as_of - s["last_received"]) / 3600.0
+        expected = s["n_28d"] / (28 * 24) * silent_h
+        if s["delivery"] == "batch":
+            level = "red" if silent_h >= 24 + rules.outage_hours else None
+        elif silent_h >= rules.outage_hours and expected >= 10:
+            level = "red"
+        elif silent_h >= rules.outage_hours / 2 and expected >= 10:
+            level = "amber"
+        else:
+            level = None
+        if level:
+            rows.append(
+                dict(
+                    level=level,
+                    kind="outage",
+                    module_id=s["module_id"],
+                    township_code=None,
+                    source_id=s["source_id"],
+                    value=silent_h,
+                    baseline=expected,
+                )
+            )
+    w = rules.spike_window_hours * 3600
+    ends = tuple(as_of + 1 - 7 * DAY * k for k in range(9))
+    counts = window_counts(scope=scope, ends=ends, seconds=w)
+    if counts.height:
+        today = counts.filter(pl.col("bucket") == 0).select(
+            "module_id", "township_code", pl.col("n").alias("now")
+        )
+        past = counts.filter(pl.col("bucket") > 0)
+        keys = today.select("module_id", "township_code")
+        # weeks with no record in the window count as 0, so the median is over all 8 past weeks
+        full = keys.join(
+            pl.DataFrame({"bucket": list(range(1, 9))}, schema={"bucket": pl.Int32}), how="cross"
+        )
+        base = (
+            full.join(past, on=["module_id", "township_code", "bucket"], how="left")
+            .with_columns(pl.col("n").fill_null(0))
+            .group_by("module_id", "township_code")
+            .agg(pl.col("n").median().alias("usual"))
+        )
+        spikes = today.join(base, on=["module_id", "township_code"], how="left").with_columns(
+            pl.col("usual").fill_null(0.0)
+        )
+        for s in spikes.iter_rows(named=True):
+            now, usual = s["now"], s["usual"]
+            excess = now - usual
+            if now >= rules.spike_ratio * max(usual, 1.0) and excess >= 4 * max(usual, 1.0) ** 0.5 + 5:
+                level = "red" if now >= 2 * rules.spike_ratio * max(usual, 1.0) and excess >= 20 else "amber"
+                rows.append(
+                    dict(
+                        level=level,
+                        kind="spike",
+                        module_id=s["module_id"],
+                        township_code=s["township_code"],
+                        source_id=None,
+                        value=float(now),
+                        baseline=float(usual),
+                    )
+                )
+    frame = pl.DataFrame(rows, schema=ALERT_SCHEMA)
+    return frame.sort(
+        pl.col("level").replace_strict({"red": 0, "amber": 1}, return_dtype=pl.Int8),
+        pl.col("value"),
+        descending=[False, True],
+    )

@@ -1,0 +1,123 @@
+"""Queries of the data-pool page: delivery and quality per source system, module x day volumes,
+classification split, and detected defects against the generator's recorded truth."""
+
+from __future__ import annotations
+
+import polars as pl
+from sqlalchemy import func, select
+
+from queries import engine as eng
+from queries import meta
+from queries.cache import cached
+from queries.scope import Scope
+from queries.tables import rollup_daily, seed_defect
+
+_INT = {"source_id": pl.Int16, "module_id": pl.Int16, "classification": pl.Int16}
+
+
+@cached
+def source_quality(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFrame:
+    """Per source system over [first_day, last_day]: records, defect rates, newest record received."""
+    r = rollup_daily
+    q = (
+        select(
+            r.c.source_id,
+            func.sum(r.c.n).label("n"),
+            func.sum(r.c.n_late).label("n_late"),
+            func.sum(r.c.n_missing).label("n_missing"),
+            func.sum(r.c.n_dup).label("n_dup"),
+            func.sum(r.c.n_badcode).label("n_badcode"),
+            func.max(r.c.max_received_at).label("last_received"),
+        )
+        .where(scope.where(r), r.c.day.between(first_day, last_day))
+        .group_by(r.c.source_id)
+    )
+    ints = {c: pl.Int64 for c in ("n", "n_late", "n_missing", "n_dup", "n_badcode", "last_received")}
+    got = eng.read_frame(q, schema={**_INT, **ints})
+    src = meta.sources().select(
+        pl.col("id").alias("source_id"),
+        "module_id",
+        "code",
+        "name_zh",
+        "name_en",
+        "delivery",
+        "dept_zh",
+        "dept_en",
+    )
+    mods = meta.modules().select(
+        pl.col("id").alias("module_id"),
+        pl.col("name_zh").alias("module_zh"),
+        pl.col("name_en").alias("module_en"),
+    )
+    frame = (
+        src.join(mods, on="module_id")
+        .join(got, on="source_id", how="left")
+        .with_columns(pl.col(c).fill_null(0) for c in ("n", "n_late", "n_missing", "n_dup", "n_badcode"))
+    )
+    denom = pl.when(pl.col("n") > 0).then(pl.col("n")).otherwise(None)
+    return frame.with_columns(
+        (pl.col("n_late") / denom).alias("late_rate"),
+        (pl.col("n_missing") / denom).alias("missing_rate"),
+        (pl.col("n_dup") / denom).alias("dup_rate"),
+        (pl.col("n_badcode") / denom).alias("badcode_rate"),
+    ).sort("module_id", "source_id")
+
+
+@cached
+def classification_split(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFrame:
+    """Records per module and classification (0 public, 1 sensitive, 2 core), with each class's share."""
+    r = rollup_daily
+    q = (
+        select(r.c.module_id, r.c.classification, func.sum(r.c.n).label("n"))
+        .where(scope.where(r), r.c.day.between(first_day, last_day))
+        .group_by(r.c.module_id, r.c.classification)
+    )
+    got = eng.read_frame(q, schema={**_INT, "n": pl.Int64})
+    grid = (
+        meta.modules()
+        .select(pl.col("id").alias("module_id"))
+        .join(pl.DataFrame({"classification": [0, 1, 2]}, schema={"classification": pl.Int16}), how="cross")
+    )
+    frame = grid.join(got, on=["module_id", "classification"], how="left").with_columns(
+        pl.col("n").fill_null(0)
+    )
+    return frame.with_columns(
+        (pl.col("n") / pl.col("n").sum().over("module_id").clip(lower_bound=1)).alias("share")
+    ).sort("module_id", "classification")
+
+
+@cached
+def detected_vs_injected(*, scope: Scope) -> pl.DataFrame:
+    """Defects the rollups detect over the whole pool, beside what the generator recorded it injected.
+
+    Only meaningful for a synthetic pool; a real pool has no seed_defect rows and shows injected = 0.
+    The injected counts are the whole pool's (truth is not scoped); detected counts follow the scope.
+    """
+    r = rollup_daily
+    q = select(
+        func.sum(r.c.n_late).label("late"),
+        func.sum(r.c.n_missing).label("missing"),
+        func.sum(r.c.n_dup).label("duplicate"),
+        func.sum(r.c.n_badcode).label("badcode"),
+        func.sum(r.c.n).label("records"),
+    ).where(scope.where(r))
+    detected = eng.read_frame(
+        q, schema={k: pl.Int64 for k in ("late", "missing", "duplicate", "badcode", "records")}
+    )
+    truth = eng.read_frame(
+        select(seed_defect.c.defect, func.count().label("injected")).group_by(seed_defect.c.defect),
+        schema={"defect": pl.String, "injected": pl.Int64},
+    )
+    row = detected.row(0, named=True) if detected.height else {}
+    records = int(row.get("records") or 0)
+    out = pl.DataFrame(
+        {
+            "defect": ["duplicate", "missing", "late", "badcode"],
+            "detected": [int(row.get(k) or 0) for k in ("duplicate", "missing", "late", "badcode")],
+        }
+    )
+    return (
+        out.join(truth, on="defect", how="left")
+        .with_columns(pl.col("injected").fill_null(0))
+        .with_columns((pl.col("detected") / max(records, 1)).alias("rate"), pl.lit(records).alias("records"))
+    )

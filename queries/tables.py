@@ -1,0 +1,243 @@
+"""The pool's schema in one place (SQLAlchemy Core). Alembic migrations must match it (tests check)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Times are epoch seconds (UTC) in BIGINT columns: identical on SQLite and PostgreSQL, cheap to bulk-load,
+# and day buckets are computed in Asia/Shanghai (UTC+8, no DST) as (ts + 28800) // 86400.
+# `day` columns hold that local day number, which polars reads directly as pl.Date.
+
+# --- meta -----------------------------------------------------------------------------------------
+pool_meta = Table(
+    "pool_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# --- geography ------------------------------------------------------------------------------------
+county = Table(
+    "county",
+    metadata,
+    Column("code", Integer, primary_key=True),  # adcode, 532503
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(64), nullable=False),
+)
+
+township = Table(
+    "township",
+    metadata,
+    Column("code", Integer, primary_key=True),  # NBS 9-digit code, 532503001
+    Column("county_code", Integer, ForeignKey("county.code"), nullable=False),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # subdistrict | town | township | ethnic_township
+    Column("urban", Boolean, nullable=False),
+    Column("population", Integer, nullable=False),  # synthetic, see generate/reference.py
+    Column("internet_rate", Float, nullable=False),  # share of residents online (synthetic)
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+)
+
+community = Table(
+    "community",
+    metadata,
+    Column("code", BigInteger, primary_key=True),  # NBS 12-digit code
+    Column("township_code", Integer, ForeignKey("township.code"), nullable=False, index=True),
+    Column("name_zh", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # community (社区) | village (村委会)
+    Column("population", Integer, nullable=False),
+)
+
+grid_cell = Table(
+    "grid_cell",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("community_code", BigInteger, ForeignKey("community.code"), nullable=False, index=True),
+    Column("name_zh", String(96), nullable=False),
+    Column("households", Integer, nullable=False),
+)
+
+# --- organisation ---------------------------------------------------------------------------------
+department = Table(
+    "department",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(96), nullable=False),
+)
+
+person = Table(
+    "person",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name_zh", String(32), nullable=False),
+    Column("department_id", SmallInteger, ForeignKey("department.id"), nullable=False, index=True),
+    Column("township_code", Integer, ForeignKey("township.code")),
+    Column("title_zh", String(64), nullable=False),
+    Column("phone_masked", String(20), nullable=False),
+)
+
+# --- the 12 modules and their source systems ------------------------------------------------------
+module = Table(
+    "module",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name_zh", String(32), nullable=False),
+    Column("name_en", String(64), nullable=False),
+    Column("family", String(16), nullable=False),  # government | livelihood | industry | spatial
+    Column("qty_label_zh", String(32), nullable=False),
+    Column("qty_label_en", String(48), nullable=False),
+    Column("qty_unit", String(16), nullable=False),
+    Column("amount_label_zh", String(32), nullable=False),
+    Column("amount_label_en", String(48), nullable=False),
+    Column("amount_unit", String(16), nullable=False),
+)
+
+source_system = Table(
+    "source_system",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("module_id", SmallInteger, ForeignKey("module.id"), nullable=False),
+    Column("department_id", SmallInteger, ForeignKey("department.id"), nullable=False),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(96), nullable=False),
+    Column("delivery", String(8), nullable=False),  # api | batch (nightly)
+)
+
+record_type = Table(
+    "record_type",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("module_id", SmallInteger, ForeignKey("module.id"), nullable=False),
+    Column("name_zh", String(32), nullable=False),
+    Column("name_en", String(64), nullable=False),
+)
+
+# The fact table: millions of rows. Kept narrow; pages read the rollups, never scan this.
+record = Table(
+    "record",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("module_id", SmallInteger, nullable=False),
+    Column("source_id", SmallInteger, nullable=False),
+    Column("dept_id", SmallInteger, nullable=False),
+    Column("type_id", SmallInteger, nullable=False),
+    Column("township_code", Integer, nullable=False),  # normalised on load
+    Column("community_code", BigInteger),  # NULL = missing field
+    Column("grid_id", Integer),
+    Column("occurred_at", BigInteger, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    Column("classification", SmallInteger, nullable=False),  # 0 public, 1 sensitive, 2 core
+    Column("qty", Float, nullable=False),
+    Column("amount", Float),  # NULL = missing field
+    Column(
+        "record_key", BigInteger, nullable=False
+    ),  # business key; the same key from two sources = duplicate
+    Column("area_code_raw", String(32), nullable=False),  # the area code exactly as the source sent it
+    Index("ix_record_occurred_at", "occurred_at"),
+    Index("ix_record_received_at", "received_at"),
+)
+
+CLASSIFICATIONS = ("public", "sensitive", "core")
+
+# Rollup maintained at load time: one row per source x township x local day x classification, so the
+# viewer's classification ceiling filters every measure, not just the count.
+rollup_daily = Table(
+    "rollup_daily",
+    metadata,
+    Column("module_id", SmallInteger, nullable=False),
+    Column("source_id", SmallInteger, nullable=False),
+    Column("dept_id", SmallInteger, nullable=False),
+    Column("township_code", Integer, nullable=False),
+    Column("day", Integer, nullable=False),
+    Column("classification", SmallInteger, nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("n_late", Integer, nullable=False),  # received more than 24 h after it occurred
+    Column("n_missing", Integer, nullable=False),  # community or amount empty
+    Column("n_dup", Integer, nullable=False),  # rows whose business key another row already carries
+    Column("n_badcode", Integer, nullable=False),  # area code not in the canonical 9-digit form
+    Column("sum_qty", Float, nullable=False),
+    Column("sum_amount", Float, nullable=False),
+    Column("max_received_at", BigInteger, nullable=False),
+    Index("ix_rollup_daily_day", "day"),
+    UniqueConstraint("source_id", "township_code", "day", "classification"),
+)
+
+# --- ground truth of the synthetic pool (what the generator injected), for quality checks --------
+seed_defect = Table(
+    "seed_defect",
+    metadata,
+    Column("record_id", BigInteger, nullable=False, index=True),
+    Column("defect", String(16), nullable=False),  # duplicate | missing | late | badcode
+)
+
+seed_incident = Table(
+    "seed_incident",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),  # outage | spike
+    Column("module_id", SmallInteger, nullable=False),
+    Column("township_code", Integer),
+    Column("start_at", BigInteger, nullable=False),
+    Column("end_at", BigInteger, nullable=False),
+    Column("note_zh", Text, nullable=False),
+    Column("note_en", Text, nullable=False),
+)
+
+# --- identity (migration 0002) --------------------------------------------------------------------
+ROLES = ("operator", "leader", "department_head", "admin")
+
+app_user = Table(
+    "app_user",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(64), nullable=False),
+    Column("role", String(24), nullable=False),
+    Column("department_id", SmallInteger, ForeignKey("department.id")),
+    Column("township_code", Integer, ForeignKey("township.code")),
+    Column("password_hash", String(256), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_login_at", BigInteger),
+)
+
+login_event = Table(
+    "login_event",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("at", BigInteger, nullable=False, index=True),
+    Column("ok", Boolean, nullable=False),
+    Column("remote_addr", String(64), nullable=False),
+)
+
+GENERATED_TABLES = (record, rollup_daily, seed_defect, seed_incident)
