@@ -47,7 +47,7 @@ def create_app(overrides: dict[str, str] | None = None) -> Dash:
     engine.configure(s.database_url, timeout_ms=s.query_timeout_ms)
     cache.configure(s.cache_dir, version_ttl=s.version_ttl_seconds)
 
-    server = Flask("dashboard")
+    server = Flask("dashboard", root_path=str(Path(__file__).parent), instance_path=str(s.instance_dir))
     server.secret_key = s.secret_key
     server.config.update(
         SESSION_COOKIE_HTTPONLY=True,
@@ -290,11 +290,9 @@ def _query_value(search: str | None, key: str) -> str | None:
 def update_alert_levels(_: int | None, store: dict[str, Any] | None) -> dict[str, Any]:
     if not store or not store.get("items"):
         return dash.no_update  # type: ignore[no-any-return]
-    viewer = auth.current_viewer()
-    if viewer is None:
-        return {}
     try:
-        return wall.alert_levels(viewer)
+        viewer = auth.current_viewer()
+        return wall.alert_levels(viewer) if viewer else {}
     except PoolError:
         return {}
 

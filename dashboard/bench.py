@@ -33,14 +33,16 @@ def _time(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
 
 def run(settings: Settings, *, repeat: int = 5) -> int:
     from dashboard.app import create_app
-    from dashboard.pages import overview as overview_page
-    from dashboard.pages import pool as pool_page
-    from dashboard.view import PageParams
     from queries import cache, meta, overview, pool
     from queries.scope import Viewer
 
     tmp = tempfile.mkdtemp(prefix="cc-bench-cache-")
     app = create_app({"CC_DATABASE_URL": settings.database_url, "CC_CACHE_DIR": tmp})
+    # page modules register themselves with Dash, so they are imported after the app exists
+    from dashboard.pages import overview as overview_page
+    from dashboard.pages import pool as pool_page
+    from dashboard.view import PageParams
+
     st = meta.pool_status()
     day = st.as_of_day
     admin = Viewer(0, "bench", "bench", "admin")

@@ -56,9 +56,10 @@ def as_of_text(ts: int) -> str:
 
 
 def guarded(render: Callable[..., Any], lang: str, *args: Any, **kwargs: Any) -> Any:
-    """Run a page render; a pool error becomes the error panel, never a traceback."""
+    """Run `render(viewer, *args)`; a pool error (also while finding the viewer) becomes the error panel,
+    never a traceback."""
     try:
-        return render(*args, **kwargs)
+        return render(viewer(), *args, **kwargs)
     except PoolError as exc:
         return error_panel(exc, lang)
     except PermissionError:

@@ -14,6 +14,7 @@ from dashboard.components import KpiDef, empty_state, graph, kpi_card
 from dashboard.i18n import bi, both, pick, titles
 from dashboard.view import PageParams, as_of_text, guarded, page_params, rules, viewer
 from queries import calendar, meta, overview
+from queries.errors import PoolError
 from queries.scope import Scope, Viewer
 
 dash.register_page(__name__, path="/", name="overview", title="总览 · Overview", order=0)
@@ -132,7 +133,7 @@ def layout(**query: Any) -> html.Div:
     return html.Div(
         [
             dcc.Store(id=ids.params, data={**p.store(), "kpi": kpi}),
-            html.Div(guarded(render, p.lang, viewer(), p, kpi), id=ids.content, className="ov"),
+            html.Div(guarded(render, p.lang, p, kpi), id=ids.content, className="ov"),
         ],
         id=ids.root,
         className="ov",
@@ -148,7 +149,7 @@ def layout(**query: Any) -> html.Div:
 )
 def refresh(_: int | None, params: dict[str, Any], kpi: str | None) -> Any:
     p = PageParams.from_store(params)
-    return guarded(render, p.lang, viewer(), p, kpi if kpi in RANK_KPIS else "index")
+    return guarded(render, p.lang, p, kpi if kpi in RANK_KPIS else "index")
 
 
 @callback(
@@ -159,8 +160,11 @@ def refresh(_: int | None, params: dict[str, Any], kpi: str | None) -> Any:
 )
 def change_kpi(kpi: str | None, params: dict[str, Any]) -> Any:
     p = PageParams.from_store(params)
-    st = meta.pool_status()
-    return ranking_figure(viewer().scope(), st.as_of, kpi if kpi in RANK_KPIS else "index", p)
+    try:
+        st = meta.pool_status()
+        return ranking_figure(viewer().scope(), st.as_of, kpi if kpi in RANK_KPIS else "index", p)
+    except PoolError:
+        return dash.no_update  # the next refresh shows the error panel in place of the page
 
 
 # --- rendering ---------------------------------------------------------------------------------

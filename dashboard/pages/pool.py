@@ -14,7 +14,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard import figures, wall
 from dashboard.components import KpiDef, empty_state, graph, kpi_card
 from dashboard.i18n import bi_text, both, pick, titles
-from dashboard.view import PageParams, as_of_text, guarded, page_params, rules, viewer
+from dashboard.view import PageParams, as_of_text, guarded, page_params, rules
 from queries import meta, overview, pool
 from queries.scope import Viewer
 from queries.tables import CLASSIFICATIONS
@@ -61,7 +61,7 @@ def layout(**query: Any) -> html.Div:
     return html.Div(
         [
             dcc.Store(id=ids.params, data=p.store()),
-            html.Div(guarded(render, p.lang, viewer(), p), id=ids.content, className="pool"),
+            html.Div(guarded(render, p.lang, p), id=ids.content, className="pool"),
         ],
         id=ids.root,
         className="pool",
@@ -76,7 +76,7 @@ def layout(**query: Any) -> html.Div:
 )
 def refresh(_: int | None, params: dict[str, Any]) -> Any:
     p = PageParams.from_store(params)
-    return guarded(render, p.lang, viewer(), p)
+    return guarded(render, p.lang, p)
 
 
 @callback(

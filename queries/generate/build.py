@@ -458,6 +458,7 @@ def _carry_users(conn: Connection, old: Path) -> int:
     finally:
         conn.commit()
         conn.exec_driver_sql("DETACH DATABASE old")
+        conn.commit()
 
 
 def build_pool(

@@ -1,0 +1,232 @@
+"""The synthetic pool: deterministic, realistic rhythms, and defects injected at recorded rates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from queries import calendar, rollups
+from queries.generate import build as build_mod
+from queries.generate import reference as ref
+from queries.generate.build import SCALES, build_pool, generate
+from queries.tables import app_user, pool_meta, rollup_daily, seed_defect, seed_incident
+from queries.timebase import DAY, TZ
+from tests.conftest import END, SEED
+
+END_TS = int(END.timestamp())
+
+
+@pytest.fixture(scope="module")
+def gen() -> build_mod.Generated:
+    return generate(SCALES["test"], SEED, END_TS)
+
+
+def frame(g: build_mod.Generated) -> pl.DataFrame:
+    return build_mod.records_frame(g.cols)
+
+
+def test_same_seed_same_pool_other_seed_other_pool(gen: build_mod.Generated) -> None:
+    again = generate(SCALES["test"], SEED, END_TS)
+    other = generate(SCALES["test"], SEED + 1, END_TS)
+    assert all(
+        np.array_equal(gen.cols[c], again.cols[c], equal_nan=c in ("amount", "community_code", "grid_id"))
+        for c in ("occurred_at", "township_code", "amount", "record_key")
+    )
+    assert not np.array_equal(gen.cols["occurred_at"][:1000], other.cols["occurred_at"][:1000])
+
+
+def test_every_record_received_after_it_occurred_and_before_the_end(gen: build_mod.Generated) -> None:
+    assert (gen.cols["received_at"] >= gen.cols["occurred_at"]).all()
+    assert gen.cols["received_at"].max() <= END_TS
+    assert len(gen.cols["module_id"]) >= SCALES["test"].records  # duplicates and the spike add rows
+
+
+def test_holidays_and_weekends_shape_volumes(gen: build_mod.Generated) -> None:
+    f = frame(gen).with_columns(((pl.col("occurred_at") + TZ) // DAY).alias("day"))
+    days = np.arange(f["day"].min(), f["day"].max() + 1)
+    kinds, gaps = calendar.day_kinds(days)
+    assert gaps == []
+    kind = pl.DataFrame({"day": days, "kind": kinds.astype(np.int64)})
+    per = (
+        f.group_by("module_id", "day")
+        .len()
+        .join(kind, on="day")
+        .group_by("module_id", "kind")
+        .agg(pl.col("len").mean())
+    )
+    mean = {(r["module_id"], r["kind"]): r["len"] for r in per.iter_rows(named=True)}
+    tourism, education = ref.module_by_code()["tourism"].id, ref.module_by_code()["education"].id
+    assert mean[(tourism, calendar.HOLIDAY)] > 1.8 * mean[(tourism, calendar.WORKDAY)]
+    assert mean[(education, calendar.HOLIDAY)] < 0.2 * mean[(education, calendar.WORKDAY)]
+    assert mean[(education, calendar.RESTDAY)] < 0.4 * mean[(education, calendar.WORKDAY)]
+
+
+def test_make_up_workday_counts_as_workday() -> None:
+    # 2026: Sunday 20 Sep is a make-up workday for National Day; Sunday 27 Sep is in the Mid-Autumn
+    # holiday; Saturday 3 Oct is National Day; Sunday 11 Oct is an ordinary weekend day.
+    days = [dt.date(2026, 9, 20), dt.date(2026, 9, 27), dt.date(2026, 10, 3), dt.date(2026, 10, 11)]
+    kinds, _ = calendar.day_kinds(np.array([calendar.date_to_day(d) for d in days]))
+    assert kinds.tolist() == [calendar.WORKDAY, calendar.HOLIDAY, calendar.HOLIDAY, calendar.RESTDAY]
+
+
+def test_daily_rhythm_commute_peak(gen: build_mod.Generated) -> None:
+    f = frame(gen).filter(pl.col("module_id") == ref.module_by_code()["transport"].id)
+    hours = ((f["occurred_at"] + TZ) % DAY // 3600).value_counts().sort("occurred_at")
+    by_hour = dict(zip(hours["occurred_at"].to_list(), hours["count"].to_list(), strict=True))
+    assert by_hour[8] > 5 * by_hour[3]
+
+
+def test_urban_subdistricts_busier_and_better_connected(gen: build_mod.Generated) -> None:
+    towns = pl.DataFrame([t.__dict__ for t in ref.townships()]).select("code", "urban", "population")
+    f = frame(gen).join(towns, left_on="township_code", right_on="code")
+    cons = f.filter(pl.col("module_id") == ref.module_by_code()["consumption"].id)
+    per_cap = (
+        cons.group_by("urban").len().join(towns.group_by("urban").agg(pl.col("population").sum()), on="urban")
+    )
+    rate = {r["urban"]: r["len"] / r["population"] for r in per_cap.iter_rows(named=True)}
+    assert rate[True] > 1.5 * rate[False]
+    late = (
+        f.with_columns(((pl.col("received_at") - pl.col("occurred_at")) > 48 * 3600).alias("late"))
+        .group_by("urban")
+        .agg(pl.col("late").mean())
+    )
+    share = {r["urban"]: r["late"] for r in late.iter_rows(named=True)}
+    assert share[False] > 1.5 * share[True]
+
+
+def test_harvest_season_in_agriculture(gen: build_mod.Generated) -> None:
+    f = frame(gen).filter(pl.col("module_id") == ref.module_by_code()["agriculture"].id)
+    month = f.select(pl.from_epoch(pl.col("occurred_at") + TZ, time_unit="s").dt.month().alias("m"))["m"]
+    counts = month.value_counts()
+    c = dict(zip(counts["m"].to_list(), counts["count"].to_list(), strict=True))
+    assert c[9] > 1.3 * c[11] * (30 / 20)  # September (harvest) over the 20 November days in the window
+
+
+def test_cross_department_duplication_rate_is_the_recorded_one(gen: build_mod.Generated) -> None:
+    srcs = {s.code: sid for sid, _, s in ref.sources()}
+    f = frame(gen)
+    ps = f.filter(pl.col("source_id") == srcs["population_system"]).height
+    dups = f.filter(pl.col("source_id") == srcs["community_governance"])
+    dup_keys = dups.join(
+        f.filter(pl.col("source_id") == srcs["population_system"]).select("record_key"),
+        on="record_key",
+        how="semi",
+    ).height
+    assert dup_keys / ps == pytest.approx(0.30, abs=0.03)
+
+
+def test_pool_records_truth_and_incidents(sqlite_pool: tuple[str, build_mod.BuildReport]) -> None:
+    url, report = sqlite_pool
+    eng = create_engine(url)
+    with eng.connect() as conn:
+        truth = dict(
+            conn.execute(select(seed_defect.c.defect, func.count()).group_by(seed_defect.c.defect)).all()
+        )
+        inc = conn.execute(select(seed_incident.c.kind, seed_incident.c.module_id)).all()
+        meta = dict(conn.execute(select(pool_meta.c.key, pool_meta.c.value)).all())
+    assert truth == report.defects
+    assert set(truth) == {"duplicate", "missing", "late", "badcode"}
+    for name, n in truth.items():
+        assert 0.01 < n / report.records < 0.05, name
+    assert sorted(inc) == [("outage", 7), ("spike", 3)]
+    assert int(meta["records"]) == report.records
+    assert meta["scale"] == "test"
+
+
+def test_rollup_detects_exactly_the_injected_defects(pool: str) -> None:
+    eng = create_engine(pool)
+    with eng.connect() as conn:
+        r = rollup_daily.c
+        got = conn.execute(
+            select(func.sum(r.n_dup), func.sum(r.n_missing), func.sum(r.n_late), func.sum(r.n_badcode))
+        ).one()
+        truth = dict(
+            conn.execute(select(seed_defect.c.defect, func.count()).group_by(seed_defect.c.defect)).all()
+        )
+    assert [int(x) for x in got] == [truth["duplicate"], truth["missing"], truth["late"], truth["badcode"]]
+
+
+def test_polars_rollup_equals_sql_rollup(gen: build_mod.Generated, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=False)
+    eng = create_engine(url)
+    cols = ", ".join(rollups.DAILY_COLUMNS)
+    order = "source_id, township_code, day, classification"
+    with eng.begin() as conn:
+        loaded = conn.execute(text(f"SELECT {cols} FROM rollup_daily ORDER BY {order}")).all()
+        rollups.refresh_daily(conn)
+        again = conn.execute(text(f"SELECT {cols} FROM rollup_daily ORDER BY {order}")).all()
+    assert len(loaded) == len(again) > 1000
+    amount = rollups.DAILY_COLUMNS.index("sum_amount")
+    for a, b in zip(loaded, again, strict=True):
+        assert a[:amount] == b[:amount] and a[amount + 1 :] == b[amount + 1 :]
+        assert a[amount] == pytest.approx(b[amount], rel=1e-9)
+
+
+def test_failed_build_leaves_the_old_pool_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "pool.sqlite"
+    url = f"sqlite:///{path}"
+    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=False)
+    before = sqlite3.connect(path).execute("select value from pool_meta where key='data_version'").fetchone()
+
+    def boom(frame: pl.DataFrame) -> pl.DataFrame:
+        raise RuntimeError("disk full (simulated)")
+
+    monkeypatch.setattr(rollups, "compute_daily", boom)
+    with pytest.raises(RuntimeError, match="simulated"):
+        build_pool(url, scale="test", seed=SEED + 5, end=END, progress=False)
+    after = sqlite3.connect(path).execute("select value from pool_meta where key='data_version'").fetchone()
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pool.sqlite"]  # no temp file left behind
+
+
+@pytest.mark.postgres
+def test_failed_build_rolls_back_on_postgres(
+    pg_pool: tuple[str, build_mod.BuildReport], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, report = pg_pool
+    eng = create_engine(url)
+    with eng.connect() as conn:
+        before = conn.execute(select(pool_meta.c.value).where(pool_meta.c.key == "data_version")).scalar()
+        n_before = conn.execute(text("select count(*) from record")).scalar()
+
+    def boom(frame: pl.DataFrame) -> pl.DataFrame:
+        raise RuntimeError("simulated failure after COPY")
+
+    monkeypatch.setattr(rollups, "compute_daily", boom)
+    with pytest.raises(RuntimeError, match="simulated"):
+        build_pool(url, scale="test", seed=SEED + 5, end=END, progress=False)
+    with eng.connect() as conn:
+        assert (
+            conn.execute(select(pool_meta.c.value).where(pool_meta.c.key == "data_version")).scalar()
+            == before
+        )
+        assert conn.execute(text("select count(*) from record")).scalar() == n_before == report.records
+
+
+def test_rebuild_keeps_accounts(tmp_path: Path) -> None:
+    from queries.users import create_user
+
+    url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
+    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=False)
+    eng = create_engine(url)
+    with eng.begin() as conn:
+        create_user(
+            conn, username="zhang.wei", password="a-long-password", role="leader", township_code=532503102
+        )
+    report = build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=True)
+    with create_engine(url).connect() as conn:
+        names = {r[0] for r in conn.execute(select(app_user.c.username))}
+    assert report.kept_users == 1
+    assert names == {"zhang.wei", *(u[0] for u in ref.DEMO_USERS)}
+
+
+def test_unknown_scale_is_refused() -> None:
+    with pytest.raises(build_mod.BuildError, match="unknown scale"):
+        build_pool("sqlite:////nonexistent/x.sqlite", scale="huge")

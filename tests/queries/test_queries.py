@@ -1,0 +1,212 @@
+"""Every query function against a real pool, SQLite and PostgreSQL: columns, dtypes, and known values
+computed independently from the raw records."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from queries import meta, overview
+from queries import pool as poolq
+from queries.generate import reference as ref
+from queries.scope import CITY_SCOPE, Viewer
+from queries.tables import record, seed_defect
+from queries.timebase import DAY, day_start, local_day_of
+
+CAOBA, WENLAN = 532503102, 532503001
+
+
+def raw_count(url: str, *conds: object) -> int:
+    with create_engine(url).connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(record).where(*conds)).scalar() or 0)
+
+
+def test_pool_status(pool: str) -> None:
+    st = meta.pool_status()
+    assert st.scale == "test"
+    assert st.records == raw_count(pool)
+    assert st.as_of == pytest.approx(1795156200, abs=3600)  # the fixed END, 2026-11-20 14:30 +08:00
+    assert st.data_version != "none"
+
+
+def test_reference_lists(pool: str) -> None:
+    mods, towns, srcs = meta.modules(), meta.townships(), meta.sources()
+    assert mods.height == 12 and mods["id"].dtype == pl.Int16
+    assert towns.height == 13 and towns.filter(pl.col("urban")).height == 5
+    assert towns.filter(pl.col("code") == WENLAN)["name_zh"][0] == "文澜街道"
+    assert towns["population"].sum() == sum(t.population for t in ref.townships())
+    assert srcs.height == len(ref.sources()) and {"dept_zh", "delivery"} <= set(srcs.columns)
+
+
+def test_daily_by_module_totals_match_raw(pool: str) -> None:
+    st = meta.pool_status()
+    d = st.as_of_day
+    f = overview.daily_by_module(scope=CITY_SCOPE, first_day=d - 200, last_day=d)
+    assert f.columns == ["module_id", "day", "n", "date"]
+    assert f.schema["n"] == pl.Int64 and f.schema["date"] == pl.Date
+    assert f.height == 12 * 201  # every module x every day, zeros included
+    assert int(f["n"].sum()) == st.records
+    one = f.filter((pl.col("module_id") == 1) & (pl.col("day") == d - 3))["n"][0]
+    lo = day_start(d - 3)
+    assert one == raw_count(
+        pool, record.c.module_id == 1, record.c.occurred_at >= lo, record.c.occurred_at < lo + DAY
+    )
+
+
+def test_today_vs_last_week_counts_only_what_had_arrived(pool: str) -> None:
+    st = meta.pool_status()
+    f = overview.today_vs_last_week(scope=CITY_SCOPE, as_of=st.as_of)
+    assert f.columns == ["module_id", "today", "last_week"] and f.height == 12
+    start = day_start(st.as_of_day)
+    end = st.as_of + 1
+    today = raw_count(
+        pool, record.c.occurred_at >= start, record.c.occurred_at < end, record.c.received_at < end
+    )
+    assert int(f["today"].sum()) == today
+    w0, w1 = start - 7 * DAY, end - 7 * DAY
+    last = raw_count(pool, record.c.occurred_at >= w0, record.c.occurred_at < w1, record.c.received_at < w1)
+    assert int(f["last_week"].sum()) == last
+    parks = ref.module_by_code()["parks"].id  # nightly batches only: nothing of today has arrived yet
+    assert f.filter(pl.col("module_id") == parks)["today"][0] == 0
+    assert f.filter(pl.col("module_id") == parks)["last_week"][0] == 0
+
+
+def test_township_kpis(pool: str) -> None:
+    d = meta.pool_status().as_of_day
+    f = overview.township_kpis(scope=CITY_SCOPE, first_day=d - 29, last_day=d)
+    assert f.height == 13
+    for c in ("on_time", "complete", "conform", "unique"):
+        assert f[c].dtype == pl.Float64 and f[c].min() > 0.8 and f[c].max() <= 1.0
+    assert f["index"].is_sorted(descending=True)
+    caoba = f.filter(pl.col("township_code") == CAOBA).row(0, named=True)
+    lo, hi = day_start(d - 29), day_start(d + 1)
+    assert caoba["n"] == raw_count(
+        pool, record.c.township_code == CAOBA, record.c.occurred_at >= lo, record.c.occurred_at < hi
+    )
+    late = raw_count(
+        pool,
+        record.c.township_code == CAOBA,
+        record.c.occurred_at >= lo,
+        record.c.occurred_at < hi,
+        record.c.received_at - record.c.occurred_at > 48 * 3600,
+    )
+    assert caoba["on_time"] == pytest.approx(1 - late / caoba["n"])
+    rural = f.filter(~pl.col("urban"))["on_time"].mean()
+    urban = f.filter(pl.col("urban"))["on_time"].mean()
+    assert urban > rural  # weaker networks deliver later
+
+
+def test_urban_rural(pool: str) -> None:
+    d = meta.pool_status().as_of_day
+    f = overview.urban_rural(scope=CITY_SCOPE, first_day=d - 29, last_day=d)
+    assert f.height == 24
+    pops = dict(f.group_by("urban").agg(pl.col("population").first()).iter_rows())
+    assert pops == {True: 420000, False: 180000}
+    cons = ref.module_by_code()["consumption"].id
+    row = {r["urban"]: r["per_1k_day"] for r in f.filter(pl.col("module_id") == cons).iter_rows(named=True)}
+    assert row[True] > row[False]
+
+
+def test_alerts_find_exactly_the_injected_incidents(pool: str) -> None:
+    st = meta.pool_status()
+    f = overview.alerts(scope=CITY_SCOPE, as_of=st.as_of, rules=overview.AlertRules())
+    assert f.schema == pl.Schema(overview.ALERT_SCHEMA)
+    got = sorted((r["kind"], r["module_id"], r["township_code"], r["level"]) for r in f.iter_rows(named=True))
+    assert got == [("outage", 7, None, "red"), ("spike", 3, CAOBA, "red")]
+    outage = f.filter(pl.col("kind") == "outage").row(0, named=True)
+    # the generator cut logistics off 9 hours before END; the last record before the cut came a little earlier
+    assert 9.0 <= outage["value"] < 14.0
+
+
+def test_alert_rules_are_parameters(pool: str) -> None:
+    st = meta.pool_status()
+    lax = overview.alerts(
+        scope=CITY_SCOPE, as_of=st.as_of, rules=overview.AlertRules(outage_hours=48, spike_ratio=100)
+    )
+    assert lax.height == 0
+
+
+def test_scope_operator_sees_no_core_data(pool: str) -> None:
+    d = meta.pool_status().as_of_day
+    op = Viewer(1, "op", "op", "operator").scope()
+    admin = overview.township_kpis(scope=CITY_SCOPE, first_day=0, last_day=d)
+    oper = overview.township_kpis(scope=op, first_day=0, last_day=d)
+    assert int(oper["n"].sum()) == raw_count(pool, record.c.classification <= 1)
+    assert int(oper["n"].sum()) < int(admin["n"].sum())
+    # the defect counts follow the same row rule
+    assert int(oper["n_late"].sum()) == raw_count(
+        pool, record.c.classification <= 1, record.c.received_at - record.c.occurred_at > 48 * 3600
+    )
+
+
+def test_scope_township_leader_sees_only_their_township(pool: str) -> None:
+    d = meta.pool_status().as_of_day
+    sc = Viewer(2, "wenlan", "w", "leader", township_code=WENLAN).scope()
+    f = overview.township_kpis(scope=sc, first_day=0, last_day=d)
+    assert f["township_code"].to_list() == [WENLAN]
+    daily = overview.daily_by_module(scope=sc, first_day=0, last_day=d)
+    assert int(daily["n"].sum()) == raw_count(pool, record.c.township_code == WENLAN)
+    ur = overview.urban_rural(scope=sc, first_day=d - 29, last_day=d)
+    assert set(ur["urban"].to_list()) == {True}
+
+
+def test_scope_department_head_sees_only_their_department(pool: str) -> None:
+    sc = Viewer(3, "mz", "m", "department_head", department_id=2).scope()
+    d = meta.pool_status().as_of_day
+    q = poolq.source_quality(scope=sc, first_day=d - 29, last_day=d)
+    assert (
+        int(q.filter(pl.col("n") > 0)["source_id"].n_unique()) == 2
+    )  # civil affairs runs two source systems
+    assert int(q["n"].sum()) == raw_count(
+        pool,
+        record.c.dept_id == 2,
+        record.c.occurred_at >= day_start(d - 29),
+        record.c.occurred_at < day_start(d + 1),
+    )
+
+
+def test_source_quality(pool: str) -> None:
+    d = meta.pool_status().as_of_day
+    f = poolq.source_quality(scope=CITY_SCOPE, first_day=0, last_day=d)
+    assert f.height == len(ref.sources())
+    assert {"late_rate", "dup_rate", "last_received", "module_zh", "dept_en"} <= set(f.columns)
+    with create_engine(pool).connect() as conn:
+        dups = int(
+            conn.execute(select(func.count()).where(seed_defect.c.defect == "duplicate")).scalar() or 0
+        )
+    assert int(f["n_dup"].sum()) == dups
+    cg = f.filter(pl.col("code") == "community_governance").row(0, named=True)
+    # civil affairs re-enters 30% of public security's population records: a large share of its rows
+    assert cg["dup_rate"] > 0.2
+    logistics = f.filter(pl.col("code") == "logistics_platform").row(0, named=True)
+    assert meta.pool_status().as_of - logistics["last_received"] > 8 * 3600
+
+
+def test_classification_split(pool: str) -> None:
+    d = meta.pool_status().as_of_day
+    f = poolq.classification_split(scope=CITY_SCOPE, first_day=d - 29, last_day=d)
+    assert f.height == 36
+    sums = f.group_by("module_id").agg(pl.col("share").sum())["share"]
+    assert all(s == pytest.approx(1.0) for s in sums)
+    carbon = ref.module_by_code()["carbon"].id
+    assert f.filter((pl.col("module_id") == carbon) & (pl.col("classification") == 2))["n"][0] == 0
+
+
+def test_detected_vs_injected(pool: str) -> None:
+    f = poolq.detected_vs_injected(scope=CITY_SCOPE)
+    assert f["defect"].to_list() == ["duplicate", "missing", "late", "badcode"]
+    assert (f["detected"] == f["injected"]).all()
+    assert f["records"][0] == raw_count(pool)
+
+
+def test_window_counts_buckets(pool: str) -> None:
+    st = meta.pool_status()
+    ends = (st.as_of + 1, st.as_of + 1 - 7 * DAY)
+    f = overview.window_counts(scope=CITY_SCOPE, ends=ends, seconds=6 * 3600)
+    assert set(f["bucket"].unique().to_list()) <= {0, 1}
+    spike = f.filter(
+        (pl.col("module_id") == 3) & (pl.col("township_code") == CAOBA) & (pl.col("bucket") == 0)
+    )
+    assert spike["n"][0] >= 40
+    assert local_day_of(st.as_of) == st.as_of_day
