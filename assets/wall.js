@@ -8,7 +8,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       var trig = (window.dash_clientside.callback_context.triggered || []).map(function (t) { return t.prop_id; });
       var s = Object.assign({}, store);
       var items = s.items;
-      if (trig.indexOf("app-keys.n_events") >= 0) {
+      if (trig.indexOf("app-keys.n_keydowns") >= 0) {
         var key = event && event.key;
         if (key === " " || key === "p" || key === "P") { s.paused = !s.paused; }
         else if (key === "ArrowRight") { s.remaining = 0; s.skip = true; }

@@ -10,7 +10,7 @@ from typing import Any
 
 import dash
 from dash import Dash, Input, Output, State, callback, clientside_callback, dcc, html
-from dash_extensions import EventListener
+from dash_extensions import Keyboard
 from flask import Flask, Response, has_request_context, redirect, request
 
 from dashboard import auth, wall
@@ -59,7 +59,7 @@ def create_app(overrides: dict[str, str] | None = None) -> Dash:
     auth.init(server)
     _routes(server)
 
-    app = Dash(
+    app = _Dash(
         __name__,
         server=server,
         use_pages=True,
@@ -73,7 +73,21 @@ def create_app(overrides: dict[str, str] | None = None) -> Dash:
     )
     app.layout = shell_layout
     app._favicon = "favicon.svg"
+    # Dash sets itself up on the first request, raising its "done" flag before it registers the
+    # script paths. Concurrent first requests in a fresh gthread worker then meet a half-filled
+    # registry and the JS bundles 500 ("not a registered library"): the page never loads. Setting
+    # up here, before gunicorn lets the worker accept connections, closes that race.
+    with server.test_request_context("/"):
+        app._setup_server()
     return app
+
+
+class _Dash(Dash):
+    def interpolate_index(self, **kwargs: Any) -> str:
+        # <html lang> picks the right CJK glyphs in the browser and tells screen readers the language
+        html_ = super().interpolate_index(**kwargs)
+        lang = "zh-CN" if request_lang() == "zh" else "en"
+        return html_.replace("<html>", f'<html lang="{lang}">', 1)
 
 
 def _routes(server: Flask) -> None:
@@ -156,12 +170,7 @@ def shell_layout() -> html.Div:
             dcc.Store(id="app-lang-store", data=lang),
             dcc.Interval(id="app-refresh-interval", interval=s.refresh_seconds * 1000),
             dcc.Interval(id="app-wall-interval", interval=1000, disabled=True),
-            EventListener(
-                id="app-keys",
-                events=[{"event": "keydown", "props": ["key", "timeStamp"]}],
-                logging=False,
-                children=html.Span(),
-            ),
+            Keyboard(id="app-keys", captureKeys=[" ", "p", "P", "ArrowRight"], eventProps=["key"]),
             html.Header(
                 className="app-header",
                 children=[
@@ -304,9 +313,9 @@ clientside_callback(
     Output("_pages_location", "pathname"),
     Output("_pages_location", "search"),
     Input("app-wall-interval", "n_intervals"),
-    Input("app-keys", "n_events"),
+    Input("app-keys", "n_keydowns"),
     Input("app-wall-status", "n_clicks"),
-    State("app-keys", "event"),
+    State("app-keys", "keydown"),
     State("app-wall-store", "data"),
     State("app-alerts-store", "data"),
     State("_pages_location", "pathname"),

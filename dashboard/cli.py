@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from dashboard.settings import REPO_ROOT, Settings, SettingsError, load
+from dashboard.settings import REPO_ROOT, Settings, SettingsError, child_env, load
 
 EXIT_USAGE, EXIT_POOL = 2, 3
 
@@ -101,7 +101,7 @@ def _check_pool(s: Settings) -> str | None:
 
 
 def _gunicorn(s: Settings) -> int:
-    env = dict(os.environ, CC_BIND=s.bind, CC_DATABASE_URL=s.database_url)
+    env = child_env(s)
     argv = [sys.executable, "-m", "gunicorn", "-c", str(REPO_ROOT / "gunicorn.conf.py")]
     _say(f"serving on http://{s.bind}/  (Ctrl-C stops)")
     os.execve(sys.executable, argv, env)

@@ -164,6 +164,13 @@ def load(overrides: dict[str, str] | None = None) -> Settings:
     )
 
 
+def child_env(s: Settings) -> dict[str, str]:
+    """The environment for a child process (gunicorn) that must see the same pool and address."""
+    return dict(
+        os.environ, CC_BIND=s.bind, CC_DATABASE_URL=s.database_url, CC_INSTANCE_DIR=str(s.instance_dir)
+    )
+
+
 def table_markdown() -> str:
     """The README's settings table, generated so it cannot drift."""
     rows = ["| setting | default | what it does |", "|---|---|---|"]

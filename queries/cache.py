@@ -18,7 +18,7 @@ import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 import diskcache
 from sqlalchemy import select
@@ -109,14 +109,14 @@ def cached(func: Callable[P, R]) -> Callable[P, R]:
             raise TypeError(f"{func.__qualname__} takes keyword arguments only")
         cache = _state.cache
         if cache is None:
-            return func(**kwargs)
+            return func(*args, **kwargs)
         key = make_key(func, dict(kwargs), data_version())
         hit = cache.get(key, default=_MISS)
         if hit is not _MISS:
             _state.hits += 1
-            return hit  # type: ignore[no-any-return]
+            return cast(R, hit)
         _state.misses += 1
-        value = func(**kwargs)
+        value = func(*args, **kwargs)
         cache.set(key, value, expire=24 * 3600)
         return value
 

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
-from sqlalchemy import Connection, Integer, String, case, cast, delete, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    String,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+)
 
 from queries.tables import record, rollup_daily
 from queries.timebase import LATE_SECONDS, TZ
@@ -22,7 +36,7 @@ DAILY_COLUMNS = [
 ]
 
 
-def local_day(ts_col):  # type: ignore[no-untyped-def]
+def local_day(ts_col: ColumnElement[Any]) -> ColumnElement[int]:
     """Local (UTC+8) day number of an epoch-seconds column; integer division on both dialects."""
     return cast((ts_col + literal(TZ)) / literal(86400), Integer)
 
@@ -39,7 +53,7 @@ def refresh_daily(conn: Connection, *, since_day: int | None = None) -> int:
     sub = ranked.subquery()
     day = local_day(sub.c.occurred_at).label("day")
 
-    def n_if(cond) -> object:  # type: ignore[no-untyped-def]
+    def n_if(cond: ColumnElement[bool]) -> ColumnElement[Any]:
         return func.sum(case((cond, 1), else_=0))
 
     query = select(

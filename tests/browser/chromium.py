@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
@@ -80,7 +80,7 @@ def browser_page(width: int = 1920, height: int = 1080, scale: float = 1) -> Ite
 
 
 def login(page: Any, base: str, username: str, password: str, next_path: str = "/") -> None:
-    page.goto(f"{base}/login?next={next_path}")
+    page.goto(f"{base}/login?next={quote(next_path, safe='')}")
     page.fill("#login-username", username)
     page.fill("#login-password", password)
     page.click("#login-submit")

@@ -1,0 +1,106 @@
+"""Every page in Chromium at 1920x1080 and at 4K (device scale 2), desk and wall: it loads, its key
+element shows, the console stays clean, and no request leaves the host."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser.chromium import browser_page, login
+
+pytestmark = pytest.mark.browser
+
+PAGES = {
+    "overview": ("/", "#overview-ranking-graph .main-svg"),
+    "pool": ("/pool", "#pool-source-grid .ag-row"),
+}
+SIZES = {"1080p": 1, "4k": 2}
+
+
+def _clean(watch: object) -> None:
+    assert watch.page_errors == [], watch.page_errors  # type: ignore[attr-defined]
+    assert watch.console_errors == [], watch.console_errors  # type: ignore[attr-defined]
+    assert watch.off_host() == [], watch.off_host()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_login_page(server: str, size: str, artifacts: Path) -> None:
+    with browser_page(scale=SIZES[size]) as (page, watch):
+        page.goto(server + "/")
+        page.wait_for_selector("#login-card")
+        page.screenshot(path=str(artifacts / f"login-{size}.png"))
+        login(page, server, "admin", "wrong-password")
+        assert "Wrong username or password" in page.inner_text("#login-error")
+        assert watch.off_host() == []
+        assert watch.page_errors == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("mode", ["desk", "wall"])
+@pytest.mark.parametrize("name", PAGES)
+def test_page(server: str, name: str, mode: str, size: str, artifacts: Path) -> None:
+    path, key = PAGES[name]
+    with browser_page(scale=SIZES[size]) as (page, watch):
+        login(page, server, "admin", "admin-demo-2026", next_path=path)
+        page.wait_for_selector(key, timeout=30000)
+        if mode == "wall":
+            page.goto(f"{server}{path}?kiosk=1")
+            page.wait_for_selector(key, timeout=30000)
+            assert page.locator("#app-nav").is_hidden()
+            dims = page.evaluate(
+                "[document.documentElement.scrollWidth, document.documentElement.scrollHeight,"
+                " window.innerWidth, window.innerHeight]"
+            )
+            assert dims[0] <= dims[2] and dims[1] <= dims[3], f"wall page scrolls: {dims}"
+        else:
+            assert page.locator("#app-nav").is_visible()
+        assert page.locator("#app-asof-badge .asof-time").inner_text().startswith("2026-11-20")
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(artifacts / f"{name}-{mode}-{size}.png"))
+        _clean(watch)
+
+
+def test_kpi_definition_on_hover(server: str) -> None:
+    with browser_page() as (page, watch):
+        login(page, server, "admin", "admin-demo-2026")
+        card = page.locator("#overview-kpi-ontime")
+        card.wait_for()
+        assert page.locator("#overview-kpi-ontime .kpi-def").is_hidden()
+        card.hover()
+        text = page.locator("#overview-kpi-ontime .kpi-def").inner_text()
+        assert "公式" in text and "48" in text and "queries.overview" in text
+        _clean(watch)
+
+
+def test_ranking_kpi_can_be_switched(server: str) -> None:
+    with browser_page() as (page, watch):
+        login(page, server, "admin", "admin-demo-2026")
+        page.wait_for_selector("#overview-ranking-graph .main-svg")
+        page.click("#overview-kpi-dropdown")
+        page.get_by_text("每千人日均数据量", exact=False).first.click()
+        page.wait_for_function(
+            "document.querySelector('#overview-ranking-graph .gtitle').textContent.includes('每千人')"
+        )
+        _clean(watch)
+
+
+def test_english(server: str) -> None:
+    with browser_page() as (page, watch):
+        login(page, server, "admin", "admin-demo-2026")
+        page.wait_for_selector("#app-lang-en")
+        page.click("#app-lang-en")
+        page.wait_for_selector("#overview-ranking-graph .main-svg")
+        assert "Which township leads" in page.inner_text("#overview-ranking-graph")
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.locator("#app-root").get_attribute("lang") == "en"
+        _clean(watch)
+
+
+def test_bad_url_parameters_get_a_message(server: str) -> None:
+    with browser_page() as (page, watch):
+        login(page, server, "admin", "admin-demo-2026", next_path="/?playlist=overview:9,prices:20&lang=fr")
+        page.wait_for_selector("#app-notice .notice")
+        text = page.inner_text("#app-notice")
+        assert "prices" in text and "fr" in text
+        _clean(watch)

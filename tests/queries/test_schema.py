@@ -1,0 +1,78 @@
+"""Schema: Alembic migrations build exactly tables.py; an older pool upgrades without loss; clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, insert, inspect, select
+
+from queries import schema
+from queries.engine import make_engine
+from queries.errors import PoolMissing, SchemaOutdated
+from queries.tables import county, metadata, pool_meta
+
+
+def _diff(url: str) -> list[object]:
+    eng = create_engine(url)
+    with eng.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        return [d for d in compare_metadata(ctx, metadata) if "alembic_version" not in str(d)]
+
+
+def test_migrations_build_exactly_the_declared_schema(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    before, after = schema.upgrade(make_engine(url, create=True))
+    assert before is None and after == schema.head_revision()
+    assert _diff(url) == []
+
+
+@pytest.mark.postgres
+def test_migrations_match_on_postgres(pg_pool: tuple[str, object]) -> None:
+    url, _ = pg_pool
+    assert _diff(url) == []
+
+
+def test_an_older_pool_upgrades_without_losing_data(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    eng = make_engine(url, create=True)
+    schema.upgrade(eng, "0001")
+    with eng.begin() as conn:
+        conn.execute(insert(county).values(code=532503, name_zh="蒙自市", name_en="Mengzi"))
+        conn.execute(insert(pool_meta).values(key="data_version", value="kept"))
+    with pytest.raises(SchemaOutdated) as err:
+        schema.require_current(eng)
+    assert "db upgrade" in err.value.hint and "older" in err.value.en
+    before, after = schema.upgrade(eng)
+    assert (before, after) == ("0001", schema.head_revision())
+    with eng.connect() as conn:
+        assert conn.execute(select(county.c.name_zh)).scalar() == "蒙自市"
+        assert conn.execute(select(pool_meta.c.value)).scalar() == "kept"
+    assert "app_user" in inspect(eng).get_table_names()
+    assert schema.require_current(eng).ok
+
+
+def test_missing_pool_file_says_what_to_run(tmp_path: Path) -> None:
+    eng = make_engine(f"sqlite:///{tmp_path / 'nope.sqlite'}")
+    with pytest.raises(PoolMissing) as err:
+        schema.require_current(eng)
+    assert "seed" in err.value.hint
+    assert not (tmp_path / "nope.sqlite").exists()  # looking never creates an empty pool file
+
+
+def test_empty_database_says_what_to_run(tmp_path: Path) -> None:
+    eng = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}", create=True)
+    with pytest.raises(PoolMissing, match="empty"):
+        schema.require_current(eng)
+
+
+def test_a_newer_pool_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.sqlite'}"
+    eng = make_engine(url, create=True)
+    schema.upgrade(eng)
+    with eng.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(SchemaOutdated, match="newer"):
+        schema.require_current(eng)

@@ -1,0 +1,61 @@
+"""Wall-screen URL parameters: kiosk, theme and playlist; every bad value gets a message, the rest still works."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard import wall
+
+
+@pytest.fixture(autouse=True)
+def pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(wall, "_PAGES", {"overview": ("/", None), "pool": ("/pool", None)})
+
+
+def test_plain_desk() -> None:
+    p = wall.parse("")
+    assert (p.kiosk, p.theme, p.playlist, p.errors) == (False, "desk", [], [])
+
+
+def test_kiosk_means_wall_theme() -> None:
+    p = wall.parse("?kiosk=1")
+    assert p.kiosk and p.theme == "wall" and p.errors == []
+
+
+def test_playlist_with_dwell_times() -> None:
+    p = wall.parse("?playlist=overview:30,pool:20")
+    assert p.playlist == [
+        {"name": "overview", "path": "/", "dwell": 30},
+        {"name": "pool", "path": "/pool", "dwell": 20},
+    ]
+    assert p.theme == "wall"
+
+
+def test_default_dwell() -> None:
+    assert wall.parse("playlist=pool").playlist == [
+        {"name": "pool", "path": "/pool", "dwell": wall.DEFAULT_DWELL}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [
+        ("playlist=overview:30,prices:20", "Unknown page 'prices'"),
+        ("playlist=overview:abc", "not a whole number"),
+        ("playlist=overview:0", "outside 5-3600"),
+        ("playlist=overview:99999", "outside 5-3600"),
+        ("kiosk=maybe", "Bad kiosk value"),
+        ("theme=neon", "Bad theme"),
+    ],
+)
+def test_bad_values_are_reported_and_the_rest_still_runs(query: str, fragment: str) -> None:
+    p = wall.parse(query)
+    assert any(fragment in en for _, en in p.errors), p.errors
+    assert all(zh for zh, _ in p.errors)  # a Chinese message for every English one
+    if query.startswith("playlist=overview:30"):
+        assert [i["name"] for i in p.playlist] == ["overview"]
+
+
+def test_known_pages_are_listed_in_the_message() -> None:
+    p = wall.parse("playlist=nowhere")
+    assert "overview, pool" in p.errors[0][1]
