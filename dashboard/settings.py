@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -45,10 +45,16 @@ SETTINGS: tuple[Setting, ...] = (
         "The 'data as of' badge turns amber when the newest record is older than this.",
     ),
     Setting(
-        "CC_OUTAGE_HOURS", "6", "A module that delivered nothing for this many hours raises a red alert."
+        "CC_OUTAGE_HOURS",
+        "6",
+        "A source system silent this long while dozens of records were due raises a red alert "
+        "(amber at half); nightly-batch sources get 24 h more.",
     ),
     Setting(
-        "CC_SPIKE_RATIO", "2.0", "Today's volume over the same-weekday median by this ratio raises an alert."
+        "CC_SPIKE_RATIO",
+        "2.0",
+        "A module's last 6 h in one township over the median of the same 6 h in the 8 weeks before, "
+        "by this ratio, raises an amber alert (red at twice the ratio).",
     ),
     Setting("CC_QUERY_TIMEOUT_MS", "15000", "A query running longer than this is stopped."),
     Setting(
@@ -179,4 +185,7 @@ def table_markdown() -> str:
     return "\n".join(rows)
 
 
-__all__ = ["SETTINGS", "Settings", "SettingsError", "fields", "load", "table_markdown"]
+__all__ = ["SETTINGS", "Settings", "SettingsError", "child_env", "load", "table_markdown"]
+
+if __name__ == "__main__":  # python -m dashboard.settings: the README's settings table
+    print(table_markdown())

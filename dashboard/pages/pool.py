@@ -230,12 +230,14 @@ def source_grid(q: pl.DataFrame, as_of: int, p: PageParams) -> dag.AgGrid:
                 "source": pick(r["name_zh"], r["name_en"], lang),
                 "dept": pick(r["dept_zh"], r["dept_en"], lang),
                 "delivery": pick(
-                    "接口实时" if r["delivery"] == "api" else "夜间批量",
-                    "API" if r["delivery"] == "api" else "nightly batch",
+                    "接口" if r["delivery"] == "api" else "批量",
+                    "API" if r["delivery"] == "api" else "batch",
                     lang,
                 ),
                 "n": r["n"],
-                "last": to_local(last).strftime("%m-%d %H:%M") if last else "—",
+                "last": to_local(last).strftime("%d日 %H:%M" if lang == "zh" else "%d %H:%M")
+                if last
+                else "—",
                 "silent_h": round((as_of - last) / 3600, 1) if last else None,
                 "dup": r["dup_rate"],
                 "missing": r["missing_rate"],

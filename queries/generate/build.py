@@ -61,7 +61,7 @@ class Scale:
 
 SCALES = {
     "test": Scale(60_000, 120),
-    "demo": Scale(400_000, 400),
+    "demo": Scale(1_000_000, 400),
     "full": Scale(7_000_000, 730),
 }
 
