@@ -97,11 +97,17 @@ def notice(messages: list[tuple[str, str]], lang: str) -> html.Div | None:
 
 
 def graph(gid: str, figure: object, cls: str = "chart") -> dcc.Graph:
-    """A chart with no mode bar clutter; responsive to its card."""
+    """A chart responsive to its card. On hover, one button: save as PNG (for meeting slides); the wall
+    theme hides the mode bar entirely (see base.css)."""
     return dcc.Graph(
         id=gid,
         figure=figure,
         className=cls,
         responsive=True,
-        config={"displaylogo": False, "displayModeBar": False},
+        config={
+            "displaylogo": False,
+            "displayModeBar": "hover",
+            "modeBarButtons": [["toImage"]],
+            "toImageButtonOptions": {"format": "png", "filename": gid, "scale": 2},
+        },
     )

@@ -31,6 +31,8 @@ class ids:
     ranking = "overview-ranking-graph"
     urban = "overview-urban-rural-graph"
     trend = "overview-trend-graph"
+    export = "overview-export-button"
+    download = "overview-download"
 
 
 SRC = "queries.overview"
@@ -167,6 +169,43 @@ def change_kpi(kpi: str | None, params: dict[str, Any]) -> Any:
         return dash.no_update  # the next refresh shows the error panel in place of the page
 
 
+@callback(
+    Output(ids.download, "data"),
+    Input(ids.export, "n_clicks"),
+    State(ids.params, "data"),
+    prevent_initial_call=True,
+)
+def export_ranking(_: int | None, params: dict[str, Any]) -> Any:
+    """The township KPI table behind the ranking, for a meeting: CSV with both languages' headers."""
+    p = PageParams.from_store(params)
+    try:
+        st = meta.pool_status()
+        frame = overview.township_kpis(
+            scope=viewer().scope(), first_day=st.as_of_day - 29, last_day=st.as_of_day
+        )
+    except PoolError:
+        return dash.no_update
+    cols = {
+        "township_code": "区划代码 Code",
+        "name_zh": "乡镇(街道)",
+        "name_en": "Township",
+        "urban": "城镇 Urban",
+        "population": "常住人口(合成) Residents (synthetic)",
+        "n": "记录数 Records",
+        **{k: f"{v[0][0]} {v[0][1]}" for k, v in RANK_KPIS.items()},
+    }
+    out = frame.select(list(cols)).rename(cols)
+    stamp = as_of_text(st.as_of).replace(" ", "_").replace(":", "")
+    header = both(
+        f"近30日, 数据截至 {as_of_text(st.as_of)}",
+        f"last 30 days, data as of {as_of_text(st.as_of)}",
+        p.lang,
+        " / ",
+    )
+    # the BOM makes Excel open the Chinese columns as UTF-8
+    return dcc.send_string("\ufeff" + f"# {header}\n" + out.write_csv(), f"township-kpis-{stamp}.csv")
+
+
 # --- rendering ---------------------------------------------------------------------------------
 
 
@@ -195,15 +234,22 @@ def render(v: Viewer, p: PageParams, kpi: str) -> list[Any]:
                 html.Div(
                     [
                         html.Div(
-                            dcc.Dropdown(
-                                id=ids.kpi_dropdown,
-                                value=kpi,
-                                clearable=False,
-                                searchable=False,
-                                options=[
-                                    {"label": both(*v_[0], lang), "value": k} for k, v_ in RANK_KPIS.items()
-                                ],
-                            ),
+                            [
+                                dcc.Dropdown(
+                                    id=ids.kpi_dropdown,
+                                    value=kpi,
+                                    clearable=False,
+                                    searchable=False,
+                                    options=[
+                                        {"label": both(*v_[0], lang), "value": k}
+                                        for k, v_ in RANK_KPIS.items()
+                                    ],
+                                ),
+                                html.Button(
+                                    both("导出 CSV", "Export CSV", lang), id=ids.export, className="btn"
+                                ),
+                                dcc.Download(id=ids.download),
+                            ],
                             className="card-toolbar",
                         ),
                         graph(ids.ranking, ranking_figure(scope, st.as_of, kpi, p)),

@@ -191,7 +191,7 @@ def render(v: Viewer, p: PageParams) -> list[Any]:
                             html.Button(both("导出 CSV", "Export CSV", lang), id=ids.export, className="btn"),
                             className="card-tools",
                         ),
-                        source_grid(q, st.as_of, p),
+                        source_grid(q, st.as_of, _outage_levels(v, st.as_of), p),
                     ],
                     className="card grid-card",
                 ),
@@ -219,7 +219,13 @@ def _sources_online(v: Viewer, as_of: int, total: int) -> str:
     return f"{total - down}/{total}"
 
 
-def source_grid(q: pl.DataFrame, as_of: int, p: PageParams) -> dag.AgGrid:
+def _outage_levels(v: Viewer, as_of: int) -> dict[int, str]:
+    """source id -> red | amber, by the same rule as the alert strip (batch sources are allowed a night)."""
+    frame = overview.alerts(scope=v.scope(), as_of=as_of, rules=rules()).filter(pl.col("kind") == "outage")
+    return {int(r["source_id"]): str(r["level"]) for r in frame.iter_rows(named=True)}
+
+
+def source_grid(q: pl.DataFrame, as_of: int, outages: dict[int, str], p: PageParams) -> dag.AgGrid:
     lang = p.lang
     rows = []
     for r in q.iter_rows(named=True):
@@ -239,6 +245,7 @@ def source_grid(q: pl.DataFrame, as_of: int, p: PageParams) -> dag.AgGrid:
                 if last
                 else "—",
                 "silent_h": round((as_of - last) / 3600, 1) if last else None,
+                "outage": outages.get(int(r["source_id"]), ""),
                 "dup": r["dup_rate"],
                 "missing": r["missing_rate"],
                 "late": r["late_rate"],
@@ -273,7 +280,10 @@ def source_grid(q: pl.DataFrame, as_of: int, p: PageParams) -> dag.AgGrid:
             "静默(小时)",
             "Silent (h)",
             type="numericColumn",
-            cellClassRules={"cell-bad": "params.value >= 6"},
+            cellClassRules={
+                "cell-bad": "params.data.outage === 'red'",
+                "cell-warn": "params.data.outage === 'amber'",
+            },
         ),
         col("dup", "重复率", "Dup.", type="numericColumn", valueFormatter=pct),
         col("missing", "缺失率", "Missing", type="numericColumn", valueFormatter=pct),

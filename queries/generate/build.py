@@ -27,6 +27,7 @@ from tqdm import tqdm
 from queries import calendar as cal
 from queries import rollups, schema
 from queries.engine import make_engine, sqlite_path
+from queries.generate import parts
 from queries.generate import reference as ref
 from queries.generate.records import COLUMNS, build_geo, duplicate, synthesize
 from queries.tables import (
@@ -522,6 +523,9 @@ def build_pool(
             if conn.dialect.name == "sqlite" and target is not None:
                 report.kept_users = _carry_users(conn, target)
             with conn.begin():
+                for part in reversed(parts.registered()):  # parts' tables may point at records
+                    for table in reversed(part.tables):
+                        conn.execute(delete(table))
                 for table in (seed_defect, seed_incident, rollup_daily, record):
                     conn.execute(delete(table))
                 for ix in record.indexes:
@@ -538,8 +542,21 @@ def build_pool(
                 t3 = time.perf_counter()
                 _progress(progress, "rollups")
                 rows = rollups.write_daily(conn, rollups.compute_daily(frame))
-                del frame
                 report.seconds["rollups"] = time.perf_counter() - t3
+                ctx = parts.BuildContext(
+                    rng=np.random.default_rng(seed + 2),
+                    scale=scale,
+                    end_ts=end_ts,
+                    first_day=local_day_of(int(gen.cols["occurred_at"].min())),
+                    last_day=local_day_of(end_ts),
+                    records=frame,
+                )
+                for part in parts.registered():
+                    t4 = time.perf_counter()
+                    _progress(progress, f"part: {part.name}")
+                    part.build(conn, ctx)
+                    report.seconds[f"part:{part.name}"] = time.perf_counter() - t4
+                del frame, ctx.records
                 _progress(progress, f"rollups: {rows} rows; seed truth")
                 report.defects = _write_defects(conn, gen)
                 conn.execute(
@@ -561,6 +578,8 @@ def build_pool(
                         "generator_version": GENERATOR_VERSION,
                         "calendar_gaps": json.dumps(gen.calendar_gaps),
                         "defects": json.dumps(report.defects),
+                        "parts": json.dumps([p.name for p in parts.registered()]),
+                        **ctx.meta,
                     },
                 )
             if conn.dialect.name == "postgresql":

@@ -104,3 +104,30 @@ def test_bad_url_parameters_get_a_message(server: str) -> None:
         text = page.inner_text("#app-notice")
         assert "prices" in text and "fr" in text
         _clean(watch)
+
+
+def test_ranking_exports_a_csv_for_meetings(server: str, tmp_path: Path) -> None:
+    with browser_page() as (page, watch):
+        login(page, server, "admin", "admin-demo-2026")
+        page.wait_for_selector("#overview-export-button")
+        with page.expect_download() as dl:
+            page.click("#overview-export-button")
+        target = tmp_path / "kpis.csv"
+        dl.value.save_as(target)
+        text = target.read_text(encoding="utf-8-sig")
+        lines = text.splitlines()
+        assert lines[0].startswith("# 近30日, 数据截至 2026-11-20")
+        assert "乡镇(街道)" in lines[1] and "On-time rate" in lines[1]
+        assert len(lines) == 2 + 13 and any("草坝镇" in line for line in lines)
+        _clean(watch)
+
+
+def test_pool_grid_flags_only_the_silent_source(server: str) -> None:
+    with browser_page() as (page, watch):
+        login(page, server, "admin", "admin-demo-2026", next_path="/pool")
+        page.wait_for_selector("#pool-source-grid .ag-row")
+        flagged = page.locator("#pool-source-grid .cell-bad")
+        assert flagged.count() == 1  # the logistics platform; nightly batches are allowed their night
+        row = page.locator("#pool-source-grid .ag-row:has(.cell-bad)").first.inner_text()
+        assert "县乡村物流平台" in row
+        _clean(watch)

@@ -230,3 +230,35 @@ def test_rebuild_keeps_accounts(tmp_path: Path) -> None:
 def test_unknown_scale_is_refused() -> None:
     with pytest.raises(build_mod.BuildError, match="unknown scale"):
         build_pool("sqlite:////nonexistent/x.sqlite", scale="huge")
+
+
+def test_generator_parts_run_in_the_load_and_fail_it_whole(tmp_path: Path) -> None:
+    """The extension point later issues use: a part's rows land with the pool, or nothing does."""
+    from queries.generate import parts
+
+    seen: dict[str, int] = {}
+
+    def build(conn: object, ctx: parts.BuildContext) -> None:
+        seen["records"] = ctx.records.height
+        ctx.meta["part:demo"] = str(int(ctx.records.filter(pl.col("module_id") == 5).height))
+
+    parts.register(parts.Part("demo", (), build))
+    url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
+    try:
+        report = build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=False)
+        with create_engine(url).connect() as conn:
+            meta = dict(conn.execute(select(pool_meta.c.key, pool_meta.c.value)).all())
+        assert seen["records"] == report.records
+        assert int(meta["part:demo"]) > 0 and meta["parts"] == '["demo"]'
+
+        def broken(conn: object, ctx: parts.BuildContext) -> None:
+            raise ValueError("part failed")
+
+        parts.register(parts.Part("demo", (), broken))
+        with pytest.raises(ValueError, match="part failed"):
+            build_pool(url, scale="test", seed=SEED + 1, end=END, progress=False, demo_users=False)
+        with create_engine(url).connect() as conn:
+            after = dict(conn.execute(select(pool_meta.c.key, pool_meta.c.value)).all())
+        assert after["data_version"] == meta["data_version"]
+    finally:
+        parts.unregister("demo")
