@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import and_, case, func, literal, or_, select
 
+from queries import calendar, meta
 from queries import engine as eng
-from queries import meta
 from queries.cache import cached
 from queries.scope import Scope
 from queries.tables import record, rollup_daily
@@ -281,3 +281,146 @@ def alerts(*, scope: Scope, as_of: int, rules: AlertRules) -> pl.DataFrame:
         pl.col("value"),
         descending=[False, True],
     )
+
+
+# --- shaped for the overview page: pages only convert these to components ------------------------
+
+RANK_KPIS = ("index", "on_time", "complete", "conform", "unique", "per_1k_day")
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The overview's KPI row."""
+
+    today: int
+    last_week: int
+    week: int
+    on_time: float | None
+    complete: float | None
+    dup_rate: float | None
+    modules_down: int
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.last_week == 0 else (self.today - self.last_week) / self.last_week
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return None if b == 0 else a / b
+
+
+@cached
+def headline(*, scope: Scope, as_of: int, rules: AlertRules) -> Headline:
+    day = (as_of + 8 * 3600) // DAY
+    tvl = today_vs_last_week(scope=scope, as_of=as_of)
+    week = township_kpis(scope=scope, first_day=day - 6, last_day=day)
+    n = int(week["n"].sum())
+    down = (
+        alerts(scope=scope, as_of=as_of, rules=rules)
+        .filter((pl.col("kind") == "outage") & (pl.col("level") == "red"))["module_id"]
+        .n_unique()
+    )
+    return Headline(
+        today=int(tvl["today"].sum()),
+        last_week=int(tvl["last_week"].sum()),
+        week=n,
+        on_time=_ratio(n - int(week["n_late"].sum()), n),
+        complete=_ratio(n - int(week["n_missing"].sum()), n),
+        dup_rate=_ratio(int(week["n_dup"].sum()), n),
+        modules_down=int(down),
+    )
+
+
+@cached
+def module_summary(*, scope: Scope, as_of: int, rules: AlertRules, spark_days: int = 30) -> pl.DataFrame:
+    """One row per module for its tile: today, same time last week, change, 7-day total, whether it only
+    arrives in nightly batches, its worst alert, and the daily series (dates and counts, excl. today)."""
+    day = (as_of + 8 * 3600) // DAY
+    daily = daily_by_module(scope=scope, first_day=day - spark_days, last_day=day)
+    week = daily.filter(pl.col("day") > day - 7).group_by("module_id").agg(pl.col("n").sum().alias("week"))
+    series = (
+        daily.filter(pl.col("day") < day)
+        .sort("day")
+        .group_by("module_id", maintain_order=True)
+        .agg(pl.col("date").alias("dates"), pl.col("n").alias("series"))
+    )
+    batch = (
+        meta.sources().group_by("module_id").agg((pl.col("delivery") == "batch").all().alias("batch_only"))
+    )
+    level = (
+        alerts(scope=scope, as_of=as_of, rules=rules)
+        .with_columns(
+            pl.col("level").replace_strict({"red": 0, "amber": 1}, return_dtype=pl.Int8).alias("rank")
+        )
+        .sort("rank")
+        .group_by("module_id", maintain_order=True)
+        .agg(pl.col("level").first())
+    )
+    mods = meta.modules().select(pl.col("id").alias("module_id"), "code", "name_zh", "name_en")
+    return (
+        mods.join(today_vs_last_week(scope=scope, as_of=as_of), on="module_id", how="left")
+        .join(week, on="module_id", how="left")
+        .join(series, on="module_id", how="left")
+        .join(batch, on="module_id", how="left")
+        .join(level, on="module_id", how="left")
+        .with_columns(
+            pl.col("week").fill_null(0),
+            pl.col("batch_only").fill_null(False),
+            pl.when(pl.col("last_week") > 0)
+            .then((pl.col("today") - pl.col("last_week")) / pl.col("last_week"))
+            .otherwise(None)
+            .alias("delta"),
+        )
+        .sort("module_id")
+    )
+
+
+@cached
+def township_ranking(*, scope: Scope, first_day: int, last_day: int, kpi: str) -> pl.DataFrame:
+    """Townships ordered by one KPI of township_kpis(), best first: code, names, urban, value."""
+    if kpi not in RANK_KPIS:
+        raise ValueError(f"unknown KPI {kpi!r}; KPIs: {', '.join(RANK_KPIS)}")
+    frame = township_kpis(scope=scope, first_day=first_day, last_day=last_day)
+    return frame.select("township_code", "name_zh", "name_en", "urban", pl.col(kpi).alias("value")).sort(
+        "value", descending=True, nulls_last=True
+    )
+
+
+@cached
+def urban_rural_wide(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFrame:
+    """urban_rural() side by side: module, records per 1,000 residents per day, urban and rural."""
+    long = urban_rural(scope=scope, first_day=first_day, last_day=last_day)
+    mods = meta.modules().select(pl.col("id").alias("module_id"), "name_zh", "name_en")
+    side = {
+        flag: long.filter(pl.col("urban") == flag).select("module_id", pl.col("per_1k_day").alias(name))
+        for flag, name in ((True, "urban"), (False, "rural"))
+    }
+    return (
+        mods.join(side[True], on="module_id", how="left")
+        .join(side[False], on="module_id", how="left")
+        .with_columns(pl.col("urban").fill_null(0.0), pl.col("rural").fill_null(0.0))
+        .sort("module_id")
+    )
+
+
+@cached
+def daily_totals(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFrame:
+    """Records per local day over all modules, with the day's kind (0 workday, 1 rest day, 2 holiday)."""
+    daily = daily_by_module(scope=scope, first_day=first_day, last_day=last_day)
+    total = daily.group_by("day", "date").agg(pl.col("n").sum()).sort("day")
+    kinds, _ = calendar.day_kinds(total["day"].to_numpy())
+    return total.with_columns(pl.Series("kind", kinds, dtype=pl.Int8))
+
+
+def alert_level(
+    *, scope: Scope, as_of: int, rules: AlertRules, kinds: tuple[str, ...] = ("outage", "spike")
+) -> str | None:
+    """The worst alert level among the given kinds: "red", "amber" or None (for wall takeover)."""
+    levels = set(alerts(scope=scope, as_of=as_of, rules=rules).filter(pl.col("kind").is_in(kinds))["level"])
+    return "red" if "red" in levels else ("amber" if "amber" in levels else None)
+
+
+def source_outages(*, scope: Scope, as_of: int, rules: AlertRules) -> dict[int, str]:
+    """source id -> "red" | "amber" for sources silent by the outage rule."""
+    frame = alerts(scope=scope, as_of=as_of, rules=rules).filter(pl.col("kind") == "outage")
+    return {int(r["source_id"]): str(r["level"]) for r in frame.iter_rows(named=True)}

@@ -3,6 +3,8 @@ classification split, and detected defects against the generator's recorded trut
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 from sqlalchemy import func, select
 
@@ -120,4 +122,54 @@ def detected_vs_injected(*, scope: Scope) -> pl.DataFrame:
         out.join(truth, on="defect", how="left")
         .with_columns(pl.col("injected").fill_null(0))
         .with_columns((pl.col("detected") / max(records, 1)).alias("rate"), pl.lit(records).alias("records"))
+    )
+
+
+@cached
+def module_day_relative(*, scope: Scope, first_day: int, last_day: int) -> tuple[list[int], pl.DataFrame]:
+    """Each module's daily records divided by its own median over the window (1 = a usual day), as a
+    matrix: (days, frame with module_id, name_zh, name_en and one Float64 column per day, in order)."""
+    from queries.overview import daily_by_module
+
+    daily = daily_by_module(scope=scope, first_day=first_day, last_day=last_day)
+    rel = daily.with_columns(
+        (pl.col("n") / pl.col("n").median().over("module_id").clip(lower_bound=1)).alias("rel")
+    )
+    wide = rel.pivot(on="day", index="module_id", values="rel", sort_columns=True)
+    days = sorted(int(c) for c in wide.columns if c != "module_id")
+    mods = meta.modules().select(pl.col("id").alias("module_id"), "name_zh", "name_en")
+    frame = mods.join(wide, on="module_id", how="left").select(
+        "module_id", "name_zh", "name_en", *[pl.col(str(d)).cast(pl.Float64) for d in days]
+    )
+    return days, frame.sort("module_id")
+
+
+@cached
+def classification_wide(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFrame:
+    """classification_split() side by side: module, names, and the share of public, sensitive and core."""
+    split = classification_split(scope=scope, first_day=first_day, last_day=last_day)
+    wide = split.pivot(on="classification", index="module_id", values="share", sort_columns=True)
+    wide = wide.rename({str(i): name for i, name in enumerate(("public", "sensitive", "core"))})
+    mods = meta.modules().select(pl.col("id").alias("module_id"), "name_zh", "name_en")
+    return mods.join(wide, on="module_id", how="left").sort("module_id")
+
+
+@dataclass(frozen=True)
+class QualityTotals:
+    """The pool page's KPI row over a window: records and the four defect rates."""
+
+    records: int
+    sources: int
+    rates: dict[str, float | None]  # duplicate, missing, late, badcode
+
+
+@cached
+def quality_totals(*, scope: Scope, first_day: int, last_day: int) -> QualityTotals:
+    q = source_quality(scope=scope, first_day=first_day, last_day=last_day)
+    n = int(q["n"].sum())
+    cols = {"duplicate": "n_dup", "missing": "n_missing", "late": "n_late", "badcode": "n_badcode"}
+    return QualityTotals(
+        records=n,
+        sources=q.height,
+        rates={k: (int(q[c].sum()) / n if n else None) for k, c in cols.items()},
     )

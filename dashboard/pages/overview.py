@@ -6,14 +6,14 @@ from typing import Any
 
 import dash
 import numpy as np
-import polars as pl
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import figures, wall
 from dashboard.components import KpiDef, empty_state, graph, kpi_card
+from dashboard.exports import csv_for_excel
 from dashboard.i18n import bi, both, pick, titles
 from dashboard.view import PageParams, as_of_text, guarded, page_params, rules, viewer
-from queries import calendar, meta, overview
+from queries import meta, overview
 from queries.errors import PoolError
 from queries.scope import Scope, Viewer
 
@@ -110,7 +110,7 @@ RANK_KPIS: dict[str, tuple[tuple[str, str], str, KpiDef]] = {
 
 
 RANK_UNITS = {
-    "index": ("单位: 分(0-100)", "points, 0-100"),
+    "index": ("单位: 分", "points, 0-100"),
     "on_time": ("单位: %", "%"),
     "complete": ("单位: %", "%"),
     "conform": ("单位: %", "%"),
@@ -120,10 +120,7 @@ RANK_UNITS = {
 
 
 def _overview_alert(v: Viewer) -> str | None:
-    st = meta.pool_status()
-    frame = overview.alerts(scope=v.scope(), as_of=st.as_of, rules=rules())
-    levels = set(frame["level"].to_list())
-    return "red" if "red" in levels else ("amber" if "amber" in levels else None)
+    return overview.alert_level(scope=v.scope(), as_of=meta.pool_status().as_of, rules=rules())
 
 
 wall.register("overview", "/", _overview_alert)
@@ -185,7 +182,13 @@ def export_ranking(_: int | None, params: dict[str, Any]) -> Any:
         )
     except PoolError:
         return dash.no_update
-    cols = {
+    header = both(
+        f"近30日, 数据截至 {as_of_text(st.as_of)}",
+        f"last 30 days, data as of {as_of_text(st.as_of)}",
+        p.lang,
+        " / ",
+    )
+    labels = {
         "township_code": "区划代码 Code",
         "name_zh": "乡镇(街道)",
         "name_en": "Township",
@@ -194,16 +197,8 @@ def export_ranking(_: int | None, params: dict[str, Any]) -> Any:
         "n": "记录数 Records",
         **{k: f"{v[0][0]} {v[0][1]}" for k, v in RANK_KPIS.items()},
     }
-    out = frame.select(list(cols)).rename(cols)
     stamp = as_of_text(st.as_of).replace(" ", "_").replace(":", "")
-    header = both(
-        f"近30日, 数据截至 {as_of_text(st.as_of)}",
-        f"last 30 days, data as of {as_of_text(st.as_of)}",
-        p.lang,
-        " / ",
-    )
-    # the BOM makes Excel open the Chinese columns as UTF-8
-    return dcc.send_string("\ufeff" + f"# {header}\n" + out.write_csv(), f"township-kpis-{stamp}.csv")
+    return dcc.send_string(csv_for_excel(frame, labels, header), f"township-kpis-{stamp}.csv")
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -211,56 +206,45 @@ def export_ranking(_: int | None, params: dict[str, Any]) -> Any:
 
 def render(v: Viewer, p: PageParams, kpi: str) -> list[Any]:
     st = meta.pool_status()
-    scope = v.scope()
-    day = st.as_of_day
-    lang = p.lang
-    mods = meta.modules()
-    alerts = overview.alerts(scope=scope, as_of=st.as_of, rules=rules())
-    daily = overview.daily_by_module(scope=scope, first_day=day - 90, last_day=day)
-    if daily["n"].sum() == 0:
+    scope, day, lang = v.scope(), st.as_of_day, p.lang
+    totals = overview.daily_totals(scope=scope, first_day=day - 90, last_day=day - 1)
+    if int(totals["n"].sum()) == 0:
         return [
             empty_state(
                 lang, ("当前账号范围内近90日没有记录", "No records in your scope in the last 90 days")
             )
         ]
-    tvl = overview.today_vs_last_week(scope=scope, as_of=st.as_of)
-    week = overview.township_kpis(scope=scope, first_day=day - 6, last_day=day)
+    alerts = overview.alerts(scope=scope, as_of=st.as_of, rules=rules())
+    head = overview.headline(scope=scope, as_of=st.as_of, rules=rules())
+    tiles = overview.module_summary(scope=scope, as_of=st.as_of, rules=rules())
+    toolbar = html.Div(
+        [
+            dcc.Dropdown(
+                id=ids.kpi_dropdown,
+                value=kpi,
+                clearable=False,
+                searchable=False,
+                options=[{"label": both(*v_[0], lang), "value": k} for k, v_ in RANK_KPIS.items()],
+            ),
+            html.Button(both("导出 CSV", "Export CSV", lang), id=ids.export, className="btn"),
+            dcc.Download(id=ids.download),
+        ],
+        className="card-toolbar",
+    )
     return [
-        alert_strip(alerts, mods, lang),
-        html.Div(kpi_cards(tvl, week, alerts, lang), id=ids.kpis, className="ov-kpis"),
-        html.Div(module_tiles(mods, daily, tvl, alerts, day, p), id=ids.tiles, className="ov-tiles"),
+        alert_strip(alerts, lang),
+        html.Div(kpi_cards(head, lang), id=ids.kpis, className="ov-kpis"),
+        html.Div(module_tiles(tiles, p), id=ids.tiles, className="ov-tiles"),
         html.Div(
             [
                 html.Div(
-                    [
-                        html.Div(
-                            [
-                                dcc.Dropdown(
-                                    id=ids.kpi_dropdown,
-                                    value=kpi,
-                                    clearable=False,
-                                    searchable=False,
-                                    options=[
-                                        {"label": both(*v_[0], lang), "value": k}
-                                        for k, v_ in RANK_KPIS.items()
-                                    ],
-                                ),
-                                html.Button(
-                                    both("导出 CSV", "Export CSV", lang), id=ids.export, className="btn"
-                                ),
-                                dcc.Download(id=ids.download),
-                            ],
-                            className="card-toolbar",
-                        ),
-                        graph(ids.ranking, ranking_figure(scope, st.as_of, kpi, p)),
-                    ],
+                    [toolbar, graph(ids.ranking, ranking_figure(scope, st.as_of, kpi, p))],
                     className="card chart-card",
                 ),
                 html.Div(
-                    graph(ids.urban, urban_rural_figure(scope, mods, st.as_of, p)),
-                    className="card chart-card",
+                    graph(ids.urban, urban_rural_figure(scope, st.as_of, p)), className="card chart-card"
                 ),
-                html.Div(graph(ids.trend, trend_figure(daily, st.as_of, p)), className="card chart-card"),
+                html.Div(graph(ids.trend, trend_figure(totals, st.as_of, p)), className="card chart-card"),
             ],
             className="ov-charts",
         ),
@@ -271,20 +255,20 @@ def _fmt_int(n: float) -> str:
     return f"{int(n):,}"
 
 
-def _pct(a: float, b: float) -> float | None:
-    return None if b == 0 else a / b
+def _labels(frame_rows: Any, key: str) -> dict[Any, tuple[str, str]]:
+    return {r[key]: (r["name_zh"], r["name_en"]) for r in frame_rows}
 
 
-def alert_strip(alerts: pl.DataFrame, mods: pl.DataFrame, lang: str) -> html.Div:
+def alert_strip(alerts: Any, lang: str) -> html.Div:
     if alerts.height == 0:
         return html.Div(
             html.Div(["✓ ", bi("no_alerts", lang)], className="alert alert-ok"),
             id=ids.alerts,
             className="alert-strip",
         )
-    names = {r["id"]: (r["name_zh"], r["name_en"]) for r in mods.iter_rows(named=True)}
-    towns = {r["code"]: (r["name_zh"], r["name_en"]) for r in meta.townships().iter_rows(named=True)}
-    srcs = {r["id"]: (r["name_zh"], r["name_en"]) for r in meta.sources().iter_rows(named=True)}
+    names = _labels(meta.modules().iter_rows(named=True), "id")
+    towns = _labels(meta.townships().iter_rows(named=True), "code")
+    srcs = _labels(meta.sources().iter_rows(named=True), "id")
     items = []
     for a in alerts.iter_rows(named=True):
         mz, me = names.get(a["module_id"], ("?", "?"))
@@ -308,79 +292,73 @@ def alert_strip(alerts: pl.DataFrame, mods: pl.DataFrame, lang: str) -> html.Div
     return html.Div(items, id=ids.alerts, className="alert-strip")
 
 
-def kpi_cards(tvl: pl.DataFrame, week: pl.DataFrame, alerts: pl.DataFrame, lang: str) -> list[html.Div]:
-    today, last = int(tvl["today"].sum()), int(tvl["last_week"].sum())
-    n = int(week["n"].sum())
-    delta = _pct(today - last, last)
-    on_time = _pct(n - int(week["n_late"].sum()), n)
-    complete = _pct(n - int(week["n_missing"].sum()), n)
-    dup = _pct(int(week["n_dup"].sum()), n)
-    down = alerts.filter((pl.col("kind") == "outage") & (pl.col("level") == "red"))["module_id"].n_unique()
+def _tone(x: float | None, good: float, warn: float, higher_better: bool = True) -> str:
+    if x is None:
+        return ""
+    if not higher_better:
+        x, good, warn = -x, -good, -warn
+    return "good" if x >= good else ("warn" if x >= warn else "bad")
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1%}"
+
+
+def kpi_cards(h: overview.Headline, lang: str) -> list[html.Div]:
     period7 = ("近7日 (含今日)", "last 7 days incl. today")
-
-    def pct(x: float | None) -> str:
-        return "—" if x is None else f"{x:.1%}"
-
-    def tone(x: float | None, good: float, warn: float, higher_better: bool = True) -> str:
-        if x is None:
-            return ""
-        if not higher_better:
-            x, good, warn = -x, -good, -warn
-        return "good" if x >= good else ("warn" if x >= warn else "bad")
-
+    delta = "—" if h.delta is None else f"{h.delta:+.1%}"
     return [
         kpi_card(
             "overview-kpi-today",
             ("今日接收", "Received today"),
-            _fmt_int(today),
+            _fmt_int(h.today),
             KpiDef(
                 (
-                    "今日 00:00 至数据截至时刻发生的记录数",
-                    "records that occurred since 00:00 today, up to the as-of time",
+                    "今日 00:00 起发生且已到达的记录数",
+                    "records that occurred since 00:00 today and have arrived",
                 ),
                 ("今日记录", "today's records"),
                 ("—", "—"),
                 ("今日", "today"),
-                f"{SRC}.today_vs_last_week",
+                f"{SRC}.headline",
             ),
             lang,
-            sub=("—" if delta is None else f"{delta:+.1%} ")
-            + pick("较上周同期", "vs same time last week", lang),
+            sub=f"{delta} " + pick("较上周同期", "vs same time last week", lang),
         ),
         kpi_card(
             "overview-kpi-week",
             ("近7日记录", "Records, 7 days"),
-            _fmt_int(n),
+            _fmt_int(h.week),
             KpiDef(
                 ("各模块记录数之和", "sum of records over the 12 modules"),
                 ("记录数", "records"),
                 ("—", "—"),
                 period7,
-                f"{SRC}.township_kpis",
+                f"{SRC}.headline",
             ),
             lang,
-            sub=pick(f"日均 {n / 7:,.0f} 条", f"{n / 7:,.0f} per day", lang),
+            sub=pick(f"日均 {h.week / 7:,.0f} 条", f"{h.week / 7:,.0f} per day", lang),
         ),
         kpi_card(
             "overview-kpi-ontime",
             ("数据及时率", "On-time rate"),
-            pct(on_time),
+            _pct(h.on_time),
             _with_period(RANK_KPIS["on_time"][2], period7),
             lang,
-            tone=tone(on_time, 0.97, 0.93),
+            tone=_tone(h.on_time, 0.97, 0.93),
         ),
         kpi_card(
             "overview-kpi-complete",
             ("数据完整率", "Completeness"),
-            pct(complete),
+            _pct(h.complete),
             _with_period(RANK_KPIS["complete"][2], period7),
             lang,
-            tone=tone(complete, 0.97, 0.93),
+            tone=_tone(h.complete, 0.97, 0.93),
         ),
         kpi_card(
             "overview-kpi-dup",
             ("跨部门重复率", "Duplicate rate"),
-            pct(dup),
+            _pct(h.dup_rate),
             KpiDef(
                 ("重复录入记录 / 记录数", "re-entered records / records"),
                 (
@@ -389,15 +367,15 @@ def kpi_cards(tvl: pl.DataFrame, week: pl.DataFrame, alerts: pl.DataFrame, lang:
                 ),
                 ("记录数", "records"),
                 period7,
-                f"{SRC}.township_kpis",
+                f"{SRC}.headline",
             ),
             lang,
-            tone=tone(dup, 0.02, 0.05, False),
+            tone=_tone(h.dup_rate, 0.02, 0.05, False),
         ),
         kpi_card(
             "overview-kpi-modules",
             ("模块在线", "Modules delivering"),
-            f"{12 - down}/12",
+            f"{12 - h.modules_down}/12",
             KpiDef(
                 ("12 − 红色中断告警的模块数", "12 − modules with a red outage alert"),
                 ("正常上报的模块", "modules delivering"),
@@ -406,7 +384,7 @@ def kpi_cards(tvl: pl.DataFrame, week: pl.DataFrame, alerts: pl.DataFrame, lang:
                 f"{SRC}.alerts",
             ),
             lang,
-            tone="good" if down == 0 else "bad",
+            tone="good" if h.modules_down == 0 else "bad",
         ),
     ]
 
@@ -415,39 +393,31 @@ def _with_period(d: KpiDef, period: tuple[str, str]) -> KpiDef:
     return KpiDef(d.formula, d.numerator, d.denominator, period, d.source)
 
 
-def module_tiles(
-    mods: pl.DataFrame,
-    daily: pl.DataFrame,
-    tvl: pl.DataFrame,
-    alerts: pl.DataFrame,
-    day: int,
-    p: PageParams,
-) -> list[html.Div]:
+TILE_DEF = KpiDef(
+    (
+        "今日记录数; 百分比 = (今日 − 上周同期) / 上周同期; 曲线 = 近30日每日记录(不含今日)",
+        "today's records; % = (today − same time last week) / same time last week; line = daily, 30 days",
+    ),
+    ("今日已到达的记录", "today's records that have arrived"),
+    ("上周同日同时段已到达的记录", "same weekday last week, same hours, arrived by then"),
+    ("今日 / 近7日 / 近30日", "today / 7 days / 30 days"),
+    f"{SRC}.module_summary",
+)
+
+
+def module_tiles(tiles: Any, p: PageParams) -> list[html.Div]:
     lang = p.lang
-    today = dict(zip(tvl["module_id"].to_list(), tvl["today"].to_list(), strict=True))
-    last = dict(zip(tvl["module_id"].to_list(), tvl["last_week"].to_list(), strict=True))
-    week = daily.filter(pl.col("day") > day - 7).group_by("module_id").agg(pl.col("n").sum())
-    week_n = dict(zip(week["module_id"].to_list(), week["n"].to_list(), strict=True))
-    levels: dict[int, str] = {}
-    for a in alerts.iter_rows(named=True):
-        if levels.get(a["module_id"]) != "red":
-            levels[a["module_id"]] = a["level"]
-    spark = daily.filter((pl.col("day") >= day - 30) & (pl.col("day") < day))
-    src = meta.sources()
-    batch_only = set(
-        src.group_by("module_id")
-        .agg((pl.col("delivery") == "batch").all().alias("b"))
-        .filter("b")["module_id"]
-    )
-    tiles = []
-    for i, m in enumerate(mods.iter_rows(named=True)):
-        mid = m["id"]
-        s = spark.filter(pl.col("module_id") == mid)
-        t, lw = today.get(mid, 0), last.get(mid, 0)
-        d = _pct(t - lw, lw)
+    out = []
+    for i, m in enumerate(tiles.iter_rows(named=True)):
+        d = m["delta"]
         color = figures.PALETTE[i % len(figures.PALETTE)]
-        fig = figures.sparkline(s["date"].to_numpy(), s["n"].to_numpy(), theme=p.theme, color=color)
-        tiles.append(
+        fig = figures.sparkline(
+            np.asarray(m["dates"] or []), np.asarray(m["series"] or []), theme=p.theme, color=color
+        )
+        week = pick(f"近7日 {m['week']:,}", f"7 days {m['week']:,}", lang)
+        if m["batch_only"]:
+            week += pick(" · 夜间批量, 次日到达", " · nightly batch", lang)
+        out.append(
             html.Div(
                 [
                     html.Div(
@@ -464,16 +434,8 @@ def module_tiles(
                         ],
                         className="tile-head",
                     ),
-                    html.Div(_fmt_int(t), className="tile-today"),
-                    html.Div(
-                        pick(f"近7日 {week_n.get(mid, 0):,}", f"7 days {week_n.get(mid, 0):,}", lang)
-                        + (
-                            pick(" · 夜间批量, 次日到达", " · nightly batch", lang)
-                            if mid in batch_only
-                            else ""
-                        ),
-                        className="tile-7d",
-                    ),
+                    html.Div(_fmt_int(m["today"] or 0), className="tile-today"),
+                    html.Div(week, className="tile-7d"),
                     dcc.Graph(
                         figure=fig,
                         className="tile-spark",
@@ -481,44 +443,30 @@ def module_tiles(
                         responsive=True,
                         style={"height": "46px" if p.theme == "wall" else "36px"},
                     ),
-                    KpiDef(
-                        (
-                            "今日记录数; 百分比 = (今日 − 上周同期) / 上周同期; 曲线 = 近30日每日记录(不含今日)",
-                            "today's records; % = (today − same time last week) / same time last week; line = daily, 30 days",
-                        ),
-                        ("今日记录", "today's records"),
-                        ("上周同日同时段记录", "same weekday last week, same hours"),
-                        ("今日 / 近7日 / 近30日", "today / 7 days / 30 days"),
-                        f"{SRC}.today_vs_last_week, daily_by_module",
-                    ).render(lang),
+                    TILE_DEF.render(lang),
                 ],
-                className=f"tile tile-{levels.get(mid, 'ok')}",
+                className=f"tile tile-{m['level'] or 'ok'}",
                 id=f"overview-tile-{m['code']}",
                 tabIndex=0,
             )
         )
-    return tiles
+    return out
 
 
 def ranking_figure(scope: Scope, as_of: int, kpi: str, p: PageParams) -> Any:
     day = (as_of + 8 * 3600) // 86400
-    frame = overview.township_kpis(scope=scope, first_day=day - 29, last_day=day).sort(
-        kpi, descending=True, nulls_last=True
-    )
+    frame = overview.township_ranking(scope=scope, first_day=day - 29, last_day=day, kpi=kpi)
     label, fmt, _ = RANK_KPIS[kpi]
     unit_zh, unit_en = RANK_UNITS[kpi]
     names = [pick(z, e, p.lang) for z, e in zip(frame["name_zh"], frame["name_en"], strict=True)]
-    values = frame[kpi].fill_null(np.nan).to_numpy()
-    lo = float(np.nanmin(values)) if len(values) and not np.all(np.isnan(values)) else 0.0
-    xrange = (
-        None
-        if kpi == "per_1k_day"
-        else (lo - (1.0 if kpi == "index" else 0.01) * 1.5, (100.0 if kpi == "index" else 1.0))
-    )
+    values = frame["value"].fill_null(np.nan).to_numpy()
+    finite = values[~np.isnan(values)]
+    lo = float(finite.min()) if finite.size else 0.0
+    xrange = None if kpi == "per_1k_day" else ((lo - 1.5, 100.0) if kpi == "index" else (lo - 0.015, 1.0))
     title, sub = titles(
         (f"哪个乡镇(街道){label[0]}最高?", f"Which township leads on {label[1].lower()}?"),
         (
-            f"{unit_zh} · 近30日 · 蓝=城镇街道 橙=农村乡镇 · 截至 {as_of_text(as_of)}",
+            f"{unit_zh} · 近30日 · 蓝=城镇 橙=农村 · 截至 {as_of_text(as_of)}",
             f"{unit_en} · 30 days · blue = urban, amber = rural · as of {as_of_text(as_of)}",
         ),
         p.lang,
@@ -535,18 +483,10 @@ def ranking_figure(scope: Scope, as_of: int, kpi: str, p: PageParams) -> Any:
     )
 
 
-def urban_rural_figure(scope: Scope, mods: pl.DataFrame, as_of: int, p: PageParams) -> Any:
+def urban_rural_figure(scope: Scope, as_of: int, p: PageParams) -> Any:
     day = (as_of + 8 * 3600) // 86400
-    frame = overview.urban_rural(scope=scope, first_day=day - 29, last_day=day)
-    names = {r["id"]: pick(r["name_zh"], r["name_en"], p.lang) for r in mods.iter_rows(named=True)}
-    urban = frame.filter(pl.col("urban"))
-    rural = frame.filter(~pl.col("urban"))
-    labels = [names[m] for m in urban["module_id"].to_list()]
-    r_vals = rural["per_1k_day"].to_numpy() if rural.height else np.zeros(len(labels))
-    u_vals = urban["per_1k_day"].to_numpy() if urban.height else np.zeros(len(labels))
-    if not urban.height:
-        labels = [names[m] for m in rural["module_id"].to_list()]
-        u_vals = np.zeros(len(labels))
+    frame = overview.urban_rural_wide(scope=scope, first_day=day - 29, last_day=day)
+    labels = [pick(z, e, p.lang) for z, e in zip(frame["name_zh"], frame["name_en"], strict=True)]
     title, sub = titles(
         ("城乡居民的数据活跃度差多少?", "How far apart are urban and rural data activity?"),
         (
@@ -557,8 +497,8 @@ def urban_rural_figure(scope: Scope, mods: pl.DataFrame, as_of: int, p: PagePara
     )
     return figures.urban_rural(
         labels,
-        u_vals,
-        r_vals,
+        frame["urban"].to_numpy(),
+        frame["rural"].to_numpy(),
         names=(pick("城镇街道", "Urban", p.lang), pick("农村乡镇", "Rural", p.lang)),
         title=title,
         subtitle=sub,
@@ -566,10 +506,7 @@ def urban_rural_figure(scope: Scope, mods: pl.DataFrame, as_of: int, p: PagePara
     )
 
 
-def trend_figure(daily: pl.DataFrame, as_of: int, p: PageParams) -> Any:
-    day = (as_of + 8 * 3600) // 86400
-    total = daily.filter(pl.col("day") < day).group_by("day", "date").agg(pl.col("n").sum()).sort("day")
-    kinds, _ = calendar.day_kinds(total["day"].to_numpy())
+def trend_figure(totals: Any, as_of: int, p: PageParams) -> Any:
     title, sub = titles(
         ("数据池每天进来多少条?", "How many records reach the pool each day?"),
         (
@@ -579,9 +516,9 @@ def trend_figure(daily: pl.DataFrame, as_of: int, p: PageParams) -> Any:
         p.lang,
     )
     return figures.trend(
-        total["date"].to_numpy(),
-        total["n"].to_numpy(),
-        rest=kinds > 0,
+        totals["date"].to_numpy(),
+        totals["n"].to_numpy(),
+        rest=totals["kind"].to_numpy() > 0,
         title=title,
         subtitle=sub,
         theme=p.theme,

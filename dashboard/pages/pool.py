@@ -46,11 +46,9 @@ DEFECT_LABELS = {
 
 
 def _pool_alert(v: Viewer) -> str | None:
-    st = meta.pool_status()
-    frame = overview.alerts(scope=v.scope(), as_of=st.as_of, rules=rules())
-    outages = frame.filter(pl.col("kind") == "outage")
-    levels = set(outages["level"].to_list())
-    return "red" if "red" in levels else ("amber" if "amber" in levels else None)
+    return overview.alert_level(
+        scope=v.scope(), as_of=meta.pool_status().as_of, rules=rules(), kinds=("outage",)
+    )
 
 
 wall.register("pool", "/pool", _pool_alert)
@@ -95,18 +93,20 @@ def render(v: Viewer, p: PageParams) -> list[Any]:
     day = st.as_of_day
     lang = p.lang
     q = pool.source_quality(scope=scope, first_day=day - 29, last_day=day)
-    if int(q["n"].sum()) == 0:
+    tot = pool.quality_totals(scope=scope, first_day=day - 29, last_day=day)
+    outages = overview.source_outages(scope=scope, as_of=st.as_of, rules=rules())
+    if tot.records == 0:
         return [
             empty_state(
                 lang, ("当前账号范围内近30日没有记录", "No records in your scope in the last 30 days")
             )
         ]
     truth = pool.detected_vs_injected(scope=scope)
-    n = int(q["n"].sum())
     period = ("近30日", "last 30 days")
 
-    def rate(col: str) -> str:
-        return f"{int(q[col].sum()) / n:.2%}"
+    def rate(k: str) -> str:
+        r = tot.rates[k]
+        return "—" if r is None else f"{r:.2%}"
 
     kpis = html.Div(
         [
@@ -123,8 +123,8 @@ def render(v: Viewer, p: PageParams) -> list[Any]:
                 ),
                 lang,
                 sub=pick(
-                    f"12 个子平台 · {q.height} 个来源系统",
-                    f"12 sub-platforms · {q.height} source systems",
+                    f"12 个子平台 · {tot.sources} 个来源系统",
+                    f"12 sub-platforms · {tot.sources} source systems",
                     lang,
                 ),
             ),
@@ -132,7 +132,7 @@ def render(v: Viewer, p: PageParams) -> list[Any]:
                 kpi_card(
                     f"pool-kpi-{k}",
                     DEFECT_LABELS[k],
-                    rate(col),
+                    rate(k),
                     KpiDef(
                         (f"{DEFECT_LABELS[k][0]}记录 / 记录数", f"{DEFECT_LABELS[k][1].lower()} / records"),
                         DEFECT_LABELS[k],
@@ -141,19 +141,14 @@ def render(v: Viewer, p: PageParams) -> list[Any]:
                         f"{SRC}.source_quality",
                     ),
                     lang,
-                    tone="warn" if int(q[col].sum()) / n > 0.03 else "good",
+                    tone="warn" if (tot.rates[k] or 0) > 0.03 else "good",
                 )
-                for k, col in (
-                    ("duplicate", "n_dup"),
-                    ("missing", "n_missing"),
-                    ("late", "n_late"),
-                    ("badcode", "n_badcode"),
-                )
+                for k in ("duplicate", "missing", "late", "badcode")
             ],
             kpi_card(
                 "pool-kpi-sources",
                 ("来源在线", "Sources delivering"),
-                _sources_online(v, st.as_of, q.height),
+                f"{tot.sources - sum(1 for lv in outages.values() if lv == 'red')}/{tot.sources}",
                 KpiDef(
                     ("来源系统数 − 中断告警数", "source systems − outage alerts"),
                     ("正常来源", "sources delivering"),
@@ -191,7 +186,7 @@ def render(v: Viewer, p: PageParams) -> list[Any]:
                             html.Button(both("导出 CSV", "Export CSV", lang), id=ids.export, className="btn"),
                             className="card-tools",
                         ),
-                        source_grid(q, st.as_of, _outage_levels(v, st.as_of), p),
+                        source_grid(q, st.as_of, outages, p),
                     ],
                     className="card grid-card",
                 ),
@@ -211,18 +206,6 @@ def render(v: Viewer, p: PageParams) -> list[Any]:
             className="pool-row",
         ),
     ]
-
-
-def _sources_online(v: Viewer, as_of: int, total: int) -> str:
-    frame = overview.alerts(scope=v.scope(), as_of=as_of, rules=rules())
-    down = frame.filter((pl.col("kind") == "outage") & (pl.col("level") == "red")).height
-    return f"{total - down}/{total}"
-
-
-def _outage_levels(v: Viewer, as_of: int) -> dict[int, str]:
-    """source id -> red | amber, by the same rule as the alert strip (batch sources are allowed a night)."""
-    frame = overview.alerts(scope=v.scope(), as_of=as_of, rules=rules()).filter(pl.col("kind") == "outage")
-    return {int(r["source_id"]): str(r["level"]) for r in frame.iter_rows(named=True)}
 
 
 def source_grid(q: pl.DataFrame, as_of: int, outages: dict[int, str], p: PageParams) -> dag.AgGrid:
@@ -309,15 +292,10 @@ def source_grid(q: pl.DataFrame, as_of: int, outages: dict[int, str], p: PagePar
 
 
 def heatmap_figure(scope: Any, day: int, as_of: int, p: PageParams) -> Any:
-    daily = overview.daily_by_module(scope=scope, first_day=day - 60, last_day=day - 1)
-    mods = meta.modules()
-    med = daily.group_by("module_id").agg(pl.col("n").median().alias("med"))
-    rel = daily.join(med, on="module_id").with_columns(
-        (pl.col("n") / pl.col("med").clip(lower_bound=1)).alias("rel")
-    )
-    dates = rel.filter(pl.col("module_id") == mods["id"][0])["date"].to_numpy()
-    z = np.vstack([rel.filter(pl.col("module_id") == m)["rel"].to_numpy() for m in mods["id"].to_list()])
-    labels = [pick(z_, e, p.lang) for z_, e in zip(mods["name_zh"], mods["name_en"], strict=True)]
+    days, frame = pool.module_day_relative(scope=scope, first_day=day - 60, last_day=day - 1)
+    dates = np.array(days, dtype="datetime64[D]")
+    z = frame.select([str(d) for d in days]).to_numpy()
+    labels = [pick(z_, e, p.lang) for z_, e in zip(frame["name_zh"], frame["name_en"], strict=True)]
     title, sub = titles(
         ("哪个模块哪天上报异常?", "Which module delivered unusually little or much, and when?"),
         (
@@ -332,13 +310,9 @@ def heatmap_figure(scope: Any, day: int, as_of: int, p: PageParams) -> Any:
 
 
 def class_figure(scope: Any, day: int, as_of: int, p: PageParams) -> Any:
-    split = pool.classification_split(scope=scope, first_day=day - 29, last_day=day)
-    mods = meta.modules()
-    labels = [pick(z_, e, p.lang) for z_, e in zip(mods["name_zh"], mods["name_en"], strict=True)]
-    series = {
-        pick(*CLASS_LABELS[name], p.lang): split.filter(pl.col("classification") == i)["share"].to_numpy()
-        for i, name in enumerate(CLASSIFICATIONS)
-    }
+    wide = pool.classification_wide(scope=scope, first_day=day - 29, last_day=day)
+    labels = [pick(z_, e, p.lang) for z_, e in zip(wide["name_zh"], wide["name_en"], strict=True)]
+    series = {pick(*CLASS_LABELS[name], p.lang): wide[name].to_numpy() for name in CLASSIFICATIONS}
     title, sub = titles(
         ("各模块有多少敏感和核心数据?", "How much of each module is sensitive or core?"),
         (

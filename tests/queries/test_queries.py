@@ -3,11 +3,14 @@ computed independently from the raw records."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import numpy as np
 import polars as pl
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from queries import meta, overview
+from queries import calendar, meta, overview
 from queries import pool as poolq
 from queries.generate import reference as ref
 from queries.scope import CITY_SCOPE, Viewer
@@ -210,3 +213,110 @@ def test_window_counts_buckets(pool: str) -> None:
     )
     assert spike["n"][0] >= 40
     assert local_day_of(st.as_of) == st.as_of_day
+
+
+RULES = overview.AlertRules()
+
+
+def test_headline_agrees_with_its_parts(pool: str) -> None:
+    st = meta.pool_status()
+    h = overview.headline(scope=CITY_SCOPE, as_of=st.as_of, rules=RULES)
+    tvl = overview.today_vs_last_week(scope=CITY_SCOPE, as_of=st.as_of)
+    assert (h.today, h.last_week) == (int(tvl["today"].sum()), int(tvl["last_week"].sum()))
+    d = st.as_of_day
+    lo, hi = day_start(d - 6), day_start(d + 1)
+    assert h.week == raw_count(pool, record.c.occurred_at >= lo, record.c.occurred_at < hi)
+    assert h.modules_down == 1  # logistics
+    assert h.on_time is not None and 0.95 < h.on_time < 1.0
+    assert h.delta == pytest.approx((h.today - h.last_week) / h.last_week)
+
+
+def test_module_summary(pool: str) -> None:
+    st = meta.pool_status()
+    f = overview.module_summary(scope=CITY_SCOPE, as_of=st.as_of, rules=RULES)
+    assert f.height == 12 and f["code"].to_list()[0] == "transport"
+    row = {r["code"]: r for r in f.iter_rows(named=True)}
+    assert row["logistics"]["level"] == "red" and row["community"]["level"] == "red"
+    assert row["tourism"]["level"] is None
+    assert row["parks"]["batch_only"] and not row["transport"]["batch_only"]
+    assert row["parks"]["delta"] is None  # nothing to compare with: "—", not -100%
+    assert len(row["transport"]["series"]) == 30 == len(row["transport"]["dates"])
+    d = st.as_of_day
+    assert row["transport"]["week"] == raw_count(
+        pool,
+        record.c.module_id == 1,
+        record.c.occurred_at >= day_start(d - 6),
+        record.c.occurred_at < day_start(d + 1),
+    )
+
+
+def test_township_ranking(pool: str) -> None:
+    d = meta.pool_status().as_of_day
+    f = overview.township_ranking(scope=CITY_SCOPE, first_day=d - 29, last_day=d, kpi="per_1k_day")
+    assert f.columns == ["township_code", "name_zh", "name_en", "urban", "value"] and f.height == 13
+    assert f["value"].is_sorted(descending=True)
+    assert f["urban"][0]  # urban sub-districts produce the most data per resident
+    with pytest.raises(ValueError, match="unknown KPI"):
+        overview.township_ranking(scope=CITY_SCOPE, first_day=d - 29, last_day=d, kpi="happiness")
+
+
+def test_urban_rural_wide_matches_long(pool: str) -> None:
+    d = meta.pool_status().as_of_day
+    wide = overview.urban_rural_wide(scope=CITY_SCOPE, first_day=d - 29, last_day=d)
+    long = overview.urban_rural(scope=CITY_SCOPE, first_day=d - 29, last_day=d)
+    assert wide.height == 12
+    urban1 = long.filter((pl.col("module_id") == 1) & pl.col("urban"))["per_1k_day"][0]
+    assert wide.filter(pl.col("module_id") == 1)["urban"][0] == pytest.approx(urban1)
+
+
+def test_daily_totals_mark_rest_days(pool: str) -> None:
+    d = meta.pool_status().as_of_day
+    f = overview.daily_totals(scope=CITY_SCOPE, first_day=d - 59, last_day=d - 1)
+    assert f.height == 59 and f.schema["kind"] == pl.Int8
+    oct3 = f.filter(pl.col("date") == pl.date(2026, 10, 3))
+    assert oct3["kind"][0] == 2  # National Day
+    assert int(f["n"].sum()) == raw_count(
+        pool, record.c.occurred_at >= day_start(d - 59), record.c.occurred_at < day_start(d)
+    )
+
+
+def test_alert_level_and_source_outages(pool: str) -> None:
+    st = meta.pool_status()
+    assert overview.alert_level(scope=CITY_SCOPE, as_of=st.as_of, rules=RULES) == "red"
+    assert (
+        overview.alert_level(
+            scope=CITY_SCOPE, as_of=st.as_of, rules=overview.AlertRules(outage_hours=1000), kinds=("outage",)
+        )
+        is None
+    )
+    outages = overview.source_outages(scope=CITY_SCOPE, as_of=st.as_of, rules=RULES)
+    logistics = next(sid for sid, _, s in ref.sources() if s.code == "logistics_platform")
+    assert outages == {logistics: "red"}
+
+
+def test_module_day_relative(pool: str) -> None:
+    d = meta.pool_status().as_of_day
+    days, f = poolq.module_day_relative(scope=CITY_SCOPE, first_day=d - 59, last_day=d - 1)
+    assert days == list(range(d - 59, d)) and f.height == 12 and f.width == 3 + 59
+    values = f.select([str(x) for x in days]).to_numpy()
+    assert abs(float(np.median(values[0])) - 1.0) < 0.05  # each row is relative to its own median
+    tourism = ref.module_by_code()["tourism"].id - 1
+    oct3 = days.index(calendar.date_to_day(dt.date(2026, 10, 3)))
+    assert values[tourism, oct3] > 1.8  # National Day crowds
+
+
+def test_classification_wide(pool: str) -> None:
+    d = meta.pool_status().as_of_day
+    f = poolq.classification_wide(scope=CITY_SCOPE, first_day=d - 29, last_day=d)
+    assert f.columns == ["module_id", "name_zh", "name_en", "public", "sensitive", "core"]
+    sums = (f["public"] + f["sensitive"] + f["core"]).to_list()
+    assert all(s == pytest.approx(1.0) for s in sums)
+
+
+def test_quality_totals(pool: str) -> None:
+    d = meta.pool_status().as_of_day
+    t = poolq.quality_totals(scope=CITY_SCOPE, first_day=0, last_day=d)
+    truth = poolq.detected_vs_injected(scope=CITY_SCOPE)
+    assert t.records == raw_count(pool) and t.sources == len(ref.sources())
+    dup = truth.filter(pl.col("defect") == "duplicate")["injected"][0]
+    assert t.rates["duplicate"] == pytest.approx(dup / t.records)
