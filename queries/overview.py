@@ -10,6 +10,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from queries import calendar, meta
 from queries import engine as eng
 from queries.cache import cached
+from queries.rollups import measure_sums
 from queries.scope import Scope
 from queries.tables import record, rollup_daily
 from queries.timebase import DAY, day_start
@@ -97,11 +98,7 @@ def township_kpis(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFram
     q = (
         select(
             r.c.township_code,
-            func.sum(r.c.n).label("n"),
-            func.sum(r.c.n_late).label("n_late"),
-            func.sum(r.c.n_missing).label("n_missing"),
-            func.sum(r.c.n_dup).label("n_dup"),
-            func.sum(r.c.n_badcode).label("n_badcode"),
+            *measure_sums(r),
             func.count(func.distinct(r.c.module_id)).label("modules"),
         )
         .where(scope.where(r), r.c.day.between(first_day, last_day))

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from queries import engine as eng
 from queries import meta
 from queries.cache import cached
+from queries.rollups import measure_sums
 from queries.scope import Scope
 from queries.tables import rollup_daily, seed_defect
 
@@ -24,11 +25,7 @@ def source_quality(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFra
     q = (
         select(
             r.c.source_id,
-            func.sum(r.c.n).label("n"),
-            func.sum(r.c.n_late).label("n_late"),
-            func.sum(r.c.n_missing).label("n_missing"),
-            func.sum(r.c.n_dup).label("n_dup"),
-            func.sum(r.c.n_badcode).label("n_badcode"),
+            *measure_sums(r),
             func.max(r.c.max_received_at).label("last_received"),
         )
         .where(scope.where(r), r.c.day.between(first_day, last_day))

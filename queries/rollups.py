@@ -9,7 +9,9 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
+    Label,
     String,
+    Table,
     case,
     cast,
     delete,
@@ -122,3 +124,11 @@ def write_daily(conn: Connection, daily: pl.DataFrame) -> int:
     for lo in range(0, len(rows), 50_000):
         conn.execute(rollup_daily.insert(), rows[lo : lo + 50_000])
     return len(rows)
+
+
+def measure_sums(r: Table = rollup_daily) -> list[Label[Any]]:
+    """SUM of the rollup's count and defect columns, labelled as the columns are (for GROUP BY queries)."""
+    return [
+        func.sum(getattr(r.c, name)).label(name)
+        for name in ("n", "n_late", "n_missing", "n_dup", "n_badcode")
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from dash import dcc, html
@@ -21,6 +22,9 @@ class KpiDef:
     source: str  # query module.function
 
     def render(self, lang: str) -> html.Div:
+        return _render_def(self, lang)
+
+    def _build(self, lang: str) -> html.Div:
         def row(label: tuple[str, str], value: tuple[str, str]) -> html.Div:
             return html.Div(
                 [
@@ -41,6 +45,13 @@ class KpiDef:
             className="kpi-def",
             role="tooltip",
         )
+
+
+@functools.lru_cache(maxsize=512)
+def _render_def(d: KpiDef, lang: str) -> html.Div:
+    # Definitions never change and Dash components are slow to construct (~4 ms for this tree);
+    # one shared, id-less instance per definition and language serialises the same every time.
+    return d._build(lang)
 
 
 def kpi_card(
