@@ -217,7 +217,20 @@ def shell_layout() -> html.Div:
                 title=both("点击或按空格键 暂停/继续", "Click or press Space to pause/resume", lang),
             ),
             html.Div(id="app-notice"),
-            html.Main(dash.page_container, className="app-main", id="app-main"),
+            html.Main(
+                dcc.Loading(
+                    dash.page_container,
+                    id="app-page-loading",
+                    # only page navigation shows it, never a live refresh of a page already on the wall
+                    target_components={"_pages_content": "children"},
+                    delay_show=400,
+                    custom_spinner=html.Div(bi("loading", lang), className="loading-banner"),
+                    overlay_style={"visibility": "visible", "opacity": 0.35},
+                    parent_style={"flex": "1", "minHeight": 0, "display": "flex", "flexDirection": "column"},
+                ),
+                className="app-main",
+                id="app-main",
+            ),
         ],
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import plotly.colors as pc
 import plotly.graph_objects as go
 
 PALETTE = [
@@ -50,6 +51,10 @@ THEMES = {
         bad="#f87171",
     ),
 }
+# Explicit scales: a scale *name* in an unvalidated figure goes to plotly.js, whose "Blues" runs
+# dark-to-light, the reverse of plotly.py's; a list means the same thing everywhere.
+BLUES = pc.make_colorscale(pc.sequential.Blues)
+VIRIDIS = pc.make_colorscale(pc.sequential.Viridis)
 FONT = '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif'
 
 
@@ -267,7 +272,7 @@ def heatmap(
         "x": x,
         "y": list(y),
         "z": z,
-        "colorscale": "Blues" if theme == "desk" else "Viridis",
+        "colorscale": BLUES if theme == "desk" else VIRIDIS,
         "colorbar": {"title": {"text": zlabel}, "thickness": 12},
         "hovertemplate": "%{y} %{x|%m-%d}: %{z:.2f}<extra></extra>",
     }

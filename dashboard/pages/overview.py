@@ -259,6 +259,9 @@ def _labels(frame_rows: Any, key: str) -> dict[Any, tuple[str, str]]:
     return {r[key]: (r["name_zh"], r["name_en"]) for r in frame_rows}
 
 
+MAX_ALERTS = 3
+
+
 def alert_strip(alerts: Any, lang: str) -> html.Div:
     if alerts.height == 0:
         return html.Div(
@@ -270,7 +273,8 @@ def alert_strip(alerts: Any, lang: str) -> html.Div:
     towns = _labels(meta.townships().iter_rows(named=True), "code")
     srcs = _labels(meta.sources().iter_rows(named=True), "id")
     items = []
-    for a in alerts.iter_rows(named=True):
+    shown = alerts.head(MAX_ALERTS)
+    for a in shown.iter_rows(named=True):
         mz, me = names.get(a["module_id"], ("?", "?"))
         if a["kind"] == "outage":
             sz, se = srcs.get(a["source_id"], ("?", "?"))
@@ -288,7 +292,12 @@ def alert_strip(alerts: Any, lang: str) -> html.Div:
                 lang,
             )
         icon = "●" if a["level"] == "red" else "▲"
-        items.append(html.Div(f"{icon} {text}", className=f"alert alert-{a['level']}"))
+        items.append(html.Div(f"{icon} {text}", className=f"alert alert-{a['level']}", title=text))
+    if alerts.height > MAX_ALERTS:  # worst first; the rest are counted, never silently cut off
+        more = alerts.height - MAX_ALERTS
+        items.append(
+            html.Div(pick(f"另有 {more} 条告警", f"+{more} more alerts", lang), className="alert alert-more")
+        )
     return html.Div(items, id=ids.alerts, className="alert-strip")
 
 

@@ -161,3 +161,45 @@ def test_shell_reports_bad_url_parameters(app: Dash, client: FlaskClient) -> Non
     assert "prices" in text and "fr" in text
     assert [i["name"] for i in store["items"]] == ["overview"] and disabled is False
     assert "kiosk" in cls and "theme-wall" in cls
+
+
+def test_a_scope_with_no_data_says_so(client: FlaskClient, sqlite_pool: tuple[str, object]) -> None:
+    """The emergency bureau runs none of the 12 sub-platforms' source systems: its head sees a clear
+    empty state, not blank charts."""
+    from queries.users import create_user, user_exists
+
+    url, _ = sqlite_pool
+    with create_engine(url).begin() as conn:
+        if not user_exists(conn, "yingji"):
+            create_user(
+                conn, username="yingji", password="yingji-pass-2026", role="department_head", department_id=18
+            )
+    login(client, "yingji", "yingji-pass-2026")
+    for path in ("/", "/pool"):
+        out = render_page(client, path)
+        text = text_of(out)
+        assert "所选范围内暂无数据" in text and "No records in your scope" in text
+        assert "app-error-panel" not in find_ids(out)
+
+
+def test_alert_strip_counts_what_it_cannot_show(client: FlaskClient) -> None:
+    import polars as pl
+
+    from dashboard.pages import overview as page
+    from queries.overview import ALERT_SCHEMA
+
+    rows = [
+        dict(
+            level="amber",
+            kind="spike",
+            module_id=3,
+            township_code=532503001 + i,
+            source_id=None,
+            value=30.0,
+            baseline=5.0,
+        )
+        for i in range(5)
+    ]
+    strip = page.alert_strip(pl.DataFrame(rows, schema=ALERT_SCHEMA), "en")
+    text = text_of(strip)
+    assert text.count("alert alert-amber") == page.MAX_ALERTS and "+2 more alerts" in text
