@@ -86,3 +86,16 @@ def test_console_script_is_installed() -> None:
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True).stdout
     for sub in ("seed", "serve", "demo", "db", "user", "bench"):
         assert sub in out
+
+
+def test_serve_on_an_older_pool_says_upgrade(inst: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from queries import schema
+    from queries.engine import make_engine
+
+    eng = make_engine(f"sqlite:///{inst / 'pool.sqlite'}", create=True)
+    schema.upgrade(eng, "0001")
+    eng.dispose()
+    assert main(["serve"]) == 3
+    assert "command-center db upgrade" in capsys.readouterr().err
+    assert main(["db", "upgrade"]) == 0
+    assert "0001 -> 0002" in capsys.readouterr().out

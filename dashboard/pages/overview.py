@@ -9,7 +9,7 @@ import numpy as np
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import figures, wall
-from dashboard.components import KpiDef, empty_state, graph, kpi_card
+from dashboard.components import KpiDef, empty_state, graph, kpi_card, notice
 from dashboard.exports import csv_for_excel
 from dashboard.i18n import bi, both, pick, titles
 from dashboard.view import PageParams, as_of_text, guarded, page_params, rules, viewer
@@ -128,9 +128,21 @@ wall.register("overview", "/", _overview_alert)
 
 def layout(**query: Any) -> html.Div:
     p = page_params(query)
-    kpi = query.get("kpi") if query.get("kpi") in RANK_KPIS else "index"
+    asked = query.get("kpi")
+    kpi = asked if asked in RANK_KPIS else "index"
+    bad = (
+        []
+        if asked in (None, *RANK_KPIS)
+        else [
+            (
+                f"排名指标 {asked!r} 不存在, 已显示数据治理指数; 可用: {', '.join(RANK_KPIS)}",
+                f"No ranking KPI {asked!r}; showing the data governance index. KPIs: {', '.join(RANK_KPIS)}",
+            )
+        ]
+    )
     return html.Div(
         [
+            notice(bad, p.lang),
             dcc.Store(id=ids.params, data={**p.store(), "kpi": kpi}),
             html.Div(guarded(render, p.lang, p, kpi), id=ids.content, className="ov"),
         ],

@@ -131,3 +131,11 @@ def test_pool_grid_flags_only_the_silent_source(server: str) -> None:
         row = page.locator("#pool-source-grid .ag-row:has(.cell-bad)").first.inner_text()
         assert "县乡村物流平台" in row
         _clean(watch)
+
+
+def test_unknown_path_shows_the_404_page(server: str) -> None:
+    with browser_page() as (page, watch):
+        login(page, server, "admin", "admin-demo-2026", next_path="/no/such/page")
+        page.wait_for_selector("#notfound-panel")
+        assert "没有这个页面" in page.inner_text("#notfound-panel")
+        _clean(watch)

@@ -118,6 +118,7 @@ def test_overview_in_english_and_bad_kpi_parameter(client: FlaskClient) -> None:
     out = render_page(client, "/", "?kpi=nonsense")
     text = text_of(out)
     assert "Which township leads on data governance index?" in text  # fell back to the index
+    assert "No ranking KPI 'nonsense'" in text  # and said so
     assert "Logistics platform" in text or "logistics platform" in text
 
 
