@@ -170,11 +170,9 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
-
     from queries import engine as eng
-    from queries.tables import ROLES, department
-    from queries.users import create_user, user_exists
+    from queries.tables import ROLES
+    from queries.users import create_user, department_ids, user_exists
 
     s = _settings(args)
     eng.configure(s.database_url)
@@ -188,11 +186,9 @@ def cmd_user(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         dept_id = None
         if args.department:
-            dept_id = conn.execute(
-                select(department.c.id).where(department.c.code == args.department)
-            ).scalar()
+            codes = department_ids(conn)
+            dept_id = codes.get(args.department)
             if dept_id is None:
-                codes = [r[0] for r in conn.execute(select(department.c.code))]
                 _say(f"unknown department {args.department!r}; departments: {', '.join(codes)}")
                 return EXIT_USAGE
         try:

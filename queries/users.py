@@ -10,7 +10,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from queries import engine as eng
 from queries.scope import Viewer
-from queries.tables import ROLES, app_user, login_event
+from queries.tables import ROLES, app_user, department, login_event
 
 _hasher = PasswordHasher()
 # Verifying against this when the user does not exist keeps the answer time the same either way.
@@ -103,3 +103,8 @@ def recent_failures(*, username: str, since: int) -> int:
             login_event.c.username == username, login_event.c.ok.is_(False), login_event.c.at >= since
         )
         return int(conn.execute(q).scalar() or 0)
+
+
+def department_ids(conn: Connection) -> dict[str, int]:
+    """Department code -> id, for naming a department on the command line."""
+    return {str(code): int(i) for i, code in conn.execute(select(department.c.id, department.c.code))}
