@@ -194,15 +194,7 @@ def urban_rural(
 ) -> go.Figure:
     th = _theme(theme)
     bars = [
-        {
-            "type": "bar",
-            "name": name,
-            "y": list(labels),
-            "x": vals,
-            "orientation": "h",
-            "marker": {"color": color},
-            "hovertemplate": "%{y}: %{x:.2f}<extra>" + name + "</extra>",
-        }
+        _hbar(name, labels, vals, color, ".2f")
         for name, vals, color in ((names[0], urban, th["urban"]), (names[1], rural, th["rural"]))
     ]
     return chart(
@@ -289,15 +281,7 @@ def stacked(
     colors: Sequence[str],
 ) -> go.Figure:
     bars = [
-        {
-            "type": "bar",
-            "name": name,
-            "y": list(labels),
-            "x": vals,
-            "orientation": "h",
-            "marker": {"color": colors[i % len(colors)]},
-            "hovertemplate": "%{y}: %{x:.1%}<extra>" + name + "</extra>",
-        }
+        _hbar(name, labels, vals, colors[i % len(colors)], ".1%")
         for i, (name, vals) in enumerate(series.items())
     ]
     return chart(
@@ -309,6 +293,19 @@ def stacked(
         yaxis={"autorange": "reversed"},
         xaxis={"tickformat": ".0%", "range": [0, 1]},
     )
+
+
+def _hbar(name: str, labels: Sequence[str], vals: np.ndarray, color: str, fmt: str) -> dict[str, object]:
+    """One named horizontal bar series, hover showing `fmt` of the value."""
+    return {
+        "type": "bar",
+        "name": name,
+        "y": list(labels),
+        "x": vals,
+        "orientation": "h",
+        "marker": {"color": color},
+        "hovertemplate": "%{y}: %{x:" + fmt + "}<extra>" + name + "</extra>",
+    }
 
 
 def _alpha(hex_color: str, a: float) -> str:
