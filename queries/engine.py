@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import Executable
 
-from queries.errors import PoolMissing, PoolUnavailable, QueryTimeout
+from queries.errors import PoolMissing, PoolSwitching, PoolUnavailable, QueryTimeout
 
 
 @dataclass
@@ -136,14 +136,49 @@ def connect() -> Iterator[Connection]:
 
 @contextmanager
 def begin() -> Iterator[Connection]:
-    """A transaction, with the same error handling as connect()."""
+    """A transaction, with the same error handling as connect() (timeouts become QueryTimeout)."""
     try:
         with engine().begin() as conn:
             yield conn
-    except (PoolMissing, PoolUnavailable):
+    except (PoolMissing, PoolUnavailable, PoolSwitching):
         raise
     except OperationalError as exc:
         _raise_pool_error(exc)
+    except DBAPIError as exc:
+        if "timeout" in str(exc).lower() or "interrupted" in str(exc).lower():
+            _raise_timeout(exc)
+        raise
+
+
+SUPERSEDED_KEY = "superseded_at"
+
+
+@contextmanager
+def write() -> Iterator[Connection]:
+    """The transaction every write of user data goes through.
+
+    `seed` rebuilds a SQLite pool in a new file and, holding the old file's write lock, copies the user
+    data across, marks the old file superseded and renames the new one into place. A writer that waited
+    for that lock would otherwise commit into the old file, which nobody reads again: its row would be
+    lost silently. So the mark is read after the body's statements (by then this transaction holds the
+    write lock, so the answer cannot change before commit) and a write into a superseded file is rolled
+    back with a message to try again. On PostgreSQL a rebuild never replaces user tables, so the mark
+    is never set there.
+    """
+    from sqlalchemy import select
+
+    from queries.tables import pool_meta
+
+    with begin() as conn:
+        yield conn
+        if conn.dialect.name == "sqlite":
+            mark = conn.execute(select(pool_meta.c.value).where(pool_meta.c.key == SUPERSEDED_KEY)).first()
+            if mark is not None:
+                raise PoolSwitching(
+                    "数据池刚刚重建, 本次写入未保存, 请重试",
+                    "The pool was just rebuilt; this write was not saved, please try again",
+                    "the new pool is in place now; repeating the action saves it there",
+                )
 
 
 def _raise_timeout(exc: Exception) -> None:

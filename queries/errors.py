@@ -25,3 +25,7 @@ class SchemaOutdated(PoolError):
 
 class QueryTimeout(PoolError):
     pass
+
+
+class PoolSwitching(PoolError):
+    """A write reached a pool file that a rebuild has just replaced; nothing was saved."""

@@ -240,4 +240,24 @@ login_event = Table(
     Column("remote_addr", String(64), nullable=False),
 )
 
+# --- what each table is to a rebuild (`seed`); a test holds every table to exactly one of these -----
+# Reference data: replaced in place by primary key, so rows that user data points at stay put.
+REFERENCE_TABLES = (
+    pool_meta,
+    county,
+    township,
+    community,
+    grid_cell,
+    department,
+    person,
+    module,
+    source_system,
+    record_type,
+)
+# Made by the generator (or an importer): emptied and rebuilt by every load. Generator parts declare
+# their own tables in queries/generate/parts.py.
 GENERATED_TABLES = (record, rollup_daily, seed_defect, seed_incident)
+# Written by people: never rebuilt, carried across every rebuild on SQLite and PostgreSQL alike, and
+# written only through queries.engine.write(). In dependency order (a table after those it points at).
+# Later capabilities add theirs here: the responsibility log, quarantine, tokens, lists, cases, ...
+USER_DATA_TABLES = (app_user, login_event)

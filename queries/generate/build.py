@@ -10,7 +10,6 @@ import datetime as dt
 import io
 import json
 import os
-import sqlite3
 import sys
 import time
 import uuid
@@ -26,23 +25,23 @@ from tqdm import tqdm
 
 from queries import calendar as cal
 from queries import rollups, schema
-from queries.engine import make_engine, sqlite_path
+from queries.engine import SUPERSEDED_KEY, make_engine, sqlite_path
 from queries.generate import parts
 from queries.generate import reference as ref
 from queries.generate.records import COLUMNS, build_geo, duplicate, synthesize
 from queries.tables import (
+    GENERATED_TABLES,
+    USER_DATA_TABLES,
     app_user,
     community,
     county,
     department,
     grid_cell,
-    login_event,
     module,
     person,
     pool_meta,
     record,
     record_type,
-    rollup_daily,
     seed_defect,
     seed_incident,
     source_system,
@@ -435,31 +434,66 @@ def _demo_users(conn: Connection) -> list[tuple[str, str, str]]:
     return made
 
 
-def _carry_users(conn: Connection, old: Path) -> int:
-    """Copy accounts and the login audit from the pool being replaced."""
-    if not old.exists():
-        return 0
-    conn.exec_driver_sql("ATTACH DATABASE ? AS old", (str(old),))
+def _old_user_tables(conn: Connection) -> dict[str, list[str]]:
+    """Columns of each user-data table the attached old pool has (an older pool may lack some)."""
+    names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM old.sqlite_master WHERE type='table'")}
+    out = {}
+    for table in USER_DATA_TABLES:
+        if table.name in names:
+            cols = {r[1] for r in conn.exec_driver_sql(f"PRAGMA old.table_info({table.name})")}
+            out[table.name] = [c.name for c in table.columns if c.name in cols]
+    return out
+
+
+def _swap_in_user_data(
+    conn: Connection, old: Path, demo_users: bool
+) -> tuple[int, list[tuple[str, str, str]]]:
+    """Copy every user-data table from the pool file being replaced into the new one, as the last step.
+
+    It holds the old file's write lock from the copy until the old file is marked superseded, so a
+    write that landed before is copied and a write that waited for the lock is refused by
+    engine.write() (it sees the mark) instead of vanishing with the old file. Returns (accounts carried,
+    demo accounts).
+    """
+    carried = 0
+    attached = old.exists()
+    if attached:
+        conn.exec_driver_sql("ATTACH DATABASE ? AS old", (str(old),))
+        conn.commit()
     try:
-        names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM old.sqlite_master WHERE type='table'")}
-        carried = 0
-        for table in ("app_user", "login_event"):
-            if table not in names:
+        # IMMEDIATE takes the write lock of every attached database at once: from here on nobody
+        # else writes the old pool, and what we copy is its final state.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        old_cols = _old_user_tables(conn) if attached else {}
+        for table in reversed(USER_DATA_TABLES):
+            conn.execute(delete(table))
+        for table in USER_DATA_TABLES:
+            cols = old_cols.get(table.name)
+            if not cols:
                 continue
-            cols = [r[1] for r in conn.exec_driver_sql(f"PRAGMA old.table_info({table})")]
-            known = {c.name for c in (app_user if table == "app_user" else login_event).columns}
-            keep = [c for c in cols if c in known]
-            col_sql = ", ".join(keep)
+            col_sql = ", ".join(cols)
             result = conn.exec_driver_sql(
-                f"INSERT INTO main.{table} ({col_sql}) SELECT {col_sql} FROM old.{table}"
+                f"INSERT INTO main.{table.name} ({col_sql}) SELECT {col_sql} FROM old.{table.name}"
             )
-            if table == "app_user":
+            if table is app_user:
                 carried = int(result.rowcount or 0)
-        return carried
+        made = _demo_users(conn) if demo_users else []
+        if attached and "pool_meta" in {
+            r[0] for r in conn.exec_driver_sql("SELECT name FROM old.sqlite_master WHERE type='table'")
+        }:
+            conn.exec_driver_sql(
+                "INSERT OR REPLACE INTO old.pool_meta (key, value) VALUES (?, ?)",
+                (SUPERSEDED_KEY, str(int(time.time()))),
+            )
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
     finally:
-        conn.commit()
-        conn.exec_driver_sql("DETACH DATABASE old")
-        conn.commit()
+        if attached:
+            conn.exec_driver_sql("DETACH DATABASE old")
+            conn.commit()
+    return carried, made
 
 
 def build_pool(
@@ -506,6 +540,8 @@ def build_pool(
         path.parent.mkdir(parents=True, exist_ok=True)
         path = path.with_name(f".{path.name}.building-{os.getpid()}")
         path.unlink(missing_ok=True)
+        # created empty (a valid SQLite file) with owner-only access before anything sensitive is in it
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         url = f"sqlite:///{path}"
     engine = make_engine(url, timeout_ms=3_600_000, create=True)
     try:
@@ -520,13 +556,8 @@ def build_pool(
                 conn.commit()
             with conn.begin():
                 _replace_reference(conn, reference_rows(seed))
-            if conn.dialect.name == "sqlite" and target is not None:
-                report.kept_users = _carry_users(conn, target)
             with conn.begin():
-                for part in reversed(parts.registered()):  # parts' tables may point at records
-                    for table in reversed(part.tables):
-                        conn.execute(delete(table))
-                for table in (seed_defect, seed_incident, rollup_daily, record):
+                for table in reversed((*GENERATED_TABLES, *parts.tables())):  # parts may point at records
                     conn.execute(delete(table))
                 for ix in record.indexes:
                     conn.execute(text(f"DROP INDEX IF EXISTS {ix.name}"))
@@ -563,7 +594,7 @@ def build_pool(
                     insert(seed_incident), [dict(id=i + 1, **inc) for i, inc in enumerate(gen.incidents)]
                 )
                 report.incidents = len(gen.incidents)
-                if demo_users:
+                if demo_users and target is None:  # PostgreSQL: user tables were never touched
                     report.demo_users = _demo_users(conn)
                 _meta(
                     conn,
@@ -582,11 +613,16 @@ def build_pool(
                         **ctx.meta,
                     },
                 )
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql("ANALYZE")
-            else:
-                conn.exec_driver_sql("ANALYZE")
-                conn.commit()
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
+            if target is not None:
+                # refuse to swap in a file that is not a sound database, before touching the old one
+                if conn.exec_driver_sql("PRAGMA quick_check").scalar() != "ok":
+                    raise BuildError(
+                        "the new pool file failed SQLite's quick_check; the old pool is untouched"
+                    )
+                _progress(progress, "user data: carrying accounts and audit from the pool being replaced")
+                report.kept_users, report.demo_users = _swap_in_user_data(conn, target, demo_users)
     except BaseException:
         engine.dispose()
         if path is not None and target is not None and path != target:
@@ -594,10 +630,7 @@ def build_pool(
         raise
     engine.dispose()
     if path is not None and target is not None:
-        with sqlite3.connect(path) as check:  # refuse to swap in a file that is not a sound database
-            if check.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                path.unlink(missing_ok=True)
-                raise BuildError("the new pool file failed SQLite's quick_check; the old pool is untouched")
+        os.chmod(path, 0o600)  # the pool holds password hashes and sensitive records: owner only
         os.replace(path, target)
     report.seconds["total"] = time.perf_counter() - t0
     return report

@@ -1,19 +1,26 @@
 """Generator parts: how later capabilities (three lists, cases, prices, ...) add their own synthetic
 tables to the pool without changing the core builder.
 
-A part declares the tables it fills (cleared on every rebuild) and a `build` function that runs inside
-the same load transaction as the records, after the records and rollups are in. If any part fails,
-the whole load fails and the previous pool stays as it was.
+A part is a `Part` object in a module of its capability; it is switched on by being named in `PARTS`
+below, the one list the builder reads (nothing else registers a part). A part declares the tables it
+fills (emptied on every rebuild) and a `build` function that runs inside the same load transaction as
+the records, after the records and rollups are in. If any part fails, the whole load fails and the
+previous pool stays as it was.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 from sqlalchemy import Connection, Table
+
+# "package.module:ATTRIBUTE" of every generator part, in build order (a part may read the tables of
+# the parts before it). A capability adds its line here in the same change that adds its tables.
+PARTS: tuple[str, ...] = ()
 
 
 @dataclass
@@ -36,18 +43,33 @@ class Part:
     build: Callable[[Connection, BuildContext], None]
 
 
-_PARTS: dict[str, Part] = {}
+class PartError(RuntimeError):
+    pass
 
 
-def register(part: Part) -> Part:
-    """Register (or replace, by name) a generator part. Parts run in registration order."""
-    _PARTS[part.name] = part
+def load(spec: str) -> Part:
+    """The Part named by "module:ATTRIBUTE"; a wrong entry says which one and why."""
+    mod_name, _, attr = spec.partition(":")
+    try:
+        part = getattr(importlib.import_module(mod_name), attr or "PART")
+    except (ImportError, AttributeError) as exc:
+        raise PartError(
+            f"generator part {spec!r} in queries/generate/parts.py cannot be loaded: {exc}"
+        ) from exc
+    if not isinstance(part, Part):
+        raise PartError(f"generator part {spec!r} is a {type(part).__name__}, not a parts.Part")
     return part
 
 
-def unregister(name: str) -> None:
-    _PARTS.pop(name, None)
-
-
 def registered() -> list[Part]:
-    return list(_PARTS.values())
+    """The parts named in PARTS, in order; two parts with one name are refused."""
+    out = [load(spec) for spec in PARTS]
+    names = [p.name for p in out]
+    if len(set(names)) != len(names):
+        raise PartError(f"two generator parts share a name: {names}")
+    return out
+
+
+def tables() -> tuple[Table, ...]:
+    """Every table a generator part fills (emptied and rebuilt by each load)."""
+    return tuple(t for p in registered() for t in p.tables)

@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
+import stat
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, delete, func, insert, select, text
 
 from queries import calendar, rollups
 from queries.generate import build as build_mod
+from queries.generate import parts
 from queries.generate import reference as ref
 from queries.generate.build import SCALES, build_pool, generate
-from queries.tables import app_user, pool_meta, rollup_daily, seed_defect, seed_incident
+from queries.tables import (
+    GENERATED_TABLES,
+    REFERENCE_TABLES,
+    USER_DATA_TABLES,
+    app_user,
+    login_event,
+    metadata,
+    pool_meta,
+    rollup_daily,
+    seed_defect,
+    seed_incident,
+)
 from queries.timebase import DAY, TZ
 from tests.conftest import END, SEED
 
@@ -232,33 +246,141 @@ def test_unknown_scale_is_refused() -> None:
         build_pool("sqlite:////nonexistent/x.sqlite", scale="huge")
 
 
-def test_generator_parts_run_in_the_load_and_fail_it_whole(tmp_path: Path) -> None:
-    """The extension point later issues use: a part's rows land with the pool, or nothing does."""
-    from queries.generate import parts
+_SEEN: dict[str, int] = {}
 
-    seen: dict[str, int] = {}
 
-    def build(conn: object, ctx: parts.BuildContext) -> None:
-        seen["records"] = ctx.records.height
-        ctx.meta["part:demo"] = str(int(ctx.records.filter(pl.col("module_id") == 5).height))
+def _demo_part_build(conn: object, ctx: parts.BuildContext) -> None:
+    _SEEN["records"] = ctx.records.height
+    ctx.meta["part:demo"] = str(int(ctx.records.filter(pl.col("module_id") == 5).height))
 
-    parts.register(parts.Part("demo", (), build))
+
+def _broken_part_build(conn: object, ctx: parts.BuildContext) -> None:
+    raise ValueError("part failed")
+
+
+DEMO_PART = parts.Part("demo", (), _demo_part_build)
+BROKEN_PART = parts.Part("demo", (), _broken_part_build)
+
+
+def test_generator_parts_run_in_the_load_and_fail_it_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The extension point later issues use: a part listed in parts.PARTS lands with the pool, or
+    nothing does."""
+    monkeypatch.setattr(parts, "PARTS", (f"{__name__}:DEMO_PART",))
     url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
+    report = build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=False)
+    with create_engine(url).connect() as conn:
+        meta = dict(conn.execute(select(pool_meta.c.key, pool_meta.c.value)).all())
+    assert _SEEN["records"] == report.records
+    assert int(meta["part:demo"]) > 0 and meta["parts"] == '["demo"]'
+
+    monkeypatch.setattr(parts, "PARTS", (f"{__name__}:BROKEN_PART",))
+    with pytest.raises(ValueError, match="part failed"):
+        build_pool(url, scale="test", seed=SEED + 1, end=END, progress=False, demo_users=False)
+    with create_engine(url).connect() as conn:
+        after = dict(conn.execute(select(pool_meta.c.key, pool_meta.c.value)).all())
+    assert after["data_version"] == meta["data_version"]
+
+
+def test_a_wrong_part_entry_says_which(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parts, "PARTS", ("queries.no_such_module:PART",))
+    with pytest.raises(parts.PartError, match="no_such_module"):
+        parts.registered()
+    monkeypatch.setattr(parts, "PARTS", (f"{__name__}:SEED",))
+    with pytest.raises(parts.PartError, match=r"not a parts\.Part"):
+        parts.registered()
+    monkeypatch.setattr(parts, "PARTS", (f"{__name__}:DEMO_PART", f"{__name__}:BROKEN_PART"))
+    with pytest.raises(parts.PartError, match="share a name"):
+        parts.registered()
+
+
+def test_production_parts_load() -> None:
+    """Every entry of the one list loads (a typo there would otherwise only show at the next seed)."""
+    for part in parts.registered():
+        assert part.name and all(t.name in metadata.tables for t in part.tables)
+
+
+def test_every_table_has_exactly_one_rebuild_role() -> None:
+    """Reference (upserted), generated (rebuilt), a part's (rebuilt) or user data (carried): a table
+    that is none of these would be lost or duplicated by the next seed."""
+    roles = [*REFERENCE_TABLES, *GENERATED_TABLES, *parts.tables(), *USER_DATA_TABLES]
+    names = [t.name for t in roles]
+    assert len(names) == len(set(names)), "a table is declared twice"
+    assert set(names) == set(metadata.tables)
+
+
+# --- user data across a rebuild ------------------------------------------------------------------
+
+_WRITE_URL: dict[str, str] = {}
+
+
+def _write_during_build(conn: object, ctx: parts.BuildContext) -> None:
+    """Someone adds an account and logs in while `seed` is building (through the live pool's door)."""
+    from queries import engine as eng
+    from queries.users import create_user
+
+    eng.configure(_WRITE_URL["url"])
+    with eng.write() as live:
+        create_user(live, username="late.comer", password="a-long-password", role="operator")
+        live.execute(insert(login_event).values(username="late.comer", at=1, ok=True, remote_addr="10.0.0.9"))
+
+
+WRITER_PART = parts.Part("writer", (), _write_during_build)
+
+
+def _rebuild_with_a_writer(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _WRITE_URL["url"] = url
+    monkeypatch.setattr(parts, "PARTS", (f"{__name__}:WRITER_PART",))
+    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=False)
+    with create_engine(url).connect() as conn:
+        users = {r[0] for r in conn.execute(select(app_user.c.username))}
+        logins = conn.execute(select(func.count()).where(login_event.c.username == "late.comer")).scalar()
+    assert "late.comer" in users and logins == 1
+
+
+def test_writes_during_a_rebuild_are_carried_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
+    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=False)
+    _rebuild_with_a_writer(url, monkeypatch)
+
+
+@pytest.mark.postgres
+def test_writes_during_a_rebuild_are_carried_postgres(
+    pg_pool: tuple[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _ = pg_pool
     try:
-        report = build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=False)
-        with create_engine(url).connect() as conn:
-            meta = dict(conn.execute(select(pool_meta.c.key, pool_meta.c.value)).all())
-        assert seen["records"] == report.records
-        assert int(meta["part:demo"]) > 0 and meta["parts"] == '["demo"]'
-
-        def broken(conn: object, ctx: parts.BuildContext) -> None:
-            raise ValueError("part failed")
-
-        parts.register(parts.Part("demo", (), broken))
-        with pytest.raises(ValueError, match="part failed"):
-            build_pool(url, scale="test", seed=SEED + 1, end=END, progress=False, demo_users=False)
-        with create_engine(url).connect() as conn:
-            after = dict(conn.execute(select(pool_meta.c.key, pool_meta.c.value)).all())
-        assert after["data_version"] == meta["data_version"]
+        _rebuild_with_a_writer(url, monkeypatch)
     finally:
-        parts.unregister("demo")
+        with create_engine(url).begin() as conn:
+            conn.execute(delete(login_event).where(login_event.c.username == "late.comer"))
+            conn.execute(delete(app_user).where(app_user.c.username == "late.comer"))
+
+
+def test_a_write_into_a_replaced_pool_file_is_refused_not_lost(tmp_path: Path) -> None:
+    """A writer still holding the old file (it waited for the swap's lock) is told to try again."""
+    from queries import engine as eng
+    from queries.errors import PoolSwitching
+    from queries.users import create_user
+
+    path = tmp_path / "pool.sqlite"
+    build_pool(f"sqlite:///{path}", scale="test", seed=SEED, end=END, progress=False, demo_users=False)
+    old = tmp_path / "old-inode.sqlite"
+    os.link(path, old)  # what a connection opened before the swap still sees
+    build_pool(f"sqlite:///{path}", scale="test", seed=SEED, end=END, progress=False, demo_users=False)
+    eng.configure(f"sqlite:///{old}")
+    with pytest.raises(PoolSwitching) as err, eng.write() as conn:
+        create_user(conn, username="too.late", password="a-long-password", role="operator")
+    assert "重试" in err.value.zh and "try again" in err.value.en
+    with create_engine(f"sqlite:///{old}").connect() as conn:
+        assert conn.execute(select(app_user.c.id).where(app_user.c.username == "too.late")).first() is None
+    eng.configure(f"sqlite:///{path}")
+    with eng.write() as conn:  # the same write on the new pool goes through
+        create_user(conn, username="too.late", password="a-long-password", role="operator")
+
+
+def test_the_pool_file_is_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "pool.sqlite"
+    build_pool(f"sqlite:///{path}", scale="test", seed=SEED, end=END, progress=False, demo_users=False)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
