@@ -1,7 +1,7 @@
 """Validation at every callback boundary: what a browser, or anyone posting JSON, sends is coerced to what
 the callback expects, and a malformed Dash request body is a 400 before Dash's dispatcher sees it.
 
-Callbacks call the coercers (`one_of`, `query_value`, `store`, `count`, `flag`) on every input and state:
+Callbacks call the coercers (`one_of`, `query_value`, `store`, `flag`) on every input and state:
 a value of the wrong type falls back to the default, never to a traceback. `install(app)` adds the guard
 for the request bodies themselves, checked against the app's own callback map, so a page added later is
 covered without listing it here.
@@ -56,11 +56,6 @@ def quoted(value: str) -> str:
 def store(value: object) -> dict[str, Any]:
     """A dcc.Store's data that should be a dict; anything else is an empty one."""
     return value if isinstance(value, dict) else {}
-
-
-def count(value: object) -> int:
-    """A click or tick counter: a non-negative int, else 0 (a bool is not a count)."""
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 def flag(value: object) -> bool:

@@ -233,6 +233,22 @@ def test_a_list_as_the_wall_store_is_ignored(fuzz_client: FlaskClient) -> None:
     assert resp.get_json()["response"] == {}  # nothing to update: no playlist is running
 
 
+def test_a_bug_in_our_callback_is_still_a_server_error(
+    fuzz_client: FlaskClient, app: Dash, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guard judges only the body's shape: a well-formed request that hits a bug must not be
+    dressed up as the client's fault."""
+    from dashboard.pages import pool as page
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("a bug in the page")
+
+    monkeypatch.setattr(page, "render", broken)
+    monkeypatch.setattr(app.server, "testing", False)  # answer 500 rather than raise into the test
+    body = body_for(_dep(fuzz_client, "pool-content.children"), {("state", 0): {"lang": "en"}})
+    assert fuzz_client.post("/_dash-update-component", json=body).status_code == 500
+
+
 def _dep(client: FlaskClient, output: str) -> dict[str, Any]:
     return next(d for d in server_callbacks(client) if d["output"] == output)
 
