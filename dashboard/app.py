@@ -13,8 +13,8 @@ from dash import Dash, Input, Output, State, callback, clientside_callback, dcc,
 from dash_extensions import Keyboard
 from flask import Flask, Response, has_request_context, redirect, request
 
-from dashboard import auth, wall
-from dashboard.i18n import T, bi, bi_text, both, norm_lang, pick
+from dashboard import auth, inputs, wall
+from dashboard.i18n import LANGS, T, bi, bi_text, both, norm_lang, pick
 from dashboard.settings import REPO_ROOT, Settings, load
 from queries import cache, engine, schema
 from queries.errors import PoolError
@@ -60,7 +60,7 @@ def create_app(overrides: dict[str, str] | None = None) -> Dash:
     _routes(server)
 
     app = _Dash(
-        __name__,
+        "dashboard",  # pages then load as dashboard.pages.*: importing one never registers it twice
         server=server,
         use_pages=True,
         pages_folder=str(Path(__file__).with_name("pages")),
@@ -72,6 +72,7 @@ def create_app(overrides: dict[str, str] | None = None) -> Dash:
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.layout = shell_layout
+    inputs.install(app)
     app._favicon = "favicon.svg"
     # Dash sets itself up on the first request, raising its "done" flag before it registers the
     # script paths. Concurrent first requests in a fresh gthread worker then meet a half-filled
@@ -242,7 +243,8 @@ def shell_layout() -> html.Div:
     Input("app-refresh-interval", "n_intervals"),
     State("app-lang-store", "data"),
 )
-def update_asof(_: int | None, lang: str) -> tuple[Any, str, str]:
+def update_asof(_: int | None, lang: object) -> tuple[Any, str, str]:
+    lang = inputs.one_of(lang, LANGS, settings().default_lang)
     try:
         st = pool_status()
     except PoolError as exc:
@@ -272,9 +274,11 @@ def update_asof(_: int | None, lang: str) -> tuple[Any, str, str]:
     Input("app-url", "search"),
     State("app-lang-store", "data"),
 )
-def parse_wall(search: str | None, lang: str) -> tuple[dict[str, Any], bool, Any, str]:
+def parse_wall(search: object, lang: object) -> tuple[dict[str, Any], bool, Any, str]:
     from dashboard.components import notice
 
+    search = search if isinstance(search, str) else ""
+    lang = inputs.one_of(lang, LANGS, settings().default_lang)
     params = wall.parse(search)
     errors = list(params.errors)
     raw_lang = _query_value(search, "lang")
@@ -300,7 +304,9 @@ def parse_wall(search: str | None, lang: str) -> tuple[dict[str, Any], bool, Any
 def _query_value(search: str | None, key: str) -> str | None:
     from urllib.parse import parse_qs
 
-    values = parse_qs((search or "").lstrip("?"), keep_blank_values=True).get(key)
+    if not isinstance(search, str):
+        return None
+    values = parse_qs(search.lstrip("?"), keep_blank_values=True).get(key)
     return values[-1] if values else None
 
 
@@ -309,8 +315,9 @@ def _query_value(search: str | None, key: str) -> str | None:
     Input("app-refresh-interval", "n_intervals"),
     Input("app-wall-store", "data"),
 )
-def update_alert_levels(_: int | None, store: dict[str, Any] | None) -> dict[str, Any]:
-    if not store or not store.get("items"):
+def update_alert_levels(_: int | None, store: object) -> dict[str, Any]:
+    items = inputs.store(store).get("items")
+    if not isinstance(items, list) or not items:
         return dash.no_update  # type: ignore[no-any-return]
     try:
         viewer = auth.current_viewer()

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from dash import html
 
-from dashboard import auth, wall
+from dashboard import auth, inputs, wall
 from dashboard.app import request_lang, settings
 from dashboard.components import error_panel
 from dashboard.i18n import norm_lang
@@ -29,15 +29,25 @@ class PageParams:
         return {"lang": self.lang, "theme": self.theme, "kiosk": self.kiosk}
 
     @classmethod
-    def from_store(cls, data: dict[str, Any] | None) -> PageParams:
-        data = data or {}
-        return cls(norm_lang(data.get("lang")), data.get("theme") or "desk", bool(data.get("kiosk")))
+    def from_store(cls, data: object) -> PageParams:
+        """From a page's params store as the browser sends it back: any part that is missing or of the
+        wrong type (the store is client-side, so anyone can post anything) falls back to its default."""
+        d = inputs.store(data)
+        return cls(
+            norm_lang(d.get("lang"), request_lang()),
+            inputs.one_of(d.get("theme"), THEMES, "desk"),
+            inputs.flag(d.get("kiosk")),
+        )
+
+
+THEMES = ("desk", "wall")
 
 
 def page_params(query: dict[str, Any]) -> PageParams:
-    """Language from the shell (cookie or ?lang=), theme and kiosk from the URL, like the shell does."""
-    lang = query.get("lang") if query.get("lang") in ("zh", "en") else request_lang()
-    flat = {k: v for k, v in query.items() if isinstance(v, str)}
+    """Language from the shell (cookie or ?lang=), theme and kiosk from the URL, like the shell does.
+    A repeated key arrives as a list: the last value counts, as in the shell."""
+    flat = inputs.query_flat(query)
+    lang = norm_lang(flat.get("lang"), request_lang())
     wp = wall.parse(urlencode(flat))
     return PageParams(lang=lang, theme=wp.theme, kiosk=wp.kiosk)
 

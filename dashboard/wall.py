@@ -10,9 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
+from dashboard.inputs import quoted
 from queries.scope import Viewer
 
 MIN_DWELL, MAX_DWELL, DEFAULT_DWELL = 5, 3600, 30
+MAX_ITEMS = 20  # a wall rotates a handful of pages; more entries than this is a pasted mistake
 
 # page name -> (path, function viewer -> "red" | "amber" | None)
 _PAGES: dict[str, tuple[str, Callable[[Viewer], str | None] | None]] = {}
@@ -46,21 +48,33 @@ TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
 
 
-def parse(search: str | None) -> WallParams:
-    """Parse the URL's query string for kiosk, theme and playlist; collect clear messages for bad values."""
-    qs = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
+def parse(search: object) -> WallParams:
+    """Parse the URL's query string for kiosk, theme and playlist; collect clear messages for bad values.
+    Anything but a string (a fuzzed callback input) reads as an empty query string."""
+    qs = parse_qs(search.lstrip("?") if isinstance(search, str) else "", keep_blank_values=True)
     out = WallParams()
     kiosk = (qs.get("kiosk") or [""])[-1].lower()
     if kiosk in TRUE:
         out.kiosk = True
     elif kiosk not in FALSE:
         out.errors.append(
-            (f"kiosk 参数无效: {kiosk!r} (应为 1 或 0)", f"Bad kiosk value {kiosk!r} (use 1 or 0)")
+            (
+                f"kiosk 参数无效: {quoted(kiosk)} (应为 1 或 0)",
+                f"Bad kiosk value {quoted(kiosk)} (use 1 or 0)",
+            )
         )
     raw = (qs.get("playlist") or [""])[-1].strip()
     known = pages()
     if raw:
-        for part in raw.split(","):
+        parts = raw.split(",")
+        if len(parts) > MAX_ITEMS:
+            out.errors.append(
+                (
+                    f"播放列表有 {len(parts)} 项, 只使用前 {MAX_ITEMS} 项",
+                    f"The playlist has {len(parts)} entries; only the first {MAX_ITEMS} are used",
+                )
+            )
+        for part in parts[:MAX_ITEMS]:
             part = part.strip()
             if not part:
                 continue
@@ -69,8 +83,8 @@ def parse(search: str | None) -> WallParams:
             if name not in known:
                 out.errors.append(
                     (
-                        f"播放列表中没有页面 {name!r}; 可用: {', '.join(known)}",
-                        f"Unknown page {name!r} in playlist; known pages: {', '.join(known)}",
+                        f"播放列表中没有页面 {quoted(name)}; 可用: {', '.join(known)}",
+                        f"Unknown page {quoted(name)} in playlist; known pages: {', '.join(known)}",
                     )
                 )
                 continue
@@ -81,8 +95,8 @@ def parse(search: str | None) -> WallParams:
                 except ValueError:
                     out.errors.append(
                         (
-                            f"{name} 的停留时间 {dwell_s!r} 不是整数秒",
-                            f"Dwell time {dwell_s!r} for {name} is not a whole number of seconds",
+                            f"{name} 的停留时间 {quoted(dwell_s)} 不是整数秒",
+                            f"Dwell time {quoted(dwell_s)} for {name} is not a whole number of seconds",
                         )
                     )
                     continue
@@ -100,7 +114,7 @@ def parse(search: str | None) -> WallParams:
         out.theme = theme
     elif theme:
         out.errors.append(
-            (f"主题参数无效: {theme!r} (wall 或 desk)", f"Bad theme {theme!r} (use wall or desk)")
+            (f"主题参数无效: {quoted(theme)} (wall 或 desk)", f"Bad theme {quoted(theme)} (use wall or desk)")
         )
     if not theme:
         out.theme = "wall" if (out.kiosk or out.playlist) else "desk"

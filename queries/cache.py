@@ -1,20 +1,27 @@
 """`cached`: memoise a query function in diskcache, shared by every worker.
 
-The key is module + function (+ a digest of its code) + normalised keyword arguments + the pool's
-data version, so
-a new load (which writes a new data version) invalidates everything without a purge, and two
-gunicorn workers asking the same question compute it once.
+The key is module + function + a digest of the whole `queries` package source + normalised keyword
+arguments + the pool's data version, so a new load (which writes a new data version) invalidates
+everything without a purge, a deploy that changes any query code (a helper, a constant, a table)
+never reads old entries, and two gunicorn workers asking the same question compute it once.
+
+The cache is an optimisation, never a dependency: when its folder cannot be opened, read or written
+(full disk, wrong owner, "disk I/O error") queries are served uncached, the outage is logged once, and
+the folder is tried again now and then so service picks the cache back up on its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
 import json
+import logging
+import pickle
+import sqlite3
 import threading
 import time
-import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,18 +33,36 @@ from sqlalchemy import select
 from queries import engine as eng
 from queries.tables import pool_meta
 
+log = logging.getLogger(__name__)
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
+# What a broken cache folder raises: sqlite3 errors from diskcache's index ("disk I/O error",
+# "attempt to write a readonly database"), OSError from its value files, Timeout from its lock, and
+# a truncated value file read back.
+CACHE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    sqlite3.Error,
+    diskcache.Timeout,
+    pickle.UnpicklingError,
+    EOFError,
+)
+RETRY_SECONDS = 30.0  # how long a broken cache folder is left alone before it is tried again
+
+
 @dataclass
 class _CacheState:
+    directory: str | None = None
     cache: diskcache.Cache | None = None
+    broken_at: float | None = None  # monotonic time of the last failure; None while healthy
     ttl: float = 5.0
     version: str = ""
     version_read_at: float = 0.0
     hits: int = 0
     misses: int = 0
+    errors: int = 0
 
 
 _state = _CacheState()
@@ -46,12 +71,65 @@ _lock = threading.Lock()
 
 def configure(directory: Path | str | None, *, version_ttl: float = 5.0) -> None:
     """Use this diskcache folder (None turns caching off, e.g. in the generator)."""
-    if _state.cache is not None:
-        _state.cache.close()
-    _state.cache = diskcache.Cache(str(directory), size_limit=2**30) if directory else None
+    _close()
+    _state.directory = str(directory) if directory else None
+    _state.broken_at = None
     _state.ttl = version_ttl
     _state.version = ""
     _state.version_read_at = 0.0
+    _open()
+
+
+def _close() -> None:
+    cache, _state.cache = _state.cache, None
+    if cache is not None:
+        with contextlib.suppress(*CACHE_ERRORS):
+            cache.close()
+
+
+def _open() -> diskcache.Cache | None:
+    if _state.directory is None:
+        return None
+    try:
+        _state.cache = diskcache.Cache(_state.directory, size_limit=2**30)
+    except CACHE_ERRORS as exc:
+        _broken(exc)
+    return _state.cache
+
+
+def _broken(exc: BaseException) -> None:
+    """Serve uncached from now on; say so once per outage, not once per request."""
+    _state.errors += 1
+    with _lock:
+        first = _state.broken_at is None
+        _state.broken_at = time.monotonic()
+    _close()
+    if first:
+        log.warning(
+            "缓存目录不可用, 暂不使用缓存 / cache folder unusable, serving uncached: %s: %s (%s)",
+            type(exc).__name__,
+            exc,
+            _state.directory,
+        )
+
+
+def _usable() -> diskcache.Cache | None:
+    """The cache, or None while it is off or broken; a broken one is reopened after RETRY_SECONDS."""
+    if _state.cache is not None or _state.directory is None:
+        return _state.cache
+    broken_at = _state.broken_at
+    if broken_at is not None and time.monotonic() - broken_at < RETRY_SECONDS:
+        return None
+    with _lock:
+        if _state.cache is None:
+            _open()
+    return _state.cache
+
+
+def _recovered() -> None:
+    if _state.broken_at is not None:
+        _state.broken_at = None
+        log.warning("缓存目录已恢复 / cache folder usable again: %s", _state.directory)
 
 
 def data_version(*, fresh: bool = False) -> str:
@@ -80,24 +158,35 @@ def _norm(value: Any) -> Any:
     return value
 
 
-def code_digest(func: Callable[..., Any]) -> str:
-    """A digest of the function's compiled code, so a deploy that changes a query never reads old entries."""
-    return hashlib.sha256(_code_bytes(func.__code__)).hexdigest()[:10]
+PACKAGE_ROOT = Path(__file__).resolve().parent
 
 
-def _code_bytes(code: types.CodeType) -> bytes:
-    # Nested code objects are walked, not repr()'d: their repr holds a memory address that differs
-    # per process, which would silently stop workers from sharing entries.
-    parts = [code.co_code, repr(code.co_names).encode()]
-    for const in code.co_consts:
-        parts.append(_code_bytes(const) if isinstance(const, types.CodeType) else repr(const).encode())
-    return b"\x00".join(parts)
+def source_digest(root: Path = PACKAGE_ROOT) -> str:
+    """A digest of every .py file under `root` (the `queries` package): paths and bytes, in path order.
+
+    A query's result depends on more than its own function (helpers, constants, table definitions,
+    the scope rules), so the key covers the whole package: any change to it on deploy starts a fresh
+    set of entries. Only source bytes go in, never memory addresses, so every worker agrees."""
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(b"\x00")
+        h.update(path.read_bytes())
+        h.update(b"\x00")
+    return h.hexdigest()[:12]
+
+
+@functools.cache
+def _package_digest() -> str:
+    return source_digest()
 
 
 def make_key(func: Callable[..., Any], kwargs: dict[str, Any], version: str) -> str:
     args = json.dumps(_norm(kwargs), sort_keys=True, ensure_ascii=False, default=str)
     digest = hashlib.sha256(args.encode()).hexdigest()[:24]
-    return f"{func.__module__}.{func.__qualname__}@{code_digest(func)}|{digest}|{version}"
+    return f"{func.__module__}.{func.__qualname__}@{_package_digest()}|{digest}|{version}"
 
 
 def cached(func: Callable[P, R]) -> Callable[P, R]:
@@ -107,17 +196,28 @@ def cached(func: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         if args:
             raise TypeError(f"{func.__qualname__} takes keyword arguments only")
-        cache = _state.cache
+        cache = _usable()
         if cache is None:
             return func(*args, **kwargs)
         key = make_key(func, dict(kwargs), data_version())
-        hit = cache.get(key, default=_MISS)
+        try:
+            hit = cache.get(key, default=_MISS)
+        except CACHE_ERRORS as exc:
+            _broken(exc)
+            return func(*args, **kwargs)
         if hit is not _MISS:
             _state.hits += 1
+            _recovered()
             return cast(R, hit)
         _state.misses += 1
+        # the query runs outside the try: its own errors are real errors, never a "broken cache"
         value = func(*args, **kwargs)
-        cache.set(key, value, expire=24 * 3600)
+        try:
+            cache.set(key, value, expire=24 * 3600)
+        except CACHE_ERRORS as exc:
+            _broken(exc)
+        else:
+            _recovered()
         return value
 
     wrapper.uncached = func  # type: ignore[attr-defined]
@@ -128,4 +228,4 @@ _MISS = object()
 
 
 def stats() -> dict[str, int]:
-    return {"hits": _state.hits, "misses": _state.misses}
+    return {"hits": _state.hits, "misses": _state.misses, "errors": _state.errors}

@@ -59,3 +59,21 @@ def test_bad_values_are_reported_and_the_rest_still_runs(query: str, fragment: s
 def test_known_pages_are_listed_in_the_message() -> None:
     p = wall.parse("playlist=nowhere")
     assert "overview, pool" in p.errors[0][1]
+
+
+@pytest.mark.parametrize("search", [None, 5, ["?kiosk=1"], {"kiosk": "1"}])
+def test_anything_but_a_string_reads_as_no_parameters(search: object) -> None:
+    p = wall.parse(search)
+    assert (p.kiosk, p.theme, p.playlist, p.errors) == (False, "desk", [], [])
+
+
+def test_a_huge_playlist_is_cut_to_a_few_entries_and_one_message() -> None:
+    p = wall.parse("playlist=" + ",".join(["nowhere"] * 10_000))
+    assert len(p.errors) == wall.MAX_ITEMS + 1
+    assert "only the first 20" in p.errors[0][1] and "只使用前 20 项" in p.errors[0][0]
+
+
+def test_a_long_bad_value_is_quoted_back_short() -> None:
+    p = wall.parse("theme=" + "x" * 100_000)
+    (zh, en), *_ = p.errors
+    assert len(en) < 200 and len(zh) < 200 and "…" in en

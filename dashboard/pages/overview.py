@@ -8,7 +8,7 @@ import dash
 import numpy as np
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import figures, wall
+from dashboard import figures, inputs, wall
 from dashboard.components import KpiDef, empty_state, graph, kpi_card, notice
 from dashboard.exports import csv_for_excel
 from dashboard.i18n import bi, both, pick, titles
@@ -128,15 +128,15 @@ wall.register("overview", "/", _overview_alert)
 
 def layout(**query: Any) -> html.Div:
     p = page_params(query)
-    asked = query.get("kpi")
-    kpi = asked if asked in RANK_KPIS else "index"
+    asked = inputs.query_value(query.get("kpi"))  # ?kpi=a&kpi=b arrives as a list: the last one counts
+    kpi = inputs.one_of(asked, RANK_KPIS, "index")
     bad = (
         []
-        if asked in (None, *RANK_KPIS)
+        if asked is None or asked in RANK_KPIS
         else [
             (
-                f"排名指标 {asked!r} 不存在, 已显示数据治理指数; 可用: {', '.join(RANK_KPIS)}",
-                f"No ranking KPI {asked!r}; showing the data governance index. KPIs: {', '.join(RANK_KPIS)}",
+                f"排名指标 {inputs.quoted(asked)} 不存在, 已显示数据治理指数; 可用: {', '.join(RANK_KPIS)}",
+                f"No ranking KPI {inputs.quoted(asked)}; showing the data governance index. KPIs: {', '.join(RANK_KPIS)}",
             )
         ]
     )
@@ -158,9 +158,9 @@ def layout(**query: Any) -> html.Div:
     State(ids.kpi_dropdown, "value"),
     prevent_initial_call=True,
 )
-def refresh(_: int | None, params: dict[str, Any], kpi: str | None) -> Any:
+def refresh(_: int | None, params: object, kpi: object) -> Any:
     p = PageParams.from_store(params)
-    return guarded(render, p.lang, p, kpi if kpi in RANK_KPIS else "index")
+    return guarded(render, p.lang, p, inputs.one_of(kpi, RANK_KPIS, "index"))
 
 
 @callback(
@@ -169,11 +169,11 @@ def refresh(_: int | None, params: dict[str, Any], kpi: str | None) -> Any:
     State(ids.params, "data"),
     prevent_initial_call=True,
 )
-def change_kpi(kpi: str | None, params: dict[str, Any]) -> Any:
+def change_kpi(kpi: object, params: object) -> Any:
     p = PageParams.from_store(params)
     try:
         st = meta.pool_status()
-        return ranking_figure(viewer().scope(), st.as_of, kpi if kpi in RANK_KPIS else "index", p)
+        return ranking_figure(viewer().scope(), st.as_of, inputs.one_of(kpi, RANK_KPIS, "index"), p)
     except PoolError:
         return dash.no_update  # the next refresh shows the error panel in place of the page
 
@@ -184,7 +184,7 @@ def change_kpi(kpi: str | None, params: dict[str, Any]) -> Any:
     State(ids.params, "data"),
     prevent_initial_call=True,
 )
-def export_ranking(_: int | None, params: dict[str, Any]) -> Any:
+def export_ranking(_: int | None, params: object) -> Any:
     """The township KPI table behind the ranking, for a meeting: CSV with both languages' headers."""
     p = PageParams.from_store(params)
     try:

@@ -72,7 +72,7 @@ def layout(**query: Any) -> html.Div:
     State(ids.params, "data"),
     prevent_initial_call=True,
 )
-def refresh(_: int | None, params: dict[str, Any]) -> Any:
+def refresh(_: int | None, params: object) -> Any:
     p = PageParams.from_store(params)
     return guarded(render, p.lang, p)
 

@@ -1,7 +1,10 @@
-"""The cache: keyed by module, function, code, normalised arguments and data version; shared across processes."""
+"""The cache: keyed by module, function, package source, normalised arguments and data version; shared across
+processes; never a reason for an error page."""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -82,3 +85,73 @@ def test_frames_round_trip_through_the_cache(sqlite_configured: str) -> None:
     first = overview.daily_by_module(scope=CITY_SCOPE, first_day=d - 3, last_day=d)
     again = overview.daily_by_module(scope=CITY_SCOPE, first_day=d - 3, last_day=d)
     assert again.schema == first.schema and again.schema["date"] == pl.Date
+
+
+def test_key_covers_the_whole_queries_package(tmp_path: Path) -> None:
+    """A deploy that changes a helper or a constant (not the query function itself) must not read old
+    entries: the key carries a digest of every source file of the package."""
+    f = overview.township_kpis.uncached  # type: ignore[attr-defined]
+    key = cache.make_key(f, {"scope": CITY_SCOPE, "first_day": 1, "last_day": 2}, "v1")
+    assert f"@{cache.source_digest()}|" in key
+    copy = tmp_path / "queries"
+    for src in cache.PACKAGE_ROOT.rglob("*.py"):
+        dst = copy / src.relative_to(cache.PACKAGE_ROOT)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.write_bytes(src.read_bytes())
+    assert cache.source_digest(copy) == cache.source_digest()
+    helper = copy / "timebase.py"  # a module the query uses, not the query's own code
+    helper.write_text(helper.read_text() + "\nDAY_CHANGED_ON_DEPLOY = 1\n")
+    assert cache.source_digest(copy) != cache.source_digest()
+
+
+class _BrokenDisk:
+    """Stands in for a diskcache whose folder went read-only or full: every access fails like sqlite does."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def get(self, *_: object, **__: object) -> object:
+        self.calls += 1
+        raise sqlite3.OperationalError("disk I/O error")
+
+    set = get
+
+    def close(self) -> None:
+        pass
+
+
+def test_an_unwritable_cache_serves_uncached_logs_once_and_recovers(
+    sqlite_configured: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    d = meta.pool_status().as_of_day
+    expected = overview.township_kpis.uncached(scope=CITY_SCOPE, first_day=d - 6, last_day=d)  # type: ignore[attr-defined]
+    healthy = cache._state.cache
+    broken = _BrokenDisk()
+    cache._state.cache = broken  # the fixture's configure(None) resets the state afterwards
+    caplog.set_level(logging.WARNING, logger="queries.cache")
+    for _ in range(3):
+        got = overview.township_kpis(scope=CITY_SCOPE, first_day=d - 6, last_day=d)
+        assert got.equals(expected)
+    assert broken.calls == 1  # after the first failure the broken folder is left alone
+    assert len([r for r in caplog.records if "serving uncached" in r.message]) == 1
+    # once the retry interval has passed, the folder is opened again and entries are written again
+    monkeypatch.setattr(cache, "RETRY_SECONDS", 0.0)
+    cache._state.cache = None
+    healthy.close()
+    before = cache.stats()
+    overview.township_kpis(scope=CITY_SCOPE, first_day=d - 6, last_day=d)
+    overview.township_kpis(scope=CITY_SCOPE, first_day=d - 6, last_day=d)
+    assert cache.stats()["hits"] > before["hits"]
+    assert any("usable again" in r.message for r in caplog.records)
+
+
+def test_a_cache_folder_that_cannot_be_created_serves_uncached(
+    sqlite_configured: str, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    cache.configure(blocker / "cache", version_ttl=0)
+    d = meta.pool_status().as_of_day
+    town = overview.township_kpis(scope=Scope(532503001, None, 2), first_day=d - 6, last_day=d)
+    assert town.height == 1
+    assert cache.stats()["errors"] >= 1
