@@ -22,7 +22,7 @@ def inst(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_seed_builds_a_pool_and_prints_accounts(inst: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["seed", "--scale", "test", "--quiet", "--end", "2026-11-20T14:30"]) == 0
+    assert main(["seed", "--scale", "test", "--quiet", "--demo-users", "--end", "2026-11-20T14:30"]) == 0
     out = capsys.readouterr().out
     assert "records: 6" in out and "admin-demo-2026" in out and "injected defects:" in out
     assert (inst / "pool.sqlite").exists()
