@@ -107,7 +107,9 @@ CACHEABLE_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon")
 def _security_headers(server: Flask, app: Dash, s: Settings) -> None:
     tiles = urlsplit(s.basemap_url.replace("{s}", "a"))
     tile_origin = f" {tiles.scheme}://{tiles.netloc.replace('a.', '*.', 1)}" if tiles.netloc else ""
-    policy = CSP.format(hashes=" ".join(app.csp_hashes()), tiles=tile_origin)
+    # Dash's page router adds its inline script on the first request, after create_app: the policy
+    # is built when an answer goes out, again only if Dash's list of inline scripts changed.
+    policy: dict[int, str] = {}
     page_paths = [
         re.compile("^" + re.sub(r"<[^>]+>", "[^/]+", p.get("path_template") or p["path"]).rstrip("/") + "/?$")
         for p in dash.page_registry.values()
@@ -116,7 +118,11 @@ def _security_headers(server: Flask, app: Dash, s: Settings) -> None:
     @server.after_request
     def headers(resp: Response) -> Response:
         h = resp.headers
-        h["Content-Security-Policy"] = policy
+        if len(app._inline_scripts) not in policy:
+            text = CSP.format(hashes=" ".join(app.csp_hashes()), tiles=tile_origin)  # folds new ones in
+            policy.clear()
+            policy[len(app._inline_scripts)] = text
+        h["Content-Security-Policy"] = next(iter(policy.values()))
         h["X-Frame-Options"] = "DENY"
         h["X-Content-Type-Options"] = "nosniff"
         h["Referrer-Policy"] = "same-origin"
