@@ -80,7 +80,7 @@ def test_ranking_kpi_can_be_switched(server: str) -> None:
         page.click("#overview-kpi-dropdown")
         page.get_by_text("每千人日均数据量", exact=False).first.click()
         page.wait_for_function(
-            "document.querySelector('#overview-ranking-graph .gtitle').textContent.includes('每千人')"
+            "() => document.querySelector('#overview-ranking-graph .gtitle').textContent.includes('每千人')"
         )
         _clean(watch)
 
