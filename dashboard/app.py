@@ -104,9 +104,15 @@ CSP = (
 CACHEABLE_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon")
 
 
+def csp_policy(hashes: list[str], basemap_url: str) -> str:
+    """The policy; the only off-host source it can name is the basemap's tile host, when one is set."""
+    # a tile template's {s} subdomain becomes the CSP wildcard; {z}/{x}/{y} sit in the path
+    tiles = urlsplit(basemap_url.replace("{s}", "tile-subdomain"))
+    tile_origin = f" {tiles.scheme}://{tiles.netloc.replace('tile-subdomain', '*')}" if tiles.netloc else ""
+    return CSP.format(hashes=" ".join(hashes), tiles=tile_origin)
+
+
 def _security_headers(server: Flask, app: Dash, s: Settings) -> None:
-    tiles = urlsplit(s.basemap_url.replace("{s}", "a"))
-    tile_origin = f" {tiles.scheme}://{tiles.netloc.replace('a.', '*.', 1)}" if tiles.netloc else ""
     # Dash's page router adds its inline script on the first request, after create_app: the policy
     # is built when an answer goes out, again only if Dash's list of inline scripts changed.
     policy: dict[int, str] = {}
@@ -119,7 +125,7 @@ def _security_headers(server: Flask, app: Dash, s: Settings) -> None:
     def headers(resp: Response) -> Response:
         h = resp.headers
         if len(app._inline_scripts) not in policy:
-            text = CSP.format(hashes=" ".join(app.csp_hashes()), tiles=tile_origin)  # folds new ones in
+            text = csp_policy(list(app.csp_hashes()), s.basemap_url)  # folds new ones in
             policy.clear()
             policy[len(app._inline_scripts)] = text
         h["Content-Security-Policy"] = next(iter(policy.values()))

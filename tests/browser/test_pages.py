@@ -138,4 +138,12 @@ def test_unknown_path_shows_the_404_page(server: str) -> None:
         login(page, server, "admin", "admin-demo-2026", next_path="/no/such/page")
         page.wait_for_selector("#notfound-panel")
         assert "没有这个页面" in page.inner_text("#notfound-panel")
+        # the document itself answers HTTP 404 by design, and Chromium logs that one; nothing else
+        assert (
+            watch.console_errors.count(
+                "Failed to load resource: the server responded with a status of 404 (NOT FOUND)"
+            )
+            == 1
+        )
+        watch.console_errors.clear()
         _clean(watch)

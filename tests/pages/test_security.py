@@ -234,6 +234,15 @@ def test_security_headers_on_every_answer(client: FlaskClient) -> None:
     assert asset.status_code == 200 and "no-store" not in asset.headers.get("Cache-Control", "")
 
 
+def test_csp_names_no_other_host_unless_a_basemap_is_set() -> None:
+    from dashboard.app import csp_policy
+
+    assert "http" not in csp_policy(["'sha256-x'"], "")
+    policy = csp_policy([], "https://{s}.tile.example.org/{z}/{x}/{y}.png")
+    assert "img-src 'self' data: blob: https://*.tile.example.org;" in policy
+    assert policy.count("example.org") == 1
+
+
 def test_cookies_follow_cc_cookie_secure(
     app: Dash, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
