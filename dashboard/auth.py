@@ -21,9 +21,10 @@ PUBLIC_PATHS = frozenset({"/login", "/logout", "/healthz", "/lang/zh", "/lang/en
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon")
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # One argon2 verification at a time per worker: a login flood queues here instead of taking every
-# core from the pages and /healthz. A try that cannot start within HASH_QUEUE_S is told to retry.
+# core from the pages and /healthz. A try that cannot start within HASH_QUEUE_S is told to retry
+# (briefly: a waiting try holds one of the worker's few threads).
 _HASHING = threading.BoundedSemaphore(1)
-HASH_QUEUE_S = 3.0
+HASH_QUEUE_S = 0.5
 
 csrf = CSRFProtect()
 
