@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dash
 from dash import Dash, Input, Output, State, callback, clientside_callback, dcc, html
 from dash_extensions import Keyboard
 from flask import Flask, Response, has_request_context, redirect, request
+from flask_wtf.csrf import generate_csrf
 
 from dashboard import auth, inputs, wall
 from dashboard.i18n import LANGS, T, bi, bi_text, both, norm_lang, pick
 from dashboard.settings import REPO_ROOT, Settings, load
 from queries import cache, engine, schema
 from queries.errors import PoolError
-from queries.meta import pool_status
+from queries.meta import pool_status, scoped_records
 from queries.scope import ROLE_LABELS, Viewer
 from queries.timebase import to_local
 
@@ -37,6 +40,10 @@ def request_lang() -> str:
     default = settings().default_lang
     if not has_request_context():  # outside a request (tests building layouts)
         return default
+    # the first load of a wall's "?lang=en" link has no cookie yet; the cookie is set on this answer
+    asked = request.args.get("lang")
+    if asked in ("zh", "en") and not request.path.startswith("/_dash"):
+        return asked
     return norm_lang(request.cookies.get("cc_lang"), default)
 
 
@@ -53,6 +60,7 @@ def create_app(overrides: dict[str, str] | None = None) -> Dash:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="cc_session",
+        SESSION_COOKIE_SECURE=s.cookie_secure,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(days=s.session_days),
         CC_DEFAULT_LANG=s.default_lang,
     )
@@ -80,7 +88,62 @@ def create_app(overrides: dict[str, str] | None = None) -> Dash:
     # up here, before gunicorn lets the worker accept connections, closes that race.
     with server.test_request_context("/"):
         app._setup_server()
+    _security_headers(server, app, s)
     return app
+
+
+# Dash's bundles, plotly and ag-grid load from this host; the only inline scripts are Dash's own
+# (allowed by hash). Styles stay 'unsafe-inline': React style attributes and plotly's injected
+# <style> need it, and a style cannot run code.
+CSP = (
+    "default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:{tiles}; font-src 'self' data:; connect-src 'self'; "
+    "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+# fingerprinted or static files: the only answers a browser or proxy may keep
+CACHEABLE_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon")
+
+
+def csp_policy(hashes: list[str], basemap_url: str) -> str:
+    """The policy; the only off-host source it can name is the basemap's tile host, when one is set."""
+    # a tile template's {s} subdomain becomes the CSP wildcard; {z}/{x}/{y} sit in the path
+    tiles = urlsplit(basemap_url.replace("{s}", "tile-subdomain"))
+    tile_origin = f" {tiles.scheme}://{tiles.netloc.replace('tile-subdomain', '*')}" if tiles.netloc else ""
+    return CSP.format(hashes=" ".join(hashes), tiles=tile_origin)
+
+
+def _security_headers(server: Flask, app: Dash, s: Settings) -> None:
+    # Dash's page router adds its inline script on the first request, after create_app: the policy
+    # is built when an answer goes out, again only if Dash's list of inline scripts changed.
+    policy: dict[int, str] = {}
+    page_paths = [
+        re.compile("^" + re.sub(r"<[^>]+>", "[^/]+", p.get("path_template") or p["path"]).rstrip("/") + "/?$")
+        for p in dash.page_registry.values()
+    ]
+
+    @server.after_request
+    def headers(resp: Response) -> Response:
+        h = resp.headers
+        if len(app._inline_scripts) not in policy:
+            text = csp_policy(list(app.csp_hashes()), s.basemap_url)  # folds new ones in
+            policy.clear()
+            policy[len(app._inline_scripts)] = text
+        h["Content-Security-Policy"] = next(iter(policy.values()))
+        h["X-Frame-Options"] = "DENY"
+        h["X-Content-Type-Options"] = "nosniff"
+        h["Referrer-Policy"] = "same-origin"
+        if not request.path.startswith(CACHEABLE_PREFIXES):
+            h["Cache-Control"] = "no-store"
+        # Dash answers every unknown path with the app (its 404 page renders in the browser); the
+        # status says so too, for monitors, crawlers and anyone scripting against the app.
+        if (
+            request.endpoint in ("/<path:path>", "/")
+            and resp.status_code == 200
+            and not any(p.match(request.path) for p in page_paths)
+        ):
+            resp.status_code = 404
+        return resp
 
 
 class _Dash(Dash):
@@ -94,31 +157,40 @@ class _Dash(Dash):
 def _routes(server: Flask) -> None:
     @server.route("/healthz")
     def healthz() -> Response:
+        """Status for anyone (a monitor needs no login); counts and detail only for a viewer, in scope."""
         body: dict[str, Any] = {"status": "ok", "time": int(time.time())}
         code = 200
         try:
+            viewer = auth.current_viewer()
+        except PoolError:
+            viewer = None
+        try:
             st = schema.require_current(engine.engine())
             ps = pool_status()
-            body.update(
-                schema=st.current,
-                data_version=ps.data_version,
-                as_of=ps.as_of,
-                records=ps.records,
-                stale=ps.age_minutes() > settings().stale_after_minutes,
-            )
+            body.update(schema_ok=True, stale=ps.age_minutes() > settings().stale_after_minutes)
+            if viewer is not None:
+                body.update(
+                    schema=st.current,
+                    data_version=ps.data_version,
+                    as_of=ps.as_of,
+                    records=scoped_records(scope=viewer.scope()),
+                )
         except PoolError as exc:
-            body.update(status="error", error=exc.en, error_zh=exc.zh, hint=exc.hint)
+            body.update(status="error", schema_ok=False)
+            if viewer is not None:
+                body.update(error=exc.en, error_zh=exc.zh, hint=exc.hint)
             code = 503
         return Response(json.dumps(body, ensure_ascii=False), status=code, mimetype="application/json")
 
     @server.route("/lang/<code>")
     def set_lang(code: str) -> Response:
         nxt = auth.safe_next(request.args.get("next"))
-        if nxt == "/" and request.referrer and request.referrer.startswith(request.host_url):
-            nxt = auth.safe_next("/" + request.referrer[len(request.host_url) :])
+        ref = urlsplit(request.referrer or "")
+        if nxt == "/" and ref.netloc == request.host:
+            nxt = auth.safe_next(ref.path + (f"?{ref.query}" if ref.query else ""))
         resp = redirect(nxt)
         if code in ("zh", "en"):
-            resp.set_cookie("cc_lang", code, max_age=365 * 86400, samesite="Lax")
+            _lang_cookie(resp, code)
         return resp  # type: ignore[return-value]
 
     @server.after_request
@@ -126,8 +198,12 @@ def _routes(server: Flask) -> None:
         # ?lang=en on a page URL (a wall's playlist link) sticks as the cookie the shell reads.
         code = request.args.get("lang")
         if code in ("zh", "en") and not request.path.startswith("/_dash"):
-            resp.set_cookie("cc_lang", code, max_age=365 * 86400, samesite="Lax")
+            _lang_cookie(resp, code)
         return resp
+
+
+def _lang_cookie(resp: Response, code: str) -> None:
+    resp.set_cookie("cc_lang", code, max_age=365 * 86400, samesite="Lax", secure=settings().cookie_secure)
 
 
 def _scope_label(viewer: Viewer | None, lang: str) -> str:
@@ -205,7 +281,7 @@ def shell_layout() -> html.Div:
                                 ],
                                 className="lang-switch",
                             ),
-                            html.A(bi("logout", lang), href="/logout", className="logout", id="app-logout"),
+                            _logout_form(lang),
                         ],
                     ),
                 ],
@@ -236,6 +312,21 @@ def shell_layout() -> html.Div:
     )
 
 
+def _logout_form(lang: str) -> html.Form:
+    """Logout is a POST with the CSRF token: a link elsewhere cannot end a wall screen's session."""
+    token = generate_csrf() if has_request_context() else ""
+    return html.Form(
+        [
+            dcc.Input(type="hidden", name="csrf_token", value=token, id="app-logout-token"),
+            html.Button(bi("logout", lang), type="submit", className="logout", id="app-logout"),
+        ],
+        method="post",
+        action="/logout",
+        className="logout-form",
+        id="app-logout-form",
+    )
+
+
 @callback(
     Output("app-asof-badge", "children"),
     Output("app-asof-badge", "className"),
@@ -247,15 +338,19 @@ def update_asof(_: int | None, lang: object) -> tuple[Any, str, str]:
     lang = inputs.one_of(lang, LANGS, settings().default_lang)
     try:
         st = pool_status()
+        viewer = auth.current_viewer()
+        # the viewer's own count: the pool's total minus theirs would reveal what their scope hides
+        records = scoped_records(scope=viewer.scope()) if viewer else 0
     except PoolError as exc:
         return both(exc.zh, exc.en, lang, " / "), "asof asof-error", exc.hint
     stale = st.age_minutes() > settings().stale_after_minutes
     when = to_local(st.as_of).strftime("%Y-%m-%d %H:%M")
     label = bi("stale" if stale else "as_of", lang, "asof-label")
     title = both(
-        f"最新一条记录的接收时间; 超过 {settings().stale_after_minutes} 分钟变黄. 规模 {st.scale}, {st.records:,} 条, 版本 {st.data_version}",
+        f"最新一条记录的接收时间; 超过 {settings().stale_after_minutes} 分钟变黄. 规模 {st.scale}, "
+        f"您可见 {records:,} 条, 版本 {st.data_version}",
         f"Receive time of the newest record; amber after {settings().stale_after_minutes} min. "
-        f"Scale {st.scale}, {st.records:,} records, version {st.data_version}",
+        f"Scale {st.scale}, {records:,} records in your scope, version {st.data_version}",
         lang,
         "\n",
     )

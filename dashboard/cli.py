@@ -50,7 +50,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
         seed=args.seed,
         end=end,
         progress=not args.quiet,
-        demo_users=not args.no_demo_users,
+        demo_users=args.demo_users,
     )
     secs = report.seconds
     print(f"records: {report.records:,}")
@@ -100,7 +100,31 @@ def _check_pool(s: Settings) -> str | None:
     return None
 
 
+def _warn_demo_passwords(s: Settings) -> None:
+    """Loud, every start: the demo passwords are printed in the README for anyone to read."""
+    from queries.engine import make_engine
+    from queries.generate.reference import DEMO_USERS
+    from queries.users import working_passwords
+
+    engine = make_engine(s.database_url)
+    try:
+        with engine.connect() as conn:
+            names = working_passwords(conn, [(u, p) for u, *_, p in DEMO_USERS])
+    finally:
+        engine.dispose()
+    if names:
+        bar = "!" * 78
+        _say(
+            f"{bar}\n警告: 演示账号的公开密码仍然有效 / WARNING: published demo passwords still work: "
+            f"{', '.join(names)}\n"
+            "任何人都可以用 README 中的密码登录. 正式使用前请删除或改密.\n"
+            "Anyone can log in with the passwords printed in the README: remove these accounts or "
+            f"change their passwords before real use.\n{bar}"
+        )
+
+
 def _gunicorn(s: Settings) -> int:
+    _warn_demo_passwords(s)
     env = child_env(s)
     argv = [sys.executable, "-m", "gunicorn", "-c", str(REPO_ROOT / "gunicorn.conf.py")]
     _say(f"serving on http://{s.bind}/  (Ctrl-C stops)")
@@ -127,7 +151,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _say("no pool yet: building the demo pool (about half a minute) ...")
         rc = cmd_seed(
             argparse.Namespace(
-                url=s.database_url, scale="demo", seed=20261122, end=None, quiet=False, no_demo_users=False
+                url=s.database_url, scale="demo", seed=20261122, end=None, quiet=False, demo_users=True
             )
         )
         if rc:
@@ -226,7 +250,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=20261122)
     p.add_argument("--end", help="newest time in the pool, ISO (default: now)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--no-demo-users", action="store_true", help="do not create the demo accounts")
+    p.add_argument(
+        "--demo-users",
+        action="store_true",
+        help="also create the demo accounts, whose passwords are published (demo and tests only)",
+    )
+    # the default now; still accepted so older scripts keep working
+    p.add_argument("--no-demo-users", action="store_false", dest="demo_users", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_seed)
 
     p = sub.add_parser("serve", help="serve with gunicorn (production)")

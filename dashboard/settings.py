@@ -65,6 +65,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CC_DEFAULT_LANG", "zh", "Interface language when the viewer chose none: zh or en."),
     Setting("CC_SESSION_DAYS", "30", "How long a login lasts (wall screens stay logged in)."),
     Setting(
+        "CC_COOKIE_SECURE",
+        "0",
+        "1 = the session and language cookies are sent over HTTPS only; set it when a TLS proxy fronts the app.",
+    ),
+    Setting(
         "CC_BASEMAP_URL", "", "Tile URL template for maps; empty = no basemap, no request leaves the host."
     ),
 )
@@ -88,6 +93,7 @@ class Settings:
     default_lang: str
     session_days: int
     basemap_url: str
+    cookie_secure: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -124,14 +130,36 @@ def _float(env: dict[str, str], name: str) -> float:
         raise SettingsError(f"{name}={raw!r} is not a number") from None
 
 
+def _bool(env: dict[str, str], name: str) -> bool:
+    raw = env[name].strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off", ""):
+        return False
+    raise SettingsError(f"{name}={env[name]!r}: use 1 or 0")
+
+
+def _private(path: Path, mode: int) -> None:
+    """With the key anyone on the host could forge an admin session: owner-only, where we own it."""
+    try:
+        if path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except PermissionError:
+        pass  # a folder someone else owns and handed us (CC_INSTANCE_DIR): theirs to guard
+
+
 def _secret(instance: Path) -> str:
     path = instance / "secret_key"
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _private(instance, 0o700)
     if path.exists():
+        _private(path, 0o600)
         return path.read_text().strip()
-    instance.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
     tmp = path.with_suffix(f".{os.getpid()}")
-    tmp.write_text(key)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
     try:
         os.link(tmp, path)  # first writer wins; every worker then reads the same key
     except FileExistsError:
@@ -148,6 +176,8 @@ def load(overrides: dict[str, str] | None = None) -> Settings:
     instance = Path(env["CC_INSTANCE_DIR"] or _default_instance()).resolve()
     url = env["CC_DATABASE_URL"] or f"sqlite:///{instance / 'pool.sqlite'}"
     lang = env["CC_DEFAULT_LANG"]
+    if instance.is_dir():
+        _private(instance, 0o700)
     if lang not in ("zh", "en"):
         raise SettingsError(f"CC_DEFAULT_LANG={lang!r}: use zh or en")
     return Settings(
@@ -167,6 +197,7 @@ def load(overrides: dict[str, str] | None = None) -> Settings:
         default_lang=lang,
         session_days=_int(env, "CC_SESSION_DAYS", 1),
         basemap_url=env["CC_BASEMAP_URL"],
+        cookie_secure=_bool(env, "CC_COOKIE_SECURE"),
     )
 
 

@@ -7,11 +7,12 @@ import time
 from dataclasses import dataclass
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from queries import engine as eng
 from queries.cache import cached
-from queries.tables import department, module, pool_meta, source_system, township
+from queries.scope import Scope
+from queries.tables import department, module, pool_meta, rollup_daily, source_system, township
 from queries.timebase import local_day_of
 
 
@@ -74,3 +75,11 @@ def sources() -> pl.DataFrame:
 @cached
 def departments() -> pl.DataFrame:
     return eng.read_frame(select(department).order_by(department.c.id), schema={"id": pl.Int16})
+
+
+@cached
+def scoped_records(*, scope: Scope) -> int:
+    """Records the viewer may see: every count shown to a viewer is within their scope, never the pool's."""
+    q = select(func.coalesce(func.sum(rollup_daily.c.n), 0)).where(scope.where(rollup_daily))
+    with eng.connect() as conn:
+        return int(conn.execute(q).scalar() or 0)

@@ -228,6 +228,9 @@ app_user = Table(
     Column("active", Boolean, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("last_login_at", BigInteger),
+    # Stored in the session at login and checked on every request: bumping it ends every session
+    # of the user (logout, password change, deactivation) without a server-side session store.
+    Column("session_version", Integer, nullable=False, server_default="0"),
 )
 
 login_event = Table(
@@ -238,6 +241,9 @@ login_event = Table(
     Column("at", BigInteger, nullable=False, index=True),
     Column("ok", Boolean, nullable=False),
     Column("remote_addr", String(64), nullable=False),
+    # the login throttle counts recent failures per address and per name before it hashes anything
+    Index("ix_login_event_remote_addr_at", "remote_addr", "at"),
+    Index("ix_login_event_username_at", "username", "at"),
 )
 
 # --- what each table is to a rebuild (`seed`); a test holds every table to exactly one of these -----

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, select, update
 
 from queries import engine as eng
 from queries.scope import Viewer
-from queries.tables import ROLES, app_user, department, login_event
+from queries.tables import ROLES, app_user, department, login_event, township
 
 _hasher = PasswordHasher()
 # Verifying against this when the user does not exist keeps the answer time the same either way.
@@ -35,6 +36,21 @@ def create_user(
         raise ValueError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
     if not username or len(password) < 8:
         raise ValueError("a username and a password of at least 8 characters are required")
+    # a department head without a department, or a scope naming nothing, would see the whole city
+    if role == "department_head" and department_id is None:
+        raise ValueError(
+            "部门负责人必须指定部门 (--department) / a department_head needs a department (--department)"
+        )
+    if (
+        department_id is not None
+        and not conn.execute(select(department.c.id).where(department.c.id == department_id)).first()
+    ):
+        raise ValueError(f"部门 {department_id} 不存在 / no department {department_id}")
+    if (
+        township_code is not None
+        and not conn.execute(select(township.c.code).where(township.c.code == township_code)).first()
+    ):
+        raise ValueError(f"乡镇/街道 {township_code} 不存在 / no township {township_code}")
     result = conn.execute(
         insert(app_user).values(
             username=username,
@@ -86,23 +102,125 @@ def authenticate(*, username: str, password: str, remote_addr: str = "") -> View
     return None
 
 
-def viewer_by_id(*, user_id: int) -> Viewer | None:
+def session_version(*, user_id: int) -> int | None:
+    """The version a new session stores; None when the user is gone or inactive."""
+    with eng.connect() as conn:
+        return conn.execute(
+            select(app_user.c.session_version).where(app_user.c.id == user_id, app_user.c.active.is_(True))
+        ).scalar()
+
+
+def viewer_for_session(*, user_id: int, version: int) -> Viewer | None:
+    """The viewer of a session cookie, or None once the user logged out, changed password or left."""
     with eng.connect() as conn:
         row = conn.execute(
-            select(app_user).where(app_user.c.id == user_id, app_user.c.active.is_(True))
+            select(app_user).where(
+                app_user.c.id == user_id,
+                app_user.c.active.is_(True),
+                app_user.c.session_version == version,
+            )
         ).first()
     return _viewer(row) if row else None
 
 
-def recent_failures(*, username: str, since: int) -> int:
-    """Failed logins for this name since `since` (epoch seconds): the login form slows guessing with it."""
-    from sqlalchemy import func
+def end_sessions(conn: Connection, *, user_id: int) -> None:
+    """Every cookie issued to this user so far stops working."""
+    conn.execute(
+        update(app_user)
+        .where(app_user.c.id == user_id)
+        .values(session_version=app_user.c.session_version + 1)
+    )
 
+
+def sign_out(*, user_id: int) -> None:
+    with eng.begin() as conn:
+        end_sessions(conn, user_id=user_id)
+
+
+def set_password(conn: Connection, *, username: str, password: str) -> None:
+    if len(password) < 8:
+        raise ValueError("密码至少 8 个字符 / a password of at least 8 characters is required")
+    row = conn.execute(select(app_user.c.id).where(app_user.c.username == username)).first()
+    if row is None:
+        raise ValueError(f"用户 {username!r} 不存在 / no user {username!r}")
+    conn.execute(
+        update(app_user).where(app_user.c.id == row.id).values(password_hash=hash_password(password))
+    )
+    end_sessions(conn, user_id=row.id)
+
+
+def set_active(conn: Connection, *, username: str, active: bool) -> None:
+    row = conn.execute(select(app_user.c.id).where(app_user.c.username == username)).first()
+    if row is None:
+        raise ValueError(f"用户 {username!r} 不存在 / no user {username!r}")
+    conn.execute(update(app_user).where(app_user.c.id == row.id).values(active=active))
+    end_sessions(conn, user_id=row.id)
+
+
+def working_passwords(conn: Connection, pairs: Iterable[tuple[str, str]]) -> list[str]:
+    """Which of these (username, password) pairs still log in: `serve` warns about published ones."""
+    out = []
+    for username, password in pairs:
+        row = conn.execute(
+            select(app_user.c.password_hash).where(
+                app_user.c.username == username, app_user.c.active.is_(True)
+            )
+        ).first()
+        if row is None:
+            continue
+        try:
+            if _hasher.verify(row.password_hash, password):
+                out.append(username)
+        except (VerificationError, InvalidHashError):
+            pass
+    return out
+
+
+# The login throttle. Failures are counted from login_event, so every gunicorn worker sees the same
+# counts, and the answer costs three indexed counts instead of an argon2 hash. Three keys:
+# - the client address (all names): stops one host spraying many names;
+# - the name from this address, since its last success there: stops guessing one password;
+# - the name from anywhere: a milder cap with a one-minute ceiling, so a botnet slows guessing but
+#   cannot keep the owner out for long, and an address the name logged in from lately is exempt.
+WINDOW_S = 15 * 60
+KNOWN_ADDRESS_S = 30 * 86400
+FREE_PER_ADDRESS, MAX_WAIT_ADDRESS = 10, 15 * 60
+FREE_PER_PAIR, MAX_WAIT_PAIR = 3, 15 * 60
+FREE_PER_NAME, MAX_WAIT_NAME = 10, 60
+
+
+def _delay(failures: int, free: int, ceiling: int) -> int:
+    """0 while failures stay under `free`, then 1, 2, 4 ... seconds up to `ceiling`."""
+    if failures < free:
+        return 0
+    return min(2 ** min(failures - free, 20), ceiling)
+
+
+def login_wait(*, username: str, remote_addr: str, now: int) -> int:
+    """Seconds this address must wait before its next try at this name; 0 = may try now."""
+    le = login_event.c
+    since = now - WINDOW_S
+    failed = and_(le.ok.is_(False), le.at >= since)
     with eng.connect() as conn:
-        q = select(func.count()).where(
-            login_event.c.username == username, login_event.c.ok.is_(False), login_event.c.at >= since
-        )
-        return int(conn.execute(q).scalar() or 0)
+
+        def count_last(*conds: object) -> tuple[int, int]:
+            n, last = conn.execute(select(func.count(), func.max(le.at)).where(failed, *conds)).one()  # type: ignore[arg-type]
+            return int(n or 0), int(last or 0)
+
+        waits = []
+        n, last = count_last(le.remote_addr == remote_addr)
+        waits.append(last + _delay(n, FREE_PER_ADDRESS, MAX_WAIT_ADDRESS) - now if n else 0)
+        last_ok = conn.execute(
+            select(func.max(le.at)).where(
+                le.username == username, le.remote_addr == remote_addr, le.ok.is_(True)
+            )
+        ).scalar()
+        n, last = count_last(le.username == username, le.remote_addr == remote_addr, le.at > (last_ok or 0))
+        waits.append(last + _delay(n, FREE_PER_PAIR, MAX_WAIT_PAIR) - now if n else 0)
+        if last_ok is None or last_ok < now - KNOWN_ADDRESS_S:
+            n, last = count_last(le.username == username)
+            waits.append(last + _delay(n, FREE_PER_NAME, MAX_WAIT_NAME) - now if n else 0)
+    return max(0, *waits)
 
 
 def department_ids(conn: Connection) -> dict[str, int]:

@@ -32,7 +32,7 @@ def absent(reason: str) -> None:
 def sqlite_pool(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, BuildReport]:
     path = tmp_path_factory.mktemp("pool") / "pool.sqlite"
     url = f"sqlite:///{path}"
-    return url, build_pool(url, scale="test", seed=SEED, end=END, progress=False)
+    return url, build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=True)
 
 
 def pg_reachable(url: str = PG_URL) -> bool:
@@ -50,7 +50,7 @@ def pg_reachable(url: str = PG_URL) -> bool:
 def pg_pool() -> tuple[str, BuildReport]:
     if not pg_reachable():
         absent(f"PostgreSQL not reachable at {PG_URL}")
-    return PG_URL, build_pool(PG_URL, scale="test", seed=SEED, end=END, progress=False)
+    return PG_URL, build_pool(PG_URL, scale="test", seed=SEED, end=END, progress=False, demo_users=True)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -503,7 +503,7 @@ def build_pool(
     seed: int = 20261122,
     end: dt.datetime | None = None,
     progress: bool = True,
-    demo_users: bool = True,
+    demo_users: bool = False,
 ) -> BuildReport:
     if scale not in SCALES:
         raise BuildError(f"unknown scale {scale!r}; scales: {', '.join(SCALES)}")

@@ -80,7 +80,7 @@ def test_ranking_kpi_can_be_switched(server: str) -> None:
         page.click("#overview-kpi-dropdown")
         page.get_by_text("每千人日均数据量", exact=False).first.click()
         page.wait_for_function(
-            "document.querySelector('#overview-ranking-graph .gtitle').textContent.includes('每千人')"
+            "() => document.querySelector('#overview-ranking-graph .gtitle').textContent.includes('每千人')"
         )
         _clean(watch)
 
@@ -138,4 +138,12 @@ def test_unknown_path_shows_the_404_page(server: str) -> None:
         login(page, server, "admin", "admin-demo-2026", next_path="/no/such/page")
         page.wait_for_selector("#notfound-panel")
         assert "没有这个页面" in page.inner_text("#notfound-panel")
+        # the document itself answers HTTP 404 by design, and Chromium logs that one; nothing else
+        assert (
+            watch.console_errors.count(
+                "Failed to load resource: the server responded with a status of 404 (NOT FOUND)"
+            )
+            == 1
+        )
+        watch.console_errors.clear()
         _clean(watch)

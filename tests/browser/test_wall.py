@@ -47,11 +47,13 @@ def test_playlist_rotates_and_space_pauses(quiet_server: str) -> None:
         assert path_of(page) == "/pool"
         assert "playlist=overview" in page.url  # the playlist survives rotation
         page.keyboard.press("Space")
-        page.wait_for_function("document.querySelector('#app-wall-status').textContent.includes('已暂停')")
+        page.wait_for_function(
+            "() => document.querySelector('#app-wall-status').textContent.includes('已暂停')"
+        )
         page.wait_for_timeout(7000)
         assert path_of(page) == "/pool"  # paused: no rotation
         page.click("#app-wall-status")  # a click resumes, too
-        page.wait_for_function("location.pathname === '/'", timeout=60000)
+        page.wait_for_function("() => location.pathname === '/'", timeout=60000)
         assert watch.page_errors == [] and watch.console_errors == [] and watch.off_host() == []
 
 
@@ -60,8 +62,10 @@ def test_red_alert_takes_over_the_rotation(spike_only_server: str) -> None:
         login(
             page, spike_only_server, "admin", "admin-demo-2026", next_path="/pool?playlist=pool:5,overview:5"
         )
-        page.wait_for_function("location.pathname === '/'", timeout=60000)
-        page.wait_for_function("document.querySelector('#app-wall-status').textContent.includes('告警接管')")
+        page.wait_for_function("() => location.pathname === '/'", timeout=60000)
+        page.wait_for_function(
+            "() => document.querySelector('#app-wall-status').textContent.includes('告警接管')"
+        )
         page.wait_for_timeout(7000)
         assert path_of(page) == "/"  # the red page holds the wall past its dwell time
         assert page.locator(".alert-red").count() >= 1

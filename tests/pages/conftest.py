@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,16 @@ def client(app: Dash, sqlite_pool: tuple[str, BuildReport], tmp_path: Path) -> I
     cache.configure(None)
 
 
+def csrf_token(client: FlaskClient) -> str:
+    """The token the login form carries (and the session remembers), as a browser would read it."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").data.decode())
+    assert match, "the login form has no CSRF token"
+    return match.group(1)
+
+
 def login(client: FlaskClient, username: str = "admin", password: str = "admin-demo-2026") -> Any:
-    return client.post("/login", data={"username": username, "password": password, "next": "/"})
+    data = {"username": username, "password": password, "next": "/", "csrf_token": csrf_token(client)}
+    return client.post("/login", data=data)
 
 
 def render_page(client: FlaskClient, pathname: str, search: str = "") -> dict[str, Any]:
