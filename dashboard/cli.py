@@ -204,7 +204,7 @@ def cmd_user(args: argparse.Namespace) -> int:
         _say(f"unknown role {args.role!r}; roles: {', '.join(ROLES)}")
         return EXIT_USAGE
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
-    with eng.begin() as conn:
+    with eng.write() as conn:
         if user_exists(conn, args.username):
             _say(f"user {args.username!r} exists already")
             return EXIT_USAGE

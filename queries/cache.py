@@ -22,7 +22,7 @@ import pickle
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
@@ -132,8 +132,26 @@ def _recovered() -> None:
         log.warning("缓存目录已恢复 / cache folder usable again: %s", _state.directory)
 
 
+_pin = threading.local()
+
+
+@contextlib.contextmanager
+def pinned(version: str) -> Iterator[None]:
+    """Key every cached read in this thread on `version` (see queries.meta.consistent)."""
+    before = getattr(_pin, "version", None)
+    _pin.version = version
+    try:
+        yield
+    finally:
+        _pin.version = before
+
+
 def data_version(*, fresh: bool = False) -> str:
-    """The pool's data version, re-read at most every `version_ttl` seconds per process."""
+    """The pool's data version, re-read at most every `version_ttl` seconds per process (or the one
+    pinned for this thread's current snapshot)."""
+    pin = getattr(_pin, "version", None)
+    if pin is not None and not fresh:
+        return str(pin)
     now = time.monotonic()
     if fresh or not _state.version or now - _state.version_read_at > _state.ttl:
         with eng.connect() as conn:

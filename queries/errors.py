@@ -29,3 +29,7 @@ class QueryTimeout(PoolError):
 
 class PoolSwitching(PoolError):
     """A write reached a pool file that a rebuild has just replaced; nothing was saved."""
+
+
+class PoolChanged(PoolError):
+    """The pool was rebuilt while a set of reads that must agree (an export) was being made."""

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import func, select
 
+from queries import cache
 from queries import engine as eng
 from queries.cache import cached
+from queries.errors import PoolChanged
 from queries.scope import Scope
 from queries.tables import department, module, pool_meta, rollup_daily, source_system, township
 from queries.timebase import local_day_of
@@ -46,6 +48,29 @@ def pool_status() -> PoolStatus:
         records=int(meta.get("records", 0)),
         first_day=int(meta.get("first_day", 0)),
         defects=json.loads(meta.get("defects", "{}")),
+    )
+
+
+T = TypeVar("T")
+
+
+def consistent(read: Callable[[PoolStatus], T], *, tries: int = 2) -> T:
+    """`read(status)` with every cached query inside keyed on that status's data version, repeated if
+    the pool was rebuilt meanwhile: an export's "as of" time and its totals always come from one pool.
+
+    Without it a worker that read the new pool's status could, for up to CC_VERSION_TTL_SECONDS, still
+    key its cached reads on the old data version and mix the new as-of time with the old totals.
+    """
+    for _ in range(tries):
+        st = pool_status()
+        with cache.pinned(st.data_version):
+            out = read(st)
+        if pool_status().data_version == st.data_version:
+            return out
+    raise PoolChanged(
+        "数据池正在更新, 请稍后再试",
+        "The pool is being reloaded; please try again in a moment",
+        "a new load replaced the data while this was being read",
     )
 
 

@@ -83,7 +83,7 @@ def _viewer(row: object) -> Viewer:
 
 def authenticate(*, username: str, password: str, remote_addr: str = "") -> Viewer | None:
     """The viewer for these credentials, or None. Every attempt is written to the login audit."""
-    with eng.begin() as conn:
+    with eng.write() as conn:
         row = conn.execute(
             select(app_user).where(app_user.c.username == username, app_user.c.active.is_(True))
         ).first()
@@ -133,7 +133,7 @@ def end_sessions(conn: Connection, *, user_id: int) -> None:
 
 
 def sign_out(*, user_id: int) -> None:
-    with eng.begin() as conn:
+    with eng.write() as conn:
         end_sessions(conn, user_id=user_id)
 
 
