@@ -13,8 +13,8 @@ from dashboard import auth, wall
 from dashboard.app import request_lang, settings
 from dashboard.components import error_panel
 from dashboard.i18n import norm_lang
+from queries.activity import AlertRules
 from queries.errors import PoolError
-from queries.overview import AlertRules
 from queries.scope import Viewer
 from queries.timebase import to_local
 

@@ -187,7 +187,7 @@ def test_alert_strip_counts_what_it_cannot_show(client: FlaskClient) -> None:
     import polars as pl
 
     from dashboard.pages import overview as page
-    from queries.overview import ALERT_SCHEMA
+    from queries.activity import ALERT_SCHEMA
 
     rows = [
         dict(
