@@ -3,6 +3,7 @@ in that role's scope, and nothing outside the scope shows up as rows of zeros or
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 import subprocess
@@ -63,7 +64,7 @@ def find(tree: Any, cid: str) -> dict[str, Any] | None:
 
 def kpi_value(tree: Any, cid: str) -> str:
     card = find(tree, cid)
-    assert card is not None, cid
+    assert card is not None, (cid, text_of(tree)[:600])
     value = next(c for c in card["props"]["children"] if c["props"].get("className") == "kpi-value")
     return str(value["props"]["children"])
 
@@ -203,7 +204,8 @@ def test_wall_source_table_puts_the_silent_source_first(signed: Any) -> None:
 
 
 def test_spike_over_a_zero_baseline_says_usually_none(client: FlaskClient) -> None:
-    from dashboard.pages import overview as page
+    # the module Dash loaded: importing dashboard.pages.overview would register "/" a second time
+    page = importlib.import_module("pages.overview")
 
     spike = pl.DataFrame(
         [
