@@ -401,3 +401,19 @@ def test_quality_totals(pool: str) -> None:
     assert t.records == raw_count(pool) and t.sources == len(ref.sources())
     dup = truth.filter(pl.col("defect") == "duplicate")["injected"][0]
     assert t.rates["duplicate"] == pytest.approx(dup / t.records)
+
+
+def test_a_quiet_batch_source_in_a_small_scope_is_no_outage(pool: str) -> None:
+    """Wenlan receives a few park records a week; three quiet nights are chance, not a red outage."""
+    st = meta.pool_status()
+    parks = ref.module_by_code()["parks"].id
+    wenlan = SCOPES["wenlan"]
+    later = st.as_of + 3 * DAY  # as if nothing had arrived for three more days
+    got = activity.alerts(scope=wenlan, as_of=later, rules=RULES).filter(pl.col("module_id") == parks)
+    deliv = activity.source_delivery(scope=wenlan, as_of_day=local_day_of(later))
+    n_28d = deliv.filter(pl.col("module_id") == parks)["n_28d"].sum()
+    silent = (later - deliv.filter(pl.col("module_id") == parks)["last_received"].max()) / 3600
+    assert n_28d / (28 * 24) * silent < 10  # too few records due to call the silence an outage
+    assert got.filter(pl.col("kind") == "outage").height == 0
+    city = activity.alerts(scope=CITY_SCOPE, as_of=later, rules=RULES)
+    assert parks in city.filter(pl.col("kind") == "outage")["module_id"].to_list()  # the city still sees it
