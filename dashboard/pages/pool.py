@@ -289,12 +289,15 @@ def source_grid(q: pl.DataFrame, as_of: int, p: PageParams) -> dag.AgGrid:
         "n", "记录数", "Records", **num, valueFormatter={"function": "d3.format(',')(params.value)"}
     )
     if wall_:
+        # numbers take the width of their longest value; names get the rest, so English names fit
+        fixed = {"width": 86, "minWidth": 86, "suppressSizeToFit": True}
         cols = [
             col("source", "来源系统", "Source system", flex=3, minWidth=220, tooltipField="source"),
-            col("module", "模块", "Module", flex=1.4, minWidth=120, tooltipField="module"),
-            {**silent, "flex": 1, "minWidth": 100},
-            {**records, "flex": 1, "minWidth": 100},
-            *[{**c, "flex": 1, "minWidth": 90} for c in rates],
+            col("module", "模块", "Module", flex=2, minWidth=120, tooltipField="module"),
+            {**silent, **fixed},
+            {**records, **fixed},
+            *[{**c, **fixed} for c in rates[:-1]],
+            {**rates[-1], **fixed, "width": 106, "minWidth": 106},  # 编码不一致 is the longest header
         ]
     else:
         cols = [
