@@ -301,9 +301,24 @@ def source_grid(q: pl.DataFrame, as_of: int, p: PageParams) -> dag.AgGrid:
         ]
     else:
         cols = [
-            col("module", "模块", "Module", pinned="left", minWidth=110),
-            col("source", "来源系统", "Source system", minWidth=170, flex=2),
-            col("dept", "部门", "Department", minWidth=150, flex=1),
+            # English names run long: wider name columns, and the full name on hover where cut
+            col(
+                "module",
+                "模块",
+                "Module",
+                pinned="left",
+                minWidth=110 if lang == "zh" else 170,
+                tooltipField="module",
+            ),
+            col(
+                "source",
+                "来源系统",
+                "Source system",
+                minWidth=170 if lang == "zh" else 230,
+                flex=2,
+                tooltipField="source",
+            ),
+            col("dept", "部门", "Department", minWidth=150, flex=1, tooltipField="dept"),
             col("delivery", "方式", "Delivery", minWidth=100),
             records,
             col("last", "最近接收", "Last received", minWidth=110),
