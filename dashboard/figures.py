@@ -195,7 +195,11 @@ def ranking(
         subtitle=subtitle,
         theme=theme,
         yaxis={"autorange": "reversed"},
-        xaxis={"range": [0, top * 1.2], **({"tickformat": ".0%"} if percent else {})},
+        # room for the value labels outside the longest bar; a rate axis stops just past 100 %
+        xaxis={
+            "range": [0, min(top * 1.18, 1.12) if percent else top * 1.18],
+            **({"tickformat": ".0%"} if percent else {}),
+        },
         bargap=0.25,
     )
 

@@ -370,7 +370,7 @@ def heatmap_figure(scope: Any, day: int, as_of: int, p: PageParams) -> Any:
         title=title,
         subtitle=sub,
         theme=p.theme,
-        zlabel=pick("倍", "×", p.lang),
+        zlabel=pick("倍", "× median", p.lang),
         lang=p.lang,
     )
 
