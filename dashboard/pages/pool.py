@@ -16,7 +16,7 @@ from dashboard.components import KpiDef, delivering_tone, empty_state, folded, g
 from dashboard.i18n import bi_text, both, pick, titles
 from dashboard.view import PageParams, as_of_text, guarded, page_params, rules
 from queries import activity, meta, pool
-from queries.scope import Viewer
+from queries.scope import Scope, Viewer
 from queries.tables import CLASSIFICATIONS
 from queries.timebase import to_local
 
@@ -375,10 +375,12 @@ def heatmap_figure(scope: Any, day: int, as_of: int, p: PageParams) -> Any:
     )
 
 
-def class_figure(scope: Any, day: int, as_of: int, p: PageParams) -> Any:
+def class_figure(scope: Scope, day: int, as_of: int, p: PageParams) -> Any:
     wide = pool.classification_wide(scope=scope, first_day=day - 29, last_day=day)
     labels = [pick(z_, e, p.lang) for z_, e in zip(wide["name_zh"], wide["name_en"], strict=True)]
-    series = {pick(*CLASS_LABELS[name], p.lang): wide[name].to_numpy() for name in CLASSIFICATIONS}
+    # classes above the viewer's clearance (core, for an operator) get no series and no legend entry
+    seen = CLASSIFICATIONS[: scope.max_class + 1]
+    series = {pick(*CLASS_LABELS[name], p.lang): wide[name].to_numpy() for name in seen}
     title, sub = titles(
         ("各模块有多少敏感和核心数据?", "How much of each module is sensitive or core?"),
         (

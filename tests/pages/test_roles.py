@@ -276,3 +276,9 @@ def test_wall_says_takeover_only_when_red_pages_narrow_the_rotation() -> None:
     assert one["store"]["takeover"] and "告警接管" in one["status"]
     every = wall_tick({"/": "red", "/pool": "red"})
     assert not every["store"]["takeover"] and "告警接管" not in every["status"]
+
+
+def test_operator_class_chart_has_no_core_entry(signed: Any) -> None:
+    chart = find(render_page(signed("operator"), "/pool"), "pool-class-graph")
+    assert chart is not None
+    assert [t["name"] for t in chart["props"]["figure"]["data"]] == ["公开", "敏感"]
