@@ -24,7 +24,9 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       }
       var red = [];
       items.forEach(function (it, i) { if (alerts && alerts[it.path] === "red") { red.push(i); } });
-      s.takeover = red.length > 0;
+      // a takeover narrows the rotation to the red pages; when every page is red nothing is narrowed,
+      // so the bar says nothing of a takeover (the pages themselves show their alerts)
+      s.takeover = red.length > 0 && red.length < items.length;
       if (s.takeover && red.indexOf(s.index) < 0) {
         s.index = red[0]; s.remaining = items[s.index].dwell; target = items[s.index].path;
       } else if ((!s.paused && trig.indexOf("app-wall-interval.n_intervals") >= 0) || s.skip) {

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import dash
+import polars as pl
 from dash import Dash, Input, Output, State, callback, clientside_callback, dcc, html
 from dash_extensions import Keyboard
 from flask import Flask, Response, has_request_context, redirect, request
@@ -19,7 +20,7 @@ from flask_wtf.csrf import generate_csrf
 from dashboard import auth, inputs, wall
 from dashboard.i18n import LANGS, T, bi, bi_text, both, norm_lang, pick
 from dashboard.settings import REPO_ROOT, Settings, load
-from queries import cache, engine, schema
+from queries import cache, engine, meta, schema
 from queries.errors import PoolError
 from queries.meta import pool_status, scoped_records
 from queries.scope import ROLE_LABELS, Viewer
@@ -212,10 +213,17 @@ def _scope_label(viewer: Viewer | None, lang: str) -> str:
     role = pick(*ROLE_LABELS.get(viewer.role, (viewer.role, viewer.role)), lang)
     sc = viewer.scope()
     where = pick(*T["whole_city"], lang)
-    if sc.township_code is not None:
-        where = str(sc.township_code)
-    if sc.department_id is not None:
-        where = pick("本部门", "own department", lang)
+    try:
+        if sc.township_code is not None:
+            town = meta.townships().filter(pl.col("code") == sc.township_code)
+            where = (
+                pick(town["name_zh"][0], town["name_en"][0], lang) if town.height else str(sc.township_code)
+            )
+        if sc.department_id is not None:
+            dept = meta.departments().filter(pl.col("id") == sc.department_id)
+            where = pick(dept["name_zh"][0], dept["name_en"][0], lang) if dept.height else where
+    except PoolError:  # the header still renders without a pool; the page shows the error
+        where = str(sc.township_code or pick("本部门", "own department", lang))
     return f"{viewer.display_name} · {role} · {where}"
 
 

@@ -33,7 +33,7 @@ def _time(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
 
 def run(settings: Settings, *, repeat: int = 5) -> int:
     from dashboard.app import create_app
-    from queries import cache, meta, overview, pool
+    from queries import activity, cache, meta, overview, pool
     from queries.scope import Viewer
 
     tmp = tempfile.mkdtemp(prefix="cc-bench-cache-")
@@ -47,7 +47,7 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
     day = st.as_of_day
     admin = Viewer(0, "bench", "bench", "admin")
     operator = Viewer(0, "bench", "bench", "operator")
-    rules = overview.AlertRules()
+    rules = activity.AlertRules()
     print(f"pool: {settings.database_url.split('@')[-1]}  scale={st.scale}  records={st.records:,}")
     print(f"{'what':<58}{'cold ms':>10}{'warm ms':>10}")
     rows: list[tuple[str, Callable[[], Any]]] = []
@@ -55,8 +55,8 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
         sc = v.scope()
         rows += [
             (
-                f"overview.daily_by_module 90d [{label}]",
-                lambda sc=sc: overview.daily_by_module(scope=sc, first_day=day - 90, last_day=day),
+                f"activity.daily_by_module 90d [{label}]",
+                lambda sc=sc: activity.daily_by_module(scope=sc, first_day=day - 90, last_day=day),
             ),
             (
                 f"overview.today_vs_last_week [{label}]",
@@ -71,14 +71,18 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
                 lambda sc=sc: overview.urban_rural(scope=sc, first_day=day - 29, last_day=day),
             ),
             (
-                f"overview.alerts [{label}]",
-                lambda sc=sc: overview.alerts(scope=sc, as_of=st.as_of, rules=rules),
+                f"activity.alerts [{label}]",
+                lambda sc=sc: activity.alerts(scope=sc, as_of=st.as_of, rules=rules),
             ),
             (
                 f"pool.source_quality 30d [{label}]",
                 lambda sc=sc: pool.source_quality(scope=sc, first_day=day - 29, last_day=day),
             ),
-            (f"pool.detected_vs_injected [{label}]", lambda sc=sc: pool.detected_vs_injected(scope=sc)),
+            (
+                f"pool.detected_vs_injected 30d [{label}]",
+                lambda sc=sc: pool.detected_vs_injected(scope=sc, first_day=day - 29, last_day=day),
+            ),
+            (f"activity.scope_sources [{label}]", lambda sc=sc: activity.scope_sources(scope=sc)),
         ]
     try:
         for label, fn in rows:

@@ -55,6 +55,19 @@ THEMES = {
 # dark-to-light, the reverse of plotly.py's; a list means the same thing everywhere.
 BLUES = pc.make_colorscale(pc.sequential.Blues)
 VIRIDIS = pc.make_colorscale(pc.sequential.Viridis)
+# Date ticks and counts as each language writes them: 9月6日 / Sep 6, and 3,500 rather than SI "3.5k".
+DATE_TICKS = {"zh": "%-m月%-d日", "en": "%b %-d"}
+DATE_HOVER = {"zh": "%Y年%-m月%-d日", "en": "%Y-%m-%d"}
+COUNT_FMT = ","
+
+
+def date_axis(lang: str) -> dict[str, object]:
+    return {
+        "tickformat": DATE_TICKS.get(lang, DATE_TICKS["zh"]),
+        "hoverformat": DATE_HOVER.get(lang, "%Y-%m-%d"),
+    }
+
+
 FONT = '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif'
 
 
@@ -137,6 +150,7 @@ def sparkline(dates: np.ndarray, values: np.ndarray, *, theme: str, color: str) 
             }
         ],
         "layout": {
+            "separators": ".,",
             "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
             "paper_bgcolor": "rgba(0,0,0,0)",
             "plot_bgcolor": "rgba(0,0,0,0)",
@@ -156,10 +170,12 @@ def ranking(
     theme: str,
     unit_fmt: str,
     highlight: Sequence[bool] | None = None,
-    xrange: tuple[float, float] | None = None,
+    percent: bool = False,
 ) -> go.Figure:
+    """Horizontal bars, best first, starting at zero: a cut axis would turn a 1-point gap into a
+    bar twice as long. `highlight` colours urban (True) and rural (False); None = one colour."""
     th = _theme(theme)
-    colors = [th["urban"] if h else th["rural"] for h in (highlight or [True] * len(labels))]
+    colors = th["accent"] if highlight is None else [th["urban"] if h else th["rural"] for h in highlight]
     bar = {
         "type": "bar",
         "y": list(labels),
@@ -171,32 +187,35 @@ def ranking(
         "cliponaxis": False,
         "hovertemplate": "%{y}: %{text}<extra></extra>",
     }
+    finite = values[np.isfinite(values)] if len(values) else values
+    top = float(finite.max()) if finite.size and float(finite.max()) > 0 else 1.0
     return chart(
         [bar],
         title=title,
         subtitle=subtitle,
         theme=theme,
         yaxis={"autorange": "reversed"},
-        xaxis={"range": list(xrange)} if xrange else {},
+        # room for the value labels outside the longest bar; a rate axis stops just past 100 %
+        xaxis={
+            "range": [0, min(top * 1.18, 1.12) if percent else top * 1.18],
+            **({"tickformat": ".0%"} if percent else {}),
+        },
         bargap=0.25,
     )
 
 
 def urban_rural(
     labels: Sequence[str],
-    urban: np.ndarray,
-    rural: np.ndarray,
+    sides: dict[str, tuple[str, np.ndarray]],
     *,
-    names: tuple[str, str],
     title: str,
     subtitle: str,
     theme: str,
 ) -> go.Figure:
+    """Grouped bars per module, one series per side present ("urban" and/or "rural": (name, values)),
+    so a single township's chart has no empty legend entry."""
     th = _theme(theme)
-    bars = [
-        _hbar(name, labels, vals, color, ".2f")
-        for name, vals, color in ((names[0], urban, th["urban"]), (names[1], rural, th["rural"]))
-    ]
+    bars = [_hbar(name, labels, vals, str(th[side]), ".2f") for side, (name, vals) in sides.items()]
     return chart(
         bars,
         title=title,
@@ -218,6 +237,7 @@ def trend(
     subtitle: str,
     theme: str,
     name: str,
+    lang: str = "zh",
 ) -> go.Figure:
     th = _theme(theme)
     data: list[dict[str, object]] = [
@@ -228,7 +248,7 @@ def trend(
             "mode": "lines",
             "name": name,
             "line": {"color": th["accent"], "width": 2.5},
-            "hovertemplate": "%{x|%Y-%m-%d}: %{y:,}<extra></extra>",
+            "hovertemplate": "%{x}: %{y:,}<extra></extra>",
         }
     ]
     if rest is not None and rest.any():
@@ -245,7 +265,12 @@ def trend(
             }
         )
     return chart(
-        data, title=title, subtitle=subtitle, theme=theme, yaxis={"rangemode": "tozero", "tickformat": "~s"}
+        data,
+        title=title,
+        subtitle=subtitle,
+        theme=theme,
+        xaxis=date_axis(lang),
+        yaxis={"rangemode": "tozero", "tickformat": COUNT_FMT},
     )
 
 
@@ -258,6 +283,7 @@ def heatmap(
     subtitle: str,
     theme: str,
     zlabel: str,
+    lang: str = "zh",
 ) -> go.Figure:
     hm = {
         "type": "heatmap",
@@ -266,9 +292,16 @@ def heatmap(
         "z": z,
         "colorscale": BLUES if theme == "desk" else VIRIDIS,
         "colorbar": {"title": {"text": zlabel}, "thickness": 12},
-        "hovertemplate": "%{y} %{x|%m-%d}: %{z:.2f}<extra></extra>",
+        "hovertemplate": "%{y} %{x}: %{z:.2f}<extra></extra>",
     }
-    return chart([hm], title=title, subtitle=subtitle, theme=theme, yaxis={"autorange": "reversed"})
+    return chart(
+        [hm],
+        title=title,
+        subtitle=subtitle,
+        theme=theme,
+        xaxis=date_axis(lang),
+        yaxis={"autorange": "reversed"},
+    )
 
 
 def stacked(

@@ -13,8 +13,9 @@ from dashboard import auth, inputs, wall
 from dashboard.app import request_lang, settings
 from dashboard.components import error_panel
 from dashboard.i18n import norm_lang
+from queries import meta
+from queries.activity import AlertRules
 from queries.errors import PoolError
-from queries.overview import AlertRules
 from queries.scope import Viewer
 from queries.timebase import to_local
 
@@ -66,10 +67,12 @@ def as_of_text(ts: int) -> str:
 
 
 def guarded(render: Callable[..., Any], lang: str, *args: Any, **kwargs: Any) -> Any:
-    """Run `render(viewer, *args)`; a pool error (also while finding the viewer) becomes the error panel,
+    """Run `render(viewer, *args)` over one pool snapshot (its as-of time and its figures agree even when
+    a reload lands meanwhile); a pool error (also while finding the viewer) becomes the error panel,
     never a traceback."""
     try:
-        return render(viewer(), *args, **kwargs)
+        v = viewer()
+        return meta.consistent(lambda _st: render(v, *args, **kwargs))
     except PoolError as exc:
         return error_panel(exc, lang)
     except PermissionError:

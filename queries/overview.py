@@ -1,78 +1,33 @@
-"""Queries of the overview wall: module volumes, township KPIs, urban vs rural, alerts."""
+"""Queries of the overview wall: today's volumes, township KPIs, urban vs rural, the ranking."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import polars as pl
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import func, select
 
 from queries import calendar, meta
 from queries import engine as eng
+from queries.activity import (
+    ROLLUP_SCHEMA,
+    AlertRules,
+    alerts,
+    daily_by_module,
+    delivering,
+    scope_module_ids,
+    window_counts,
+)
 from queries.cache import cached
 from queries.rollups import measure_sums
 from queries.scope import Scope
-from queries.tables import record, rollup_daily
-from queries.timebase import DAY, day_start
-
-ROLLUP_SCHEMA = {
-    "module_id": pl.Int16,
-    "township_code": pl.Int64,
-    "day": pl.Int32,
-    "n": pl.Int64,
-    "n_late": pl.Int64,
-    "n_missing": pl.Int64,
-    "n_dup": pl.Int64,
-    "n_badcode": pl.Int64,
-}
-
-
-@cached
-def daily_by_module(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFrame:
-    """Records per module and local day (rollup), days with none included as 0."""
-    r = rollup_daily
-    q = (
-        select(r.c.module_id, r.c.day, func.sum(r.c.n).label("n"))
-        .where(scope.where(r), r.c.day.between(first_day, last_day))
-        .group_by(r.c.module_id, r.c.day)
-    )
-    got = eng.read_frame(q, schema=ROLLUP_SCHEMA)
-    grid = (
-        meta.modules()
-        .select(pl.col("id").alias("module_id"))
-        .join(
-            pl.DataFrame({"day": pl.int_range(first_day, last_day + 1, eager=True).cast(pl.Int32)}),
-            how="cross",
-        )
-    )
-    return (
-        grid.join(got, on=["module_id", "day"], how="left")
-        .with_columns(pl.col("n").fill_null(0), pl.col("day").cast(pl.Date).alias("date"))
-        .sort("module_id", "day")
-    )
-
-
-@cached
-def window_counts(*, scope: Scope, ends: tuple[int, ...], seconds: int) -> pl.DataFrame:
-    """Records per module x township that occurred in [end - seconds, end) and had arrived by `end`,
-    one bucket per end (raw table, an index range each). Counting only what had arrived keeps a
-    comparison with past weeks fair to sources that deliver in nightly batches."""
-    r = record
-    conds = [and_(r.c.occurred_at >= e - seconds, r.c.occurred_at < e, r.c.received_at < e) for e in ends]
-    bucket = case(*[(c, literal(i)) for i, c in enumerate(conds)], else_=literal(-1)).label("bucket")
-    q = (
-        select(r.c.module_id, r.c.township_code, bucket, func.count().label("n"))
-        .where(or_(*conds), scope.where(r))
-        .group_by(r.c.module_id, r.c.township_code, bucket)
-    )
-    return eng.read_frame(
-        q, schema={"module_id": pl.Int16, "township_code": pl.Int64, "bucket": pl.Int32, "n": pl.Int64}
-    )
+from queries.tables import rollup_daily
+from queries.timebase import DAY, day_start, local_day_of
 
 
 def today_vs_last_week(*, scope: Scope, as_of: int) -> pl.DataFrame:
     """Per module: records since local midnight of the as-of day, and in the same span one week earlier."""
-    start = day_start((as_of + 8 * 3600) // DAY)
+    start = day_start(local_day_of(as_of))
     elapsed = max(60, as_of - start + 1)
     got = window_counts(scope=scope, ends=(start + elapsed, start + elapsed - 7 * DAY), seconds=elapsed)
     wide = (
@@ -112,6 +67,14 @@ def township_kpis(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFram
     frame = towns.join(got, on="township_code", how="left").with_columns(
         pl.col(c).fill_null(0) for c in ("n", "n_late", "n_missing", "n_dup", "n_badcode", "modules")
     )
+    frame = _with_kpis(frame, days)
+    if scope.township_code is not None:
+        frame = frame.filter(pl.col("township_code") == scope.township_code)
+    return frame.sort("index", descending=True, nulls_last=True)
+
+
+def _with_kpis(frame: pl.DataFrame, days: int) -> pl.DataFrame:
+    """The RANK_KPIS columns from the measure sums and a population column."""
     denom = pl.when(pl.col("n") > 0).then(pl.col("n")).otherwise(None)
     frame = frame.with_columns(
         (1 - pl.col("n_late") / denom).alias("on_time"),
@@ -120,14 +83,36 @@ def township_kpis(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFram
         (1 - pl.col("n_dup") / denom).alias("unique"),
         (pl.col("n") / pl.col("population") * 1000 / days).alias("per_1k_day"),
     )
-    frame = frame.with_columns(
+    return frame.with_columns(
         (100 * (pl.col("on_time") + pl.col("complete") + pl.col("conform") + pl.col("unique")) / 4).alias(
             "index"
         )
     )
+
+
+@cached
+def module_kpis(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFrame:
+    """The same KPIs per module of the scope, residents being the scope's townships' (the ranking of a
+    viewer who holds one township, where a township ranking would be a single bar)."""
+    r = rollup_daily
+    q = (
+        select(r.c.module_id, *measure_sums(r))
+        .where(scope.where(r), r.c.day.between(first_day, last_day))
+        .group_by(r.c.module_id)
+    )
+    got = eng.read_frame(q, schema=ROLLUP_SCHEMA)
+    towns = meta.townships()
     if scope.township_code is not None:
-        frame = frame.filter(pl.col("township_code") == scope.township_code)
-    return frame.sort("index", descending=True, nulls_last=True)
+        towns = towns.filter(pl.col("code") == scope.township_code)
+    held = pl.DataFrame({"module_id": scope_module_ids(scope=scope)}, schema={"module_id": pl.Int16})
+    mods = meta.modules().select(pl.col("id").alias("module_id"), "code", "name_zh", "name_en")
+    frame = (
+        mods.join(held, on="module_id", how="semi")
+        .join(got, on="module_id", how="left")
+        .with_columns(pl.col(c).fill_null(0) for c in ("n", "n_late", "n_missing", "n_dup", "n_badcode"))
+        .with_columns(pl.lit(int(towns["population"].sum()), pl.Int64).alias("population"))
+    )
+    return _with_kpis(frame, last_day - first_day + 1).sort("index", descending=True, nulls_last=True)
 
 
 @cached
@@ -155,134 +140,73 @@ def urban_rural(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFrame:
     )
 
 
-@cached
-def source_delivery(*, scope: Scope, as_of_day: int) -> pl.DataFrame:
-    """Per source system: newest record received, and its average daily volume over the last 28 days."""
-    r = rollup_daily
-    q = (
-        select(
-            r.c.source_id,
-            func.max(r.c.max_received_at).label("last_received"),
-            func.sum(case((r.c.day > as_of_day - 28, r.c.n), else_=0)).label("n_28d"),
-        )
-        .where(scope.where(r), r.c.day > as_of_day - 40)
-        .group_by(r.c.source_id)
-    )
-    got = eng.read_frame(q, schema={"source_id": pl.Int16, "last_received": pl.Int64, "n_28d": pl.Int64})
-    src = meta.sources().select(
-        pl.col("id").alias("source_id"),
-        "module_id",
-        "code",
-        "name_zh",
-        "name_en",
-        "delivery",
-        "dept_zh",
-        "dept_en",
-    )
-    return src.join(got, on="source_id", how="left").with_columns(pl.col("n_28d").fill_null(0))
-
-
 @dataclass(frozen=True)
-class AlertRules:
-    outage_hours: float = 6.0
-    spike_ratio: float = 2.0
-    spike_window_hours: int = 6
+class RankKpi:
+    """A KPI the ranking can order by: its name, number format, unit and definition (both languages)."""
 
-    def cache_key(self) -> str:
-        return f"{self.outage_hours}-{self.spike_ratio}-{self.spike_window_hours}"
+    label: tuple[str, str]
+    fmt: str
+    unit: tuple[str, str]
+    formula: tuple[str, str]
+    numerator: tuple[str, str]
+    denominator: tuple[str, str]
 
 
-ALERT_SCHEMA = {
-    "level": pl.String,  # red | amber
-    "kind": pl.String,  # outage | spike
-    "module_id": pl.Int16,
-    "township_code": pl.Int64,
-    "source_id": pl.Int16,
-    "value": pl.Float64,  # hours silent, or today's count
-    "baseline": pl.Float64,  # expected count, or usual count
+_RECORDS = ("记录数", "records")
+# The one list of ranking KPIs: township_kpis() and module_kpis() compute a column for each key.
+RANK_KPIS: dict[str, RankKpi] = {
+    "index": RankKpi(
+        ("数据治理指数", "Data governance index"),
+        "{:.1f}",
+        ("单位: 分", "points, 0-100"),
+        (
+            "(及时率 + 完整率 + 编码规范率 + 不重复率) / 4 × 100",
+            "(on-time + complete + code-conforming + unique rates) / 4 × 100",
+        ),
+        ("四项比率", "the four rates below"),
+        ("4", "4"),
+    ),
+    "on_time": RankKpi(
+        ("数据及时率", "On-time rate"),
+        "{:.1%}",
+        ("单位: %", "%"),
+        ("1 − 迟到记录 / 记录数", "1 − late records / records"),
+        ("接收晚于发生 48 小时的记录", "records received > 48 h after they occurred"),
+        _RECORDS,
+    ),
+    "complete": RankKpi(
+        ("数据完整率", "Completeness"),
+        "{:.1%}",
+        ("单位: %", "%"),
+        ("1 − 缺字段记录 / 记录数", "1 − records with a missing field / records"),
+        ("社区或金额为空的记录", "records with no community or no amount"),
+        _RECORDS,
+    ),
+    "conform": RankKpi(
+        ("编码规范率", "Code conformity"),
+        "{:.1%}",
+        ("单位: %", "%"),
+        ("1 − 非标准区划码记录 / 记录数", "1 − records with a non-standard area code / records"),
+        ("区划码不是9位标准码的记录", "records whose area code is not the 9-digit NBS code"),
+        _RECORDS,
+    ),
+    "unique": RankKpi(
+        ("不重复率", "Uniqueness"),
+        "{:.1%}",
+        ("单位: %", "%"),
+        ("1 − 重复录入记录 / 记录数", "1 − re-entered records / records"),
+        ("业务主键已被另一条记录使用的记录", "records whose business key another record already has"),
+        _RECORDS,
+    ),
+    "per_1k_day": RankKpi(
+        ("每千人日均数据量", "Records per 1,000 residents per day"),
+        "{:.2f}",
+        ("单位: 条/千人/日", "records per 1,000 residents per day"),
+        ("记录数 / 常住人口 × 1000 / 天数", "records / residents × 1000 / days"),
+        _RECORDS,
+        ("常住人口(合成)", "residents (synthetic)"),
+    ),
 }
-
-
-@cached
-def alerts(*, scope: Scope, as_of: int, rules: AlertRules) -> pl.DataFrame:
-    """Abnormal things, worst first: a source that stopped delivering, a module x township spike."""
-    rows: list[dict[str, object]] = []
-    as_of_day = (as_of + 8 * 3600) // DAY
-    delivery = source_delivery(scope=scope, as_of_day=as_of_day)
-    for s in delivery.iter_rows(named=True):
-        if s["last_received"] is None or s["n_28d"] == 0:
-            continue
-        silent_h = (as_of - s["last_received"]) / 3600.0
-        expected = s["n_28d"] / (28 * 24) * silent_h
-        if s["delivery"] == "batch":
-            level = "red" if silent_h >= 24 + rules.outage_hours else None
-        elif silent_h >= rules.outage_hours and expected >= 10:
-            level = "red"
-        elif silent_h >= rules.outage_hours / 2 and expected >= 10:
-            level = "amber"
-        else:
-            level = None
-        if level:
-            rows.append(
-                dict(
-                    level=level,
-                    kind="outage",
-                    module_id=s["module_id"],
-                    township_code=None,
-                    source_id=s["source_id"],
-                    value=silent_h,
-                    baseline=expected,
-                )
-            )
-    w = rules.spike_window_hours * 3600
-    ends = tuple(as_of + 1 - 7 * DAY * k for k in range(9))
-    counts = window_counts(scope=scope, ends=ends, seconds=w)
-    if counts.height:
-        today = counts.filter(pl.col("bucket") == 0).select(
-            "module_id", "township_code", pl.col("n").alias("now")
-        )
-        past = counts.filter(pl.col("bucket") > 0)
-        keys = today.select("module_id", "township_code")
-        # weeks with no record in the window count as 0, so the median is over all 8 past weeks
-        full = keys.join(
-            pl.DataFrame({"bucket": list(range(1, 9))}, schema={"bucket": pl.Int32}), how="cross"
-        )
-        base = (
-            full.join(past, on=["module_id", "township_code", "bucket"], how="left")
-            .with_columns(pl.col("n").fill_null(0))
-            .group_by("module_id", "township_code")
-            .agg(pl.col("n").median().alias("usual"))
-        )
-        spikes = today.join(base, on=["module_id", "township_code"], how="left").with_columns(
-            pl.col("usual").fill_null(0.0)
-        )
-        for s in spikes.iter_rows(named=True):
-            now, usual = s["now"], s["usual"]
-            excess = now - usual
-            if now >= rules.spike_ratio * max(usual, 1.0) and excess >= 4 * max(usual, 1.0) ** 0.5 + 5:
-                level = "red" if now >= 2 * rules.spike_ratio * max(usual, 1.0) and excess >= 20 else "amber"
-                rows.append(
-                    dict(
-                        level=level,
-                        kind="spike",
-                        module_id=s["module_id"],
-                        township_code=s["township_code"],
-                        source_id=None,
-                        value=float(now),
-                        baseline=float(usual),
-                    )
-                )
-    frame = pl.DataFrame(rows, schema=ALERT_SCHEMA)
-    return frame.sort(
-        pl.col("level").replace_strict({"red": 0, "amber": 1}, return_dtype=pl.Int8),
-        pl.col("value"),
-        descending=[False, True],
-    )
-
-
-# --- shaped for the overview page: pages only convert these to components ------------------------
-
-RANK_KPIS = ("index", "on_time", "complete", "conform", "unique", "per_1k_day")
 
 
 @dataclass(frozen=True)
@@ -295,7 +219,8 @@ class Headline:
     on_time: float | None
     complete: float | None
     dup_rate: float | None
-    modules_down: int
+    modules: int  # modules the scope holds
+    modules_down: int  # of those, with a red outage alert
 
     @property
     def delta(self) -> float | None:
@@ -308,15 +233,11 @@ def _ratio(a: int, b: int) -> float | None:
 
 @cached
 def headline(*, scope: Scope, as_of: int, rules: AlertRules) -> Headline:
-    day = (as_of + 8 * 3600) // DAY
+    day = local_day_of(as_of)
     tvl = today_vs_last_week(scope=scope, as_of=as_of)
     week = township_kpis(scope=scope, first_day=day - 6, last_day=day)
     n = int(week["n"].sum())
-    down = (
-        alerts(scope=scope, as_of=as_of, rules=rules)
-        .filter((pl.col("kind") == "outage") & (pl.col("level") == "red"))["module_id"]
-        .n_unique()
-    )
+    mods = delivering(scope=scope, as_of=as_of, rules=rules, by="module")
     return Headline(
         today=int(tvl["today"].sum()),
         last_week=int(tvl["last_week"].sum()),
@@ -324,15 +245,17 @@ def headline(*, scope: Scope, as_of: int, rules: AlertRules) -> Headline:
         on_time=_ratio(n - int(week["n_late"].sum()), n),
         complete=_ratio(n - int(week["n_missing"].sum()), n),
         dup_rate=_ratio(int(week["n_dup"].sum()), n),
-        modules_down=int(down),
+        modules=mods.total,
+        modules_down=mods.down,
     )
 
 
 @cached
 def module_summary(*, scope: Scope, as_of: int, rules: AlertRules, spark_days: int = 30) -> pl.DataFrame:
     """One row per module for its tile: today, same time last week, change, 7-day total, whether it only
-    arrives in nightly batches, its worst alert, and the daily series (dates and counts, excl. today)."""
-    day = (as_of + 8 * 3600) // DAY
+    arrives in nightly batches, its worst alert, and the daily series (dates and counts, excl. today).
+    Only the modules the scope holds: a scoped viewer gets no tiles of zeros for other bureaus."""
+    day = local_day_of(as_of)
     daily = daily_by_module(scope=scope, first_day=day - spark_days, last_day=day)
     week = daily.filter(pl.col("day") > day - 7).group_by("module_id").agg(pl.col("n").sum().alias("week"))
     series = (
@@ -353,9 +276,11 @@ def module_summary(*, scope: Scope, as_of: int, rules: AlertRules, spark_days: i
         .group_by("module_id", maintain_order=True)
         .agg(pl.col("level").first())
     )
+    held = pl.DataFrame({"module_id": scope_module_ids(scope=scope)}, schema={"module_id": pl.Int16})
     mods = meta.modules().select(pl.col("id").alias("module_id"), "code", "name_zh", "name_en")
     return (
-        mods.join(today_vs_last_week(scope=scope, as_of=as_of), on="module_id", how="left")
+        mods.join(held, on="module_id", how="semi")
+        .join(today_vs_last_week(scope=scope, as_of=as_of), on="module_id", how="left")
         .join(week, on="module_id", how="left")
         .join(series, on="module_id", how="left")
         .join(batch, on="module_id", how="left")
@@ -384,20 +309,35 @@ def township_ranking(*, scope: Scope, first_day: int, last_day: int, kpi: str) -
 
 
 @cached
-def urban_rural_wide(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFrame:
-    """urban_rural() side by side: module, records per 1,000 residents per day, urban and rural."""
-    long = urban_rural(scope=scope, first_day=first_day, last_day=last_day)
-    mods = meta.modules().select(pl.col("id").alias("module_id"), "name_zh", "name_en")
-    side = {
-        flag: long.filter(pl.col("urban") == flag).select("module_id", pl.col("per_1k_day").alias(name))
-        for flag, name in ((True, "urban"), (False, "rural"))
-    }
-    return (
-        mods.join(side[True], on="module_id", how="left")
-        .join(side[False], on="module_id", how="left")
-        .with_columns(pl.col("urban").fill_null(0.0), pl.col("rural").fill_null(0.0))
-        .sort("module_id")
+def module_ranking(*, scope: Scope, first_day: int, last_day: int, kpi: str) -> pl.DataFrame:
+    """The scope's modules ordered by one KPI of module_kpis(), best first: module_id, names, value."""
+    if kpi not in RANK_KPIS:
+        raise ValueError(f"unknown KPI {kpi!r}; KPIs: {', '.join(RANK_KPIS)}")
+    frame = module_kpis(scope=scope, first_day=first_day, last_day=last_day)
+    return frame.select("module_id", "name_zh", "name_en", pl.col(kpi).alias("value")).sort(
+        "value", descending=True, nulls_last=True
     )
+
+
+@cached
+def urban_rural_wide(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFrame:
+    """urban_rural() side by side: module, names, and records per 1,000 residents per day in an `urban`
+    and a `rural` column, each only if the scope holds such townships (one for a township leader).
+    Only the modules the scope holds."""
+    long = urban_rural(scope=scope, first_day=first_day, last_day=last_day)
+    held = pl.DataFrame({"module_id": scope_module_ids(scope=scope)}, schema={"module_id": pl.Int16})
+    frame = (
+        meta.modules()
+        .select(pl.col("id").alias("module_id"), "name_zh", "name_en")
+        .join(held, on="module_id", how="semi")
+    )
+    for flag, name in ((True, "urban"), (False, "rural")):
+        side = long.filter(pl.col("urban") == flag)
+        if side.height:
+            frame = frame.join(
+                side.select("module_id", pl.col("per_1k_day").alias(name)), on="module_id", how="left"
+            ).with_columns(pl.col(name).fill_null(0.0))
+    return frame.sort("module_id")
 
 
 @cached
@@ -407,17 +347,3 @@ def daily_totals(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFrame
     total = daily.group_by("day", "date").agg(pl.col("n").sum()).sort("day")
     kinds, _ = calendar.day_kinds(total["day"].to_numpy())
     return total.with_columns(pl.Series("kind", kinds, dtype=pl.Int8))
-
-
-def alert_level(
-    *, scope: Scope, as_of: int, rules: AlertRules, kinds: tuple[str, ...] = ("outage", "spike")
-) -> str | None:
-    """The worst alert level among the given kinds: "red", "amber" or None (for wall takeover)."""
-    levels = set(alerts(scope=scope, as_of=as_of, rules=rules).filter(pl.col("kind").is_in(kinds))["level"])
-    return "red" if "red" in levels else ("amber" if "amber" in levels else None)
-
-
-def source_outages(*, scope: Scope, as_of: int, rules: AlertRules) -> dict[int, str]:
-    """source id -> "red" | "amber" for sources silent by the outage rule."""
-    frame = alerts(scope=scope, as_of=as_of, rules=rules).filter(pl.col("kind") == "outage")
-    return {int(r["source_id"]): str(r["level"]) for r in frame.iter_rows(named=True)}

@@ -10,17 +10,24 @@ from sqlalchemy import func, select
 
 from queries import engine as eng
 from queries import meta
+from queries.activity import AlertRules, daily_by_module, scope_module_ids, scope_sources, source_outages
 from queries.cache import cached
 from queries.rollups import measure_sums
 from queries.scope import Scope
-from queries.tables import rollup_daily, seed_defect
+from queries.tables import record, rollup_daily, seed_defect
+from queries.timebase import day_start
 
 _INT = {"source_id": pl.Int16, "module_id": pl.Int16, "classification": pl.Int16}
 
 
+def _held_modules(scope: Scope) -> pl.DataFrame:
+    return pl.DataFrame({"module_id": scope_module_ids(scope=scope)}, schema={"module_id": pl.Int16})
+
+
 @cached
 def source_quality(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFrame:
-    """Per source system over [first_day, last_day]: records, defect rates, newest record received."""
+    """Per source system the scope holds, over [first_day, last_day]: records, defect rates, newest record
+    received."""
     r = rollup_daily
     q = (
         select(
@@ -50,6 +57,7 @@ def source_quality(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFra
     )
     frame = (
         src.join(mods, on="module_id")
+        .join(scope_sources(scope=scope).select("source_id"), on="source_id", how="semi")
         .join(got, on="source_id", how="left")
         .with_columns(pl.col(c).fill_null(0) for c in ("n", "n_late", "n_missing", "n_dup", "n_badcode"))
     )
@@ -64,7 +72,8 @@ def source_quality(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFra
 
 @cached
 def classification_split(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFrame:
-    """Records per module and classification (0 public, 1 sensitive, 2 core), with each class's share."""
+    """Records per module the scope holds and classification (0 public, 1 sensitive, 2 core), with each
+    class's share."""
     r = rollup_daily
     q = (
         select(r.c.module_id, r.c.classification, func.sum(r.c.n).label("n"))
@@ -72,10 +81,8 @@ def classification_split(*, scope: Scope, first_day: int, last_day: int) -> pl.D
         .group_by(r.c.module_id, r.c.classification)
     )
     got = eng.read_frame(q, schema={**_INT, "n": pl.Int64})
-    grid = (
-        meta.modules()
-        .select(pl.col("id").alias("module_id"))
-        .join(pl.DataFrame({"classification": [0, 1, 2]}, schema={"classification": pl.Int16}), how="cross")
+    grid = _held_modules(scope).join(
+        pl.DataFrame({"classification": [0, 1, 2]}, schema={"classification": pl.Int16}), how="cross"
     )
     frame = grid.join(got, on=["module_id", "classification"], how="left").with_columns(
         pl.col("n").fill_null(0)
@@ -86,12 +93,12 @@ def classification_split(*, scope: Scope, first_day: int, last_day: int) -> pl.D
 
 
 @cached
-def detected_vs_injected(*, scope: Scope) -> pl.DataFrame:
-    """Defects the rollups detect over the whole pool, beside what the generator recorded it injected.
+def detected_vs_injected(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFrame:
+    """Defects the rollups detect among the scope's records that occurred in [first_day, last_day],
+    beside what the generator recorded it injected into those same records.
 
     Only meaningful for a synthetic pool; a real pool has no seed_defect rows and shows injected = 0.
-    The injected counts are the whole pool's (truth is not scoped); detected counts follow the scope.
-    """
+    Both sides follow the scope and the window, so every role sees the same rule at work."""
     r = rollup_daily
     q = select(
         func.sum(r.c.n_late).label("late"),
@@ -99,12 +106,20 @@ def detected_vs_injected(*, scope: Scope) -> pl.DataFrame:
         func.sum(r.c.n_dup).label("duplicate"),
         func.sum(r.c.n_badcode).label("badcode"),
         func.sum(r.c.n).label("records"),
-    ).where(scope.where(r))
+    ).where(scope.where(r), r.c.day.between(first_day, last_day))
     detected = eng.read_frame(
         q, schema={k: pl.Int64 for k in ("late", "missing", "duplicate", "badcode", "records")}
     )
+    d = seed_defect
     truth = eng.read_frame(
-        select(seed_defect.c.defect, func.count().label("injected")).group_by(seed_defect.c.defect),
+        select(d.c.defect, func.count().label("injected"))
+        .select_from(d.join(record, record.c.id == d.c.record_id))
+        .where(
+            scope.where(record),
+            record.c.occurred_at >= day_start(first_day),
+            record.c.occurred_at < day_start(last_day + 1),
+        )
+        .group_by(d.c.defect),
         schema={"defect": pl.String, "injected": pl.Int64},
     )
     row = detected.row(0, named=True) if detected.height else {}
@@ -125,16 +140,17 @@ def detected_vs_injected(*, scope: Scope) -> pl.DataFrame:
 @cached
 def module_day_relative(*, scope: Scope, first_day: int, last_day: int) -> tuple[list[int], pl.DataFrame]:
     """Each module's daily records divided by its own median over the window (1 = a usual day), as a
-    matrix: (days, frame with module_id, name_zh, name_en and one Float64 column per day, in order)."""
-    from queries.overview import daily_by_module
-
+    matrix: (days, frame with module_id, name_zh, name_en and one Float64 column per day, in order).
+    Only the modules the scope holds."""
     daily = daily_by_module(scope=scope, first_day=first_day, last_day=last_day)
     rel = daily.with_columns(
         (pl.col("n") / pl.col("n").median().over("module_id").clip(lower_bound=1)).alias("rel")
     )
     wide = rel.pivot(on="day", index="module_id", values="rel", sort_columns=True)
     days = sorted(int(c) for c in wide.columns if c != "module_id")
-    mods = meta.modules().select(pl.col("id").alias("module_id"), "name_zh", "name_en")
+    mods = _held_modules(scope).join(
+        meta.modules().select(pl.col("id").alias("module_id"), "name_zh", "name_en"), on="module_id"
+    )
     frame = mods.join(wide, on="module_id", how="left").select(
         "module_id", "name_zh", "name_en", *[pl.col(str(d)).cast(pl.Float64) for d in days]
     )
@@ -148,7 +164,7 @@ def classification_wide(*, scope: Scope, first_day: int, last_day: int) -> pl.Da
     wide = split.pivot(on="classification", index="module_id", values="share", sort_columns=True)
     wide = wide.rename({str(i): name for i, name in enumerate(("public", "sensitive", "core"))})
     mods = meta.modules().select(pl.col("id").alias("module_id"), "name_zh", "name_en")
-    return mods.join(wide, on="module_id", how="left").sort("module_id")
+    return mods.join(wide, on="module_id", how="inner").sort("module_id")
 
 
 @dataclass(frozen=True)
@@ -169,4 +185,36 @@ def quality_totals(*, scope: Scope, first_day: int, last_day: int) -> QualityTot
         records=n,
         sources=q.height,
         rates={k: (int(q[c].sum()) / n if n else None) for k, c in cols.items()},
+    )
+
+
+@cached
+def source_health(
+    *, scope: Scope, first_day: int, last_day: int, as_of: int, rules: AlertRules
+) -> pl.DataFrame:
+    """source_quality() with each source's outage level ("red", "amber" or "") and its defect rate
+    (all four defects / records), worst first: red outages, amber, then by defect rate. The order a
+    hands-off wall needs, where only the top rows are sure to be read."""
+    q = source_quality(scope=scope, first_day=first_day, last_day=last_day)
+    out = source_outages(scope=scope, as_of=as_of, rules=rules)
+    levels = pl.DataFrame(
+        {"source_id": list(out), "outage": list(out.values())},
+        schema={"source_id": pl.Int16, "outage": pl.String},
+    )
+    denom = pl.when(pl.col("n") > 0).then(pl.col("n")).otherwise(None)
+    return (
+        q.join(levels, on="source_id", how="left")
+        .with_columns(
+            pl.col("outage").fill_null(""),
+            ((pl.col("n_late") + pl.col("n_missing") + pl.col("n_dup") + pl.col("n_badcode")) / denom).alias(
+                "defect_rate"
+            ),
+        )
+        .sort(
+            pl.col("outage").replace_strict({"red": 0, "amber": 1, "": 2}, return_dtype=pl.Int8),
+            pl.col("defect_rate"),
+            pl.col("source_id"),
+            descending=[False, True, False],
+            nulls_last=True,
+        )
     )

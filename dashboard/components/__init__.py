@@ -122,3 +122,15 @@ def graph(gid: str, figure: object, cls: str = "chart") -> dcc.Graph:
             "toImageButtonOptions": {"format": "png", "filename": gid, "scale": 2},
         },
     )
+
+
+def delivering_tone(down: int, total: int) -> str:
+    """One tone rule for every "N/M delivering" card: green when all deliver, red when any is down."""
+    if total == 0:
+        return ""
+    return "good" if down == 0 else "bad"
+
+
+def folded(cid: str, text: tuple[str, str], lang: str, cls: str = "folded") -> html.Div:
+    """One muted line standing for rows outside the viewer's scope, instead of rows of zeros."""
+    return html.Div(both(*text, lang, " / "), id=cid, className=cls)

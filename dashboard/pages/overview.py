@@ -9,13 +9,14 @@ import numpy as np
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import figures, inputs, wall
-from dashboard.components import KpiDef, empty_state, graph, kpi_card, notice
+from dashboard.components import KpiDef, delivering_tone, empty_state, folded, graph, kpi_card, notice
 from dashboard.exports import csv_for_excel
 from dashboard.i18n import bi, both, pick, titles
 from dashboard.view import PageParams, as_of_text, guarded, page_params, rules, viewer
-from queries import meta, overview
+from queries import activity, meta, overview
 from queries.errors import PoolError
 from queries.scope import Scope, Viewer
+from queries.timebase import local_day_of
 
 dash.register_page(__name__, path="/", name="overview", title="总览 · Overview", order=0)
 
@@ -36,91 +37,19 @@ class ids:
 
 
 SRC = "queries.overview"
+# Derived from the query layer's one list: (label, number format, definition) per ranking KPI.
 RANK_KPIS: dict[str, tuple[tuple[str, str], str, KpiDef]] = {
-    "index": (
-        ("数据治理指数", "Data governance index"),
-        "{:.1f}",
-        KpiDef(
-            (
-                "(及时率 + 完整率 + 编码规范率 + 不重复率) / 4 × 100",
-                "(on-time + complete + code-conforming + unique rates) / 4 × 100",
-            ),
-            ("四项比率", "the four rates below"),
-            ("4", "4"),
-            ("近30日", "last 30 days"),
-            f"{SRC}.township_kpis",
-        ),
-    ),
-    "on_time": (
-        ("数据及时率", "On-time rate"),
-        "{:.1%}",
-        KpiDef(
-            ("1 − 迟到记录 / 记录数", "1 − late records / records"),
-            ("接收晚于发生 48 小时的记录", "records received > 48 h after they occurred"),
-            ("记录数", "records"),
-            ("近30日", "last 30 days"),
-            f"{SRC}.township_kpis",
-        ),
-    ),
-    "complete": (
-        ("数据完整率", "Completeness"),
-        "{:.1%}",
-        KpiDef(
-            ("1 − 缺字段记录 / 记录数", "1 − records with a missing field / records"),
-            ("社区或金额为空的记录", "records with no community or no amount"),
-            ("记录数", "records"),
-            ("近30日", "last 30 days"),
-            f"{SRC}.township_kpis",
-        ),
-    ),
-    "conform": (
-        ("编码规范率", "Code conformity"),
-        "{:.1%}",
-        KpiDef(
-            ("1 − 非标准区划码记录 / 记录数", "1 − records with a non-standard area code / records"),
-            ("区划码不是9位标准码的记录", "records whose area code is not the 9-digit NBS code"),
-            ("记录数", "records"),
-            ("近30日", "last 30 days"),
-            f"{SRC}.township_kpis",
-        ),
-    ),
-    "unique": (
-        ("不重复率", "Uniqueness"),
-        "{:.1%}",
-        KpiDef(
-            ("1 − 重复录入记录 / 记录数", "1 − re-entered records / records"),
-            ("业务主键已被另一条记录使用的记录", "records whose business key another record already has"),
-            ("记录数", "records"),
-            ("近30日", "last 30 days"),
-            f"{SRC}.township_kpis",
-        ),
-    ),
-    "per_1k_day": (
-        ("每千人日均数据量", "Records per 1,000 residents per day"),
-        "{:.2f}",
-        KpiDef(
-            ("记录数 / 常住人口 × 1000 / 天数", "records / residents × 1000 / days"),
-            ("记录数", "records"),
-            ("常住人口(合成)", "residents (synthetic)"),
-            ("近30日", "last 30 days"),
-            f"{SRC}.township_kpis",
-        ),
-    ),
-}
-
-
-RANK_UNITS = {
-    "index": ("单位: 分", "points, 0-100"),
-    "on_time": ("单位: %", "%"),
-    "complete": ("单位: %", "%"),
-    "conform": ("单位: %", "%"),
-    "unique": ("单位: %", "%"),
-    "per_1k_day": ("单位: 条/千人/日", "records per 1,000 residents per day"),
+    k: (
+        d.label,
+        d.fmt,
+        KpiDef(d.formula, d.numerator, d.denominator, ("近30日", "last 30 days"), f"{SRC}.township_kpis"),
+    )
+    for k, d in overview.RANK_KPIS.items()
 }
 
 
 def _overview_alert(v: Viewer) -> str | None:
-    return overview.alert_level(scope=v.scope(), as_of=meta.pool_status().as_of, rules=rules())
+    return activity.alert_level(scope=v.scope(), as_of=meta.pool_status().as_of, rules=rules())
 
 
 wall.register("overview", "/", _overview_alert)
@@ -188,9 +117,13 @@ def export_ranking(_: int | None, params: object) -> Any:
     """The township KPI table behind the ranking, for a meeting: CSV with both languages' headers."""
     p = PageParams.from_store(params)
     try:
-        st = meta.pool_status()
-        frame = overview.township_kpis(
-            scope=viewer().scope(), first_day=st.as_of_day - 29, last_day=st.as_of_day
+        scope = viewer().scope()
+        # the file's "as of" line and its totals from one pool, even across a reload
+        st, frame = meta.consistent(
+            lambda st: (
+                st,
+                overview.township_kpis(scope=scope, first_day=st.as_of_day - 29, last_day=st.as_of_day),
+            )
         )
     except PoolError:
         return dash.no_update
@@ -226,7 +159,7 @@ def render(v: Viewer, p: PageParams, kpi: str) -> list[Any]:
                 lang, ("当前账号范围内近90日没有记录", "No records in your scope in the last 90 days")
             )
         ]
-    alerts = overview.alerts(scope=scope, as_of=st.as_of, rules=rules())
+    alerts = activity.alerts(scope=scope, as_of=st.as_of, rules=rules())
     head = overview.headline(scope=scope, as_of=st.as_of, rules=rules())
     tiles = overview.module_summary(scope=scope, as_of=st.as_of, rules=rules())
     toolbar = html.Div(
@@ -246,7 +179,11 @@ def render(v: Viewer, p: PageParams, kpi: str) -> list[Any]:
     return [
         alert_strip(alerts, lang),
         html.Div(kpi_cards(head, lang), id=ids.kpis, className="ov-kpis"),
-        html.Div(module_tiles(tiles, p), id=ids.tiles, className="ov-tiles"),
+        html.Div(
+            module_tiles(tiles, p, outside=meta.modules().height - tiles.height),
+            id=ids.tiles,
+            className="ov-tiles",
+        ),
         html.Div(
             [
                 html.Div(
@@ -297,10 +234,9 @@ def alert_strip(alerts: Any, lang: str) -> html.Div:
             )
         else:
             tz_, te = towns.get(a["township_code"], ("?", "?"))
-            ratio = a["value"] / max(a["baseline"], 1.0)
             text = pick(
-                f"{mz} · {tz_} 近6小时 {a['value']:.0f} 条, 通常 {a['baseline']:.0f} 条 (×{ratio:.1f})",
-                f"{me} · {te}: {a['value']:.0f} in 6 h, usually {a['baseline']:.0f} (×{ratio:.1f})",
+                f"{mz} · {tz_} 近6小时 {a['value']:.0f} 条, {_usual(a['value'], a['baseline'], 'zh')}",
+                f"{me} · {te}: {a['value']:.0f} in 6 h, {_usual(a['value'], a['baseline'], 'en')}",
                 lang,
             )
         icon = "●" if a["level"] == "red" else "▲"
@@ -311,6 +247,15 @@ def alert_strip(alerts: Any, lang: str) -> html.Div:
             html.Div(pick(f"另有 {more} 条告警", f"+{more} more alerts", lang), className="alert alert-more")
         )
     return html.Div(items, id=ids.alerts, className="alert-strip")
+
+
+def _usual(now: float, baseline: float, lang: str) -> str:
+    """The usual count beside a spike. A ratio over a baseline under one record means nothing (×178 of
+    zero), so then the text says there usually are none."""
+    if baseline < 1:
+        return pick("通常没有", "usually none", lang)
+    ratio = now / baseline
+    return pick(f"通常 {baseline:.0f} 条 (×{ratio:.1f})", f"usually {baseline:.0f} (×{ratio:.1f})", lang)
 
 
 def _tone(x: float | None, good: float, warn: float, higher_better: bool = True) -> str:
@@ -396,16 +341,19 @@ def kpi_cards(h: overview.Headline, lang: str) -> list[html.Div]:
         kpi_card(
             "overview-kpi-modules",
             ("模块在线", "Modules delivering"),
-            f"{12 - h.modules_down}/12",
+            f"{h.modules - h.modules_down}/{h.modules}",
             KpiDef(
-                ("12 − 红色中断告警的模块数", "12 − modules with a red outage alert"),
+                (
+                    "范围内模块数 − 红色中断告警的模块数",
+                    "modules in your scope − modules with a red outage alert",
+                ),
                 ("正常上报的模块", "modules delivering"),
-                ("12 个子平台", "the 12 sub-platforms"),
+                ("您范围内有来源系统的子平台", "sub-platforms with a source system in your scope"),
                 ("截至当前", "as of now"),
-                f"{SRC}.alerts",
+                "queries.activity.delivering",
             ),
             lang,
-            tone="good" if h.modules_down == 0 else "bad",
+            tone=delivering_tone(h.modules_down, h.modules),
         ),
     ]
 
@@ -426,12 +374,13 @@ TILE_DEF = KpiDef(
 )
 
 
-def module_tiles(tiles: Any, p: PageParams) -> list[html.Div]:
+def module_tiles(tiles: Any, p: PageParams, outside: int = 0) -> list[html.Div]:
+    """One tile per module of the viewer's scope; the city's other modules folded into one line."""
     lang = p.lang
     out = []
-    for i, m in enumerate(tiles.iter_rows(named=True)):
+    for m in tiles.iter_rows(named=True):
         d = m["delta"]
-        color = figures.PALETTE[i % len(figures.PALETTE)]
+        color = figures.PALETTE[(int(m["module_id"]) - 1) % len(figures.PALETTE)]
         fig = figures.sparkline(
             np.asarray(m["dates"] or []), np.asarray(m["series"] or []), theme=p.theme, color=color
         )
@@ -471,60 +420,72 @@ def module_tiles(tiles: Any, p: PageParams) -> list[html.Div]:
                 tabIndex=0,
             )
         )
+    if outside:
+        out.append(
+            folded(
+                "overview-tiles-outside",
+                (f"另有 {outside} 个模块不在您的范围内", f"{outside} more modules outside your scope"),
+                lang,
+                "tile tile-outside",
+            )
+        )
     return out
 
 
 def ranking_figure(scope: Scope, as_of: int, kpi: str, p: PageParams) -> Any:
-    day = (as_of + 8 * 3600) // 86400
-    frame = overview.township_ranking(scope=scope, first_day=day - 29, last_day=day, kpi=kpi)
-    label, fmt, _ = RANK_KPIS[kpi]
-    unit_zh, unit_en = RANK_UNITS[kpi]
+    """Townships ranked by the KPI; for a viewer who holds one township, that township's modules."""
+    day = local_day_of(as_of)
+    kdef = overview.RANK_KPIS[kpi]
+    label, unit = kdef.label, kdef.unit
+    when = (f"近30日 · 截至 {as_of_text(as_of)}", f"30 days · as of {as_of_text(as_of)}")
+    if scope.township_code is not None:
+        frame = overview.module_ranking(scope=scope, first_day=day - 29, last_day=day, kpi=kpi)
+        tz_, te = _labels(meta.townships().iter_rows(named=True), "code")[scope.township_code]
+        q = (f"{tz_}哪个模块{label[0]}最高?", f"Which of {te}'s modules leads on {label[1].lower()}?")
+        detail = (f"{unit[0]} · 按模块 · {when[0]}", f"{unit[1]} · by module · {when[1]}")
+        highlight = None
+    else:
+        frame = overview.township_ranking(scope=scope, first_day=day - 29, last_day=day, kpi=kpi)
+        q = (f"哪个乡镇(街道){label[0]}最高?", f"Which township leads on {label[1].lower()}?")
+        detail = (
+            f"{unit[0]} · 蓝=城镇 橙=农村 · {when[0]}",
+            f"{unit[1]} · blue = urban, amber = rural · {when[1]}",
+        )
+        highlight = frame["urban"].to_list()
     names = [pick(z, e, p.lang) for z, e in zip(frame["name_zh"], frame["name_en"], strict=True)]
-    values = frame["value"].fill_null(np.nan).to_numpy()
-    finite = values[~np.isnan(values)]
-    lo = float(finite.min()) if finite.size else 0.0
-    xrange = None if kpi == "per_1k_day" else ((lo - 1.5, 100.0) if kpi == "index" else (lo - 0.015, 1.0))
-    title, sub = titles(
-        (f"哪个乡镇(街道){label[0]}最高?", f"Which township leads on {label[1].lower()}?"),
-        (
-            f"{unit_zh} · 近30日 · 蓝=城镇 橙=农村 · 截至 {as_of_text(as_of)}",
-            f"{unit_en} · 30 days · blue = urban, amber = rural · as of {as_of_text(as_of)}",
-        ),
-        p.lang,
-    )
+    title, sub = titles(q, detail, p.lang)
     return figures.ranking(
         names,
-        values,
+        frame["value"].fill_null(np.nan).to_numpy(),
         title=title,
         subtitle=sub,
         theme=p.theme,
-        unit_fmt=fmt,
-        highlight=frame["urban"].to_list(),
-        xrange=xrange,
+        unit_fmt=kdef.fmt,
+        highlight=highlight,
+        percent=kdef.fmt.endswith("%}"),
     )
 
 
 def urban_rural_figure(scope: Scope, as_of: int, p: PageParams) -> Any:
-    day = (as_of + 8 * 3600) // 86400
+    """Urban vs rural per module; only the side(s) the viewer's scope holds."""
+    day = local_day_of(as_of)
     frame = overview.urban_rural_wide(scope=scope, first_day=day - 29, last_day=day)
     labels = [pick(z, e, p.lang) for z, e in zip(frame["name_zh"], frame["name_en"], strict=True)]
-    title, sub = titles(
-        ("城乡居民的数据活跃度差多少?", "How far apart are urban and rural data activity?"),
-        (
-            f"单位: 条/千人/日 · 近30日 · 截至 {as_of_text(as_of)}",
-            f"records per 1,000 residents per day · 30 days · as of {as_of_text(as_of)}",
-        ),
-        p.lang,
+    sides = {
+        col: (pick(*name, p.lang), frame[col].to_numpy())
+        for col, name in (("urban", ("城镇街道", "Urban")), ("rural", ("农村乡镇", "Rural")))
+        if col in frame.columns
+    }
+    unit = (
+        f"单位: 条/千人/日 · 近30日 · 截至 {as_of_text(as_of)}",
+        f"records per 1,000 residents per day · 30 days · as of {as_of_text(as_of)}",
     )
-    return figures.urban_rural(
-        labels,
-        frame["urban"].to_numpy(),
-        frame["rural"].to_numpy(),
-        names=(pick("城镇街道", "Urban", p.lang), pick("农村乡镇", "Rural", p.lang)),
-        title=title,
-        subtitle=sub,
-        theme=p.theme,
-    )
+    if len(sides) == 2:
+        q = ("城乡居民的数据活跃度差多少?", "How far apart are urban and rural data activity?")
+    else:
+        q = ("各模块的人均数据活跃度是多少?", "How active is each module per resident?")
+    title, sub = titles(q, unit, p.lang)
+    return figures.urban_rural(labels, sides, title=title, subtitle=sub, theme=p.theme)
 
 
 def trend_figure(totals: Any, as_of: int, p: PageParams) -> Any:
@@ -544,4 +505,5 @@ def trend_figure(totals: Any, as_of: int, p: PageParams) -> Any:
         subtitle=sub,
         theme=p.theme,
         name=pick("记录数", "records", p.lang),
+        lang=p.lang,
     )

@@ -12,11 +12,11 @@ import polars as pl
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import figures, wall
-from dashboard.components import KpiDef, empty_state, graph, kpi_card
+from dashboard.components import KpiDef, delivering_tone, empty_state, folded, graph, kpi_card
 from dashboard.i18n import bi_text, both, pick, titles
 from dashboard.view import PageParams, as_of_text, guarded, page_params, rules
-from queries import meta, overview, pool
-from queries.scope import Viewer
+from queries import activity, meta, pool
+from queries.scope import Scope, Viewer
 from queries.tables import CLASSIFICATIONS
 from queries.timebase import to_local
 
@@ -46,7 +46,7 @@ DEFECT_LABELS = {
 
 
 def _pool_alert(v: Viewer) -> str | None:
-    return overview.alert_level(
+    return activity.alert_level(
         scope=v.scope(), as_of=meta.pool_status().as_of, rules=rules(), kinds=("outage",)
     )
 
@@ -87,131 +87,154 @@ def export_csv(_: int | None) -> tuple[bool, dict[str, str]]:
     return True, {"fileName": f"pool-sources-{time.strftime('%Y%m%d-%H%M')}.csv"}
 
 
+PERIOD = ("近30日", "last 30 days")
+# A hands-off wall cannot scroll: it shows at most this many source rows, worst first, and counts the rest.
+WALL_ROWS = 20
+
+
 def render(v: Viewer, p: PageParams) -> list[Any]:
     st = meta.pool_status()
     scope = v.scope()
     day = st.as_of_day
     lang = p.lang
-    q = pool.source_quality(scope=scope, first_day=day - 29, last_day=day)
-    tot = pool.quality_totals(scope=scope, first_day=day - 29, last_day=day)
-    outages = overview.source_outages(scope=scope, as_of=st.as_of, rules=rules())
+    first = day - 29
+    health = pool.source_health(scope=scope, first_day=first, last_day=day, as_of=st.as_of, rules=rules())
+    tot = pool.quality_totals(scope=scope, first_day=first, last_day=day)
     if tot.records == 0:
         return [
             empty_state(
                 lang, ("当前账号范围内近30日没有记录", "No records in your scope in the last 30 days")
             )
         ]
-    truth = pool.detected_vs_injected(scope=scope)
-    period = ("近30日", "last 30 days")
+    srcs = activity.delivering(scope=scope, as_of=st.as_of, rules=rules(), by="source")
+    modules = len(activity.scope_module_ids(scope=scope))
+    kpis = html.Div(kpi_cards(tot, srcs, modules, lang), id=ids.kpis, className="ov-kpis")
+    grid = html.Div(
+        [
+            html.Div(
+                [
+                    bi_text("来源系统上报与质量", "Delivery and quality by source system", lang),
+                    html.Span(
+                        pick(
+                            f" · 近30日 · 最差在前 · 数据截至 {as_of_text(st.as_of)}",
+                            f" · last 30 days · worst first · as of {as_of_text(st.as_of)}",
+                            lang,
+                        ),
+                        className="chart-foot",
+                    ),
+                ],
+                className="card-title",
+            ),
+            html.Div(
+                html.Button(both("导出 CSV", "Export CSV", lang), id=ids.export, className="btn"),
+                className="card-tools",
+            ),
+            source_grid(health, st.as_of, p),
+            _outside_sources(srcs.outside, lang),
+        ],
+        className="card grid-card",
+    )
+    classes = html.Div(graph(ids.classes, class_figure(scope, day, st.as_of, p)), className="card chart-card")
+    heat = html.Div(graph(ids.heatmap, heatmap_figure(scope, day, st.as_of, p)), className="card chart-card")
+    if p.theme == "wall":
+        # the wall gives the source table the whole height, so every row that raised an alert is read
+        # without scrolling; the charts stack beside it and the truth check stays on the desk page
+        return [
+            kpis,
+            html.Div(
+                [grid, html.Div([heat, classes], className="pool-side")], className="pool-row pool-wall"
+            ),
+        ]
+    truth = pool.detected_vs_injected(scope=scope, first_day=first, last_day=day)
+    return [
+        kpis,
+        html.Div([grid, classes], className="pool-row"),
+        html.Div([heat, html.Div(truth_table(truth, lang), className="card")], className="pool-row"),
+    ]
+
+
+def _outside_sources(outside: int, lang: str) -> html.Div | None:
+    if not outside:
+        return None
+    return folded(
+        "pool-sources-outside",
+        (f"另有 {outside} 个来源系统不在您的范围内", f"{outside} more source systems outside your scope"),
+        lang,
+    )
+
+
+def kpi_cards(tot: pool.QualityTotals, srcs: activity.Delivering, modules: int, lang: str) -> list[html.Div]:
+    """Records, the four defect rates (all over the last 30 days), and sources delivering now."""
 
     def rate(k: str) -> str:
         r = tot.rates[k]
         return "—" if r is None else f"{r:.2%}"
 
-    kpis = html.Div(
-        [
-            kpi_card(
-                "pool-kpi-records",
-                ("池内记录", "Records in pool"),
-                f"{int(truth['records'][0]):,}",
-                KpiDef(
-                    ("汇总表中当前范围的全部记录", "all records in the rollup within your scope"),
-                    ("记录数", "records"),
-                    ("—", "—"),
-                    ("全部", "all time"),
-                    f"{SRC}.detected_vs_injected",
-                ),
-                lang,
-                sub=pick(
-                    f"12 个子平台 · {tot.sources} 个来源系统",
-                    f"12 sub-platforms · {tot.sources} source systems",
-                    lang,
-                ),
-            ),
-            *[
-                kpi_card(
-                    f"pool-kpi-{k}",
-                    DEFECT_LABELS[k],
-                    rate(k),
-                    KpiDef(
-                        (f"{DEFECT_LABELS[k][0]}记录 / 记录数", f"{DEFECT_LABELS[k][1].lower()} / records"),
-                        DEFECT_LABELS[k],
-                        ("记录数", "records"),
-                        period,
-                        f"{SRC}.source_quality",
-                    ),
-                    lang,
-                    tone="warn" if (tot.rates[k] or 0) > 0.03 else "good",
-                )
-                for k in ("duplicate", "missing", "late", "badcode")
-            ],
-            kpi_card(
-                "pool-kpi-sources",
-                ("来源在线", "Sources delivering"),
-                f"{tot.sources - sum(1 for lv in outages.values() if lv == 'red')}/{tot.sources}",
-                KpiDef(
-                    ("来源系统数 − 中断告警数", "source systems − outage alerts"),
-                    ("正常来源", "sources delivering"),
-                    ("来源系统", "source systems"),
-                    ("截至当前", "as of now"),
-                    "queries.overview.alerts",
-                ),
-                lang,
-            ),
-        ],
-        id=ids.kpis,
-        className="ov-kpis",
-    )
     return [
-        kpis,
-        html.Div(
-            [
-                html.Div(
-                    [
-                        html.Div(
-                            [
-                                bi_text("来源系统上报与质量", "Delivery and quality by source system", lang),
-                                html.Span(
-                                    pick(
-                                        f" · 近30日 · 数据截至 {as_of_text(st.as_of)}",
-                                        f" · last 30 days · as of {as_of_text(st.as_of)}",
-                                        lang,
-                                    ),
-                                    className="chart-foot",
-                                ),
-                            ],
-                            className="card-title",
-                        ),
-                        html.Div(
-                            html.Button(both("导出 CSV", "Export CSV", lang), id=ids.export, className="btn"),
-                            className="card-tools",
-                        ),
-                        source_grid(q, st.as_of, outages, p),
-                    ],
-                    className="card grid-card",
-                ),
-                html.Div(
-                    graph(ids.classes, class_figure(scope, day, st.as_of, p)), className="card chart-card"
-                ),
-            ],
-            className="pool-row",
+        kpi_card(
+            "pool-kpi-records",
+            ("近30日记录", "Records, 30 days"),
+            f"{tot.records:,}",
+            KpiDef(
+                ("汇总表中当前范围近30日的记录", "records in the rollup within your scope, last 30 days"),
+                ("记录数", "records"),
+                ("—", "—"),
+                PERIOD,
+                f"{SRC}.quality_totals",
+            ),
+            lang,
+            sub=pick(
+                f"{modules} 个子平台 · {tot.sources} 个来源系统",
+                f"{modules} sub-platforms · {tot.sources} source systems",
+                lang,
+            ),
         ),
-        html.Div(
-            [
-                html.Div(
-                    graph(ids.heatmap, heatmap_figure(scope, day, st.as_of, p)), className="card chart-card"
+        *[
+            kpi_card(
+                f"pool-kpi-{k}",
+                DEFECT_LABELS[k],
+                rate(k),
+                KpiDef(
+                    (f"{DEFECT_LABELS[k][0]}记录 / 记录数", f"{DEFECT_LABELS[k][1].lower()} / records"),
+                    DEFECT_LABELS[k],
+                    ("记录数", "records"),
+                    PERIOD,
+                    f"{SRC}.source_quality",
                 ),
-                html.Div(truth_table(truth, lang), className="card"),
-            ],
-            className="pool-row",
+                lang,
+                sub=pick(*PERIOD, lang),
+                tone="warn" if (tot.rates[k] or 0) > 0.03 else "good",
+            )
+            for k in ("duplicate", "missing", "late", "badcode")
+        ],
+        kpi_card(
+            "pool-kpi-sources",
+            ("来源在线", "Sources delivering"),
+            f"{srcs.up}/{srcs.total}",
+            KpiDef(
+                (
+                    "范围内来源系统数 − 红色中断告警数",
+                    "source systems in your scope − red outage alerts",
+                ),
+                ("正常来源", "sources delivering"),
+                ("您范围内的来源系统", "source systems in your scope"),
+                ("截至当前", "as of now"),
+                "queries.activity.delivering",
+            ),
+            lang,
+            sub=pick("截至当前", "as of now", lang),
+            tone=delivering_tone(srcs.down, srcs.total),
         ),
     ]
 
 
-def source_grid(q: pl.DataFrame, as_of: int, outages: dict[int, str], p: PageParams) -> dag.AgGrid:
+def source_grid(q: pl.DataFrame, as_of: int, p: PageParams) -> dag.AgGrid:
+    """The sources in the order source_health() gives (worst first). On the wall: fewer, shorter columns
+    with wrapping headers, rows sized to fit WALL_ROWS at 1920x1080 and read from 5 m."""
     lang = p.lang
+    wall_ = p.theme == "wall"
     rows = []
-    for r in q.iter_rows(named=True):
+    for r in q.head(WALL_ROWS if wall_ else q.height).iter_rows(named=True):
         last = r["last_received"]
         rows.append(
             {
@@ -228,7 +251,7 @@ def source_grid(q: pl.DataFrame, as_of: int, outages: dict[int, str], p: PagePar
                 if last
                 else "—",
                 "silent_h": round((as_of - last) / 3600, 1) if last else None,
-                "outage": outages.get(int(r["source_id"]), ""),
+                "outage": r["outage"],
                 "dup": r["dup_rate"],
                 "missing": r["missing_rate"],
                 "late": r["late_rate"],
@@ -245,48 +268,84 @@ def source_grid(q: pl.DataFrame, as_of: int, outages: dict[int, str], p: PagePar
             **kw,
         }
 
-    cols = [
-        col("module", "模块", "Module", pinned="left", minWidth=110),
-        col("source", "来源系统", "Source system", minWidth=170, flex=2),
-        col("dept", "部门", "Department", minWidth=150, flex=1),
-        col("delivery", "方式", "Delivery", minWidth=90),
-        col(
-            "n",
-            "记录数",
-            "Records",
-            type="numericColumn",
-            valueFormatter={"function": "d3.format(',')(params.value)"},
-        ),
-        col("last", "最近接收", "Last received", minWidth=110),
-        col(
-            "silent_h",
-            "静默(小时)",
-            "Silent (h)",
-            type="numericColumn",
-            cellClassRules={
-                "cell-bad": "params.data.outage === 'red'",
-                "cell-warn": "params.data.outage === 'amber'",
-            },
-        ),
-        col("dup", "重复率", "Dup.", type="numericColumn", valueFormatter=pct),
-        col("missing", "缺失率", "Missing", type="numericColumn", valueFormatter=pct),
-        col("late", "迟到率", "Late", type="numericColumn", valueFormatter=pct),
-        col("badcode", "编码不一致", "Bad codes", type="numericColumn", valueFormatter=pct),
+    num = {"type": "numericColumn"}
+    silent = col(
+        "silent_h",
+        "静默(小时)",
+        "Silent (h)",
+        **num,
+        cellClassRules={
+            "cell-bad": "params.data.outage === 'red'",
+            "cell-warn": "params.data.outage === 'amber'",
+        },
+    )
+    rates = [
+        col("dup", "重复率", "Dup.", **num, valueFormatter=pct),
+        col("missing", "缺失率", "Missing", **num, valueFormatter=pct),
+        col("late", "迟到率", "Late", **num, valueFormatter=pct),
+        col("badcode", "编码不一致", "Bad codes", **num, valueFormatter=pct),
     ]
+    records = col(
+        "n", "记录数", "Records", **num, valueFormatter={"function": "d3.format(',')(params.value)"}
+    )
+    if wall_:
+        # numbers take the width of their longest value; names get the rest, so English names fit
+        fixed = {"width": 86, "minWidth": 86, "suppressSizeToFit": True}
+        cols = [
+            col("source", "来源系统", "Source system", flex=3, minWidth=220, tooltipField="source"),
+            col("module", "模块", "Module", flex=2, minWidth=120, tooltipField="module"),
+            {**silent, **fixed},
+            {**records, **fixed},
+            *[{**c, **fixed} for c in rates[:-1]],
+            {**rates[-1], **fixed, "width": 106, "minWidth": 106},  # 编码不一致 is the longest header
+        ]
+    else:
+        cols = [
+            # English names run long: wider name columns, and the full name on hover where cut
+            col(
+                "module",
+                "模块",
+                "Module",
+                pinned="left",
+                minWidth=110 if lang == "zh" else 170,
+                tooltipField="module",
+            ),
+            col(
+                "source",
+                "来源系统",
+                "Source system",
+                minWidth=170 if lang == "zh" else 230,
+                flex=2,
+                tooltipField="source",
+            ),
+            col("dept", "部门", "Department", minWidth=150, flex=1, tooltipField="dept"),
+            col("delivery", "方式", "Delivery", minWidth=100),
+            records,
+            col("last", "最近接收", "Last received", minWidth=110),
+            silent,
+            *rates,
+        ]
     return dag.AgGrid(
         id=ids.grid,
         rowData=rows,
         columnDefs=cols,
-        className="ag-grid " + ("ag-theme-alpine-dark" if p.theme == "wall" else "ag-theme-alpine"),
-        defaultColDef={"sortable": True, "resizable": True, "filter": True, "minWidth": 80},
+        className="ag-grid " + ("ag-theme-alpine-dark" if wall_ else "ag-theme-alpine"),
+        defaultColDef={
+            "sortable": True,
+            "resizable": True,
+            "filter": not wall_,
+            "minWidth": 80 if wall_ else 96,
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
+        },
         dashGridOptions={
             "animateRows": False,
             "tooltipShowDelay": 200,
             "domLayout": "normal",
-            "rowHeight": 40 if p.theme == "wall" else 28,
-            "headerHeight": 40 if p.theme == "wall" else 30,
+            "rowHeight": 34 if wall_ else 28,
+            "suppressColumnVirtualisation": True,
         },
-        columnSize="responsiveSizeToFit",
+        columnSize=None if wall_ else "responsiveSizeToFit",
         style={"height": "100%", "width": "100%"},
     )
 
@@ -305,14 +364,23 @@ def heatmap_figure(scope: Any, day: int, as_of: int, p: PageParams) -> Any:
         p.lang,
     )
     return figures.heatmap(
-        dates, labels, z, title=title, subtitle=sub, theme=p.theme, zlabel=pick("倍", "×", p.lang)
+        dates,
+        labels,
+        z,
+        title=title,
+        subtitle=sub,
+        theme=p.theme,
+        zlabel=pick("倍", "× median", p.lang),
+        lang=p.lang,
     )
 
 
-def class_figure(scope: Any, day: int, as_of: int, p: PageParams) -> Any:
+def class_figure(scope: Scope, day: int, as_of: int, p: PageParams) -> Any:
     wide = pool.classification_wide(scope=scope, first_day=day - 29, last_day=day)
     labels = [pick(z_, e, p.lang) for z_, e in zip(wide["name_zh"], wide["name_en"], strict=True)]
-    series = {pick(*CLASS_LABELS[name], p.lang): wide[name].to_numpy() for name in CLASSIFICATIONS}
+    # classes above the viewer's clearance (core, for an operator) get no series and no legend entry
+    seen = CLASSIFICATIONS[: scope.max_class + 1]
+    series = {pick(*CLASS_LABELS[name], p.lang): wide[name].to_numpy() for name in seen}
     title, sub = titles(
         ("各模块有多少敏感和核心数据?", "How much of each module is sensitive or core?"),
         (
@@ -358,9 +426,10 @@ def truth_table(truth: pl.DataFrame, lang: str) -> html.Div:
             ),
             html.P(
                 pick(
-                    "全池统计. 合成数据池记录了生成器按已知比率注入的每一处缺陷; 检出数与之相等说明检测规则正确.",
-                    "Whole pool. The synthetic pool records every defect the generator injected at known rates; "
-                    "equal counts show the detection rules find exactly those.",
+                    "近30日, 您范围内的记录. 合成数据池记录了生成器按已知比率注入的每一处缺陷; "
+                    "检出数与之相等说明检测规则正确.",
+                    "Last 30 days, records in your scope. The synthetic pool records every defect the generator "
+                    "injected at known rates; equal counts show the detection rules find exactly those.",
                     lang,
                 ),
                 className="chart-foot",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -200,8 +201,9 @@ def test_a_scope_with_no_data_says_so(client: FlaskClient, sqlite_pool: tuple[st
 def test_alert_strip_counts_what_it_cannot_show(client: FlaskClient) -> None:
     import polars as pl
 
-    from dashboard.pages import overview as page
-    from queries.overview import ALERT_SCHEMA
+    # the module Dash loaded: importing dashboard.pages.overview would register "/" a second time
+    page = importlib.import_module("pages.overview")
+    from queries.activity import ALERT_SCHEMA
 
     rows = [
         dict(

@@ -384,3 +384,34 @@ def test_the_pool_file_is_owner_only(tmp_path: Path) -> None:
     path = tmp_path / "pool.sqlite"
     build_pool(f"sqlite:///{path}", scale="test", seed=SEED, end=END, progress=False, demo_users=False)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_reads_that_must_agree_come_from_one_pool(tmp_path: Path) -> None:
+    """Right after a reload, a worker still trusts the old data version for CC_VERSION_TTL_SECONDS: an
+    export must not pair the new pool's as-of time with the old pool's cached totals."""
+    from queries import cache, meta, overview
+    from queries import engine as eng
+    from queries.scope import CITY_SCOPE
+
+    url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
+    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=False)
+    eng.configure(url)
+    cache.configure(tmp_path / "cache", version_ttl=3600)
+
+    def export(st: meta.PoolStatus) -> tuple[int, int]:
+        frame = overview.township_kpis(scope=CITY_SCOPE, first_day=st.as_of_day - 29, last_day=st.as_of_day)
+        return st.as_of, int(frame["n"].sum())
+
+    try:
+        export(meta.pool_status())  # the old pool's totals are now cached under its data version
+        build_pool(url, scale="test", seed=SEED + 7, end=END, progress=False)  # same day, other totals
+        fresh = export(
+            meta.pool_status()
+        )  # what the pre-fix code did: new as-of, totals keyed on the old version
+        as_of, total = meta.consistent(export)
+        cache.configure(None)
+        truth = export(meta.pool_status())
+        assert (as_of, total) == truth
+        assert fresh != truth, "the test no longer reproduces a stale version (cache TTL ignored?)"
+    finally:
+        cache.configure(None)

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from queries import calendar, meta, overview
+from queries import activity, calendar, meta, overview
 from queries import pool as poolq
 from queries.generate import reference as ref
 from queries.scope import CITY_SCOPE, Viewer
@@ -18,6 +18,7 @@ from queries.tables import record, seed_defect
 from queries.timebase import DAY, day_start, local_day_of
 
 CAOBA, WENLAN = 532503102, 532503001
+CIVIL = next(i for i, code, _, _ in ref.DEPARTMENTS if code == "civil_affairs")
 
 
 def raw_count(url: str, *conds: object) -> int:
@@ -45,7 +46,7 @@ def test_reference_lists(pool: str) -> None:
 def test_daily_by_module_totals_match_raw(pool: str) -> None:
     st = meta.pool_status()
     d = st.as_of_day
-    f = overview.daily_by_module(scope=CITY_SCOPE, first_day=d - 200, last_day=d)
+    f = activity.daily_by_module(scope=CITY_SCOPE, first_day=d - 200, last_day=d)
     assert f.columns == ["module_id", "day", "n", "date"]
     assert f.schema["n"] == pl.Int64 and f.schema["date"] == pl.Date
     assert f.height == 12 * 201  # every module x every day, zeros included
@@ -113,8 +114,8 @@ def test_urban_rural(pool: str) -> None:
 
 def test_alerts_find_exactly_the_injected_incidents(pool: str) -> None:
     st = meta.pool_status()
-    f = overview.alerts(scope=CITY_SCOPE, as_of=st.as_of, rules=overview.AlertRules())
-    assert f.schema == pl.Schema(overview.ALERT_SCHEMA)
+    f = activity.alerts(scope=CITY_SCOPE, as_of=st.as_of, rules=activity.AlertRules())
+    assert f.schema == pl.Schema(activity.ALERT_SCHEMA)
     got = sorted((r["kind"], r["module_id"], r["township_code"], r["level"]) for r in f.iter_rows(named=True))
     assert got == [("outage", 7, None, "red"), ("spike", 3, CAOBA, "red")]
     outage = f.filter(pl.col("kind") == "outage").row(0, named=True)
@@ -124,8 +125,8 @@ def test_alerts_find_exactly_the_injected_incidents(pool: str) -> None:
 
 def test_alert_rules_are_parameters(pool: str) -> None:
     st = meta.pool_status()
-    lax = overview.alerts(
-        scope=CITY_SCOPE, as_of=st.as_of, rules=overview.AlertRules(outage_hours=48, spike_ratio=100)
+    lax = activity.alerts(
+        scope=CITY_SCOPE, as_of=st.as_of, rules=activity.AlertRules(outage_hours=48, spike_ratio=100)
     )
     assert lax.height == 0
 
@@ -148,7 +149,7 @@ def test_scope_township_leader_sees_only_their_township(pool: str) -> None:
     sc = Viewer(2, "wenlan", "w", "leader", township_code=WENLAN).scope()
     f = overview.township_kpis(scope=sc, first_day=0, last_day=d)
     assert f["township_code"].to_list() == [WENLAN]
-    daily = overview.daily_by_module(scope=sc, first_day=0, last_day=d)
+    daily = activity.daily_by_module(scope=sc, first_day=0, last_day=d)
     assert int(daily["n"].sum()) == raw_count(pool, record.c.township_code == WENLAN)
     ur = overview.urban_rural(scope=sc, first_day=d - 29, last_day=d)
     assert set(ur["urban"].to_list()) == {True}
@@ -197,16 +198,57 @@ def test_classification_split(pool: str) -> None:
 
 
 def test_detected_vs_injected(pool: str) -> None:
-    f = poolq.detected_vs_injected(scope=CITY_SCOPE)
+    d = meta.pool_status().as_of_day
+    f = poolq.detected_vs_injected(scope=CITY_SCOPE, first_day=0, last_day=d)
     assert f["defect"].to_list() == ["duplicate", "missing", "late", "badcode"]
     assert (f["detected"] == f["injected"]).all()
     assert f["records"][0] == raw_count(pool)
 
 
+SCOPES = {
+    "wenlan": Viewer(1, "w", "w", "leader", township_code=WENLAN).scope(),
+    "minzheng": Viewer(1, "m", "m", "department_head", department_id=CIVIL).scope(),
+    "operator": Viewer(1, "o", "o", "operator").scope(),
+}
+
+
+@pytest.mark.parametrize("who", sorted(SCOPES))
+def test_detected_vs_injected_within_scope_and_window(pool: str, who: str) -> None:
+    """Injected truth follows the scope and the window too: every check matches for every role."""
+    sc = SCOPES[who]
+    d = meta.pool_status().as_of_day
+    f = poolq.detected_vs_injected(scope=sc, first_day=d - 29, last_day=d)
+    assert (f["detected"] == f["injected"]).all() and int(f["injected"].sum()) > 0
+    lo, hi = day_start(d - 29), day_start(d + 1)
+    window = (record.c.occurred_at >= lo, record.c.occurred_at < hi)
+    assert f["records"][0] == raw_count(pool, sc.where(record), *window)
+    with create_engine(pool).connect() as conn:
+        dup = conn.execute(
+            select(func.count())
+            .select_from(seed_defect.join(record, record.c.id == seed_defect.c.record_id))
+            .where(seed_defect.c.defect == "duplicate", sc.where(record), *window)
+        ).scalar()
+    assert f.filter(pl.col("defect") == "duplicate")["injected"][0] == dup
+
+
+def test_scope_sources_and_delivering(pool: str) -> None:
+    st = meta.pool_status()
+    city = activity.scope_sources(scope=CITY_SCOPE)
+    assert city.height == len(ref.sources()) and city.schema["source_id"] == pl.Int16
+    own = {sid for sid, _, s in ref.sources() if s.dept_id == CIVIL}
+    mz = activity.scope_sources(scope=SCOPES["minzheng"])
+    assert set(mz["source_id"].to_list()) == own and len(own) == 2
+    assert activity.scope_module_ids(scope=SCOPES["minzheng"]) == sorted(set(mz["module_id"].to_list()))
+    d = activity.delivering(scope=SCOPES["minzheng"], as_of=st.as_of, rules=RULES, by="source")
+    assert (d.total, d.down, d.outside) == (2, 0, len(ref.sources()) - 2)
+    c = activity.delivering(scope=CITY_SCOPE, as_of=st.as_of, rules=RULES, by="module")
+    assert (c.total, c.down, c.up, c.outside) == (12, 1, 11, 0)
+
+
 def test_window_counts_buckets(pool: str) -> None:
     st = meta.pool_status()
     ends = (st.as_of + 1, st.as_of + 1 - 7 * DAY)
-    f = overview.window_counts(scope=CITY_SCOPE, ends=ends, seconds=6 * 3600)
+    f = activity.window_counts(scope=CITY_SCOPE, ends=ends, seconds=6 * 3600)
     assert set(f["bucket"].unique().to_list()) <= {0, 1}
     spike = f.filter(
         (pl.col("module_id") == 3) & (pl.col("township_code") == CAOBA) & (pl.col("bucket") == 0)
@@ -215,7 +257,7 @@ def test_window_counts_buckets(pool: str) -> None:
     assert local_day_of(st.as_of) == st.as_of_day
 
 
-RULES = overview.AlertRules()
+RULES = activity.AlertRules()
 
 
 def test_headline_agrees_with_its_parts(pool: str) -> None:
@@ -260,6 +302,45 @@ def test_township_ranking(pool: str) -> None:
         overview.township_ranking(scope=CITY_SCOPE, first_day=d - 29, last_day=d, kpi="happiness")
 
 
+def test_module_ranking_ranks_a_townships_modules(pool: str) -> None:
+    d = meta.pool_status().as_of_day
+    sc = SCOPES["wenlan"]
+    f = overview.module_ranking(scope=sc, first_day=d - 29, last_day=d, kpi="on_time")
+    assert f.columns == ["module_id", "name_zh", "name_en", "value"] and f.height > 1
+    assert f["value"].is_sorted(descending=True, nulls_last=True)
+    k = overview.module_kpis(scope=sc, first_day=d - 29, last_day=d)
+    assert set(overview.RANK_KPIS) <= set(k.columns)
+    lo, hi = day_start(d - 29), day_start(d + 1)
+    transport = k.filter(pl.col("code") == "transport").row(0, named=True)
+    assert transport["n"] == raw_count(
+        pool, sc.where(record), record.c.module_id == 1, record.c.occurred_at >= lo, record.c.occurred_at < hi
+    )
+    wenlan_pop = meta.townships().filter(pl.col("code") == WENLAN)["population"][0]
+    assert transport["per_1k_day"] == pytest.approx(transport["n"] / wenlan_pop * 1000 / 30)
+
+
+def test_urban_rural_wide_has_only_the_sides_a_scope_holds(pool: str) -> None:
+    d = meta.pool_status().as_of_day
+    wide = overview.urban_rural_wide(scope=SCOPES["wenlan"], first_day=d - 29, last_day=d)
+    assert "rural" not in wide.columns and "urban" in wide.columns  # 文澜街道 is an urban sub-district
+    mz = overview.urban_rural_wide(scope=SCOPES["minzheng"], first_day=d - 29, last_day=d)
+    assert mz["module_id"].to_list() == activity.scope_module_ids(scope=SCOPES["minzheng"])
+
+
+def test_source_health_puts_the_outage_first(pool: str) -> None:
+    st = meta.pool_status()
+    d = st.as_of_day
+    f = poolq.source_health(scope=CITY_SCOPE, first_day=d - 29, last_day=d, as_of=st.as_of, rules=RULES)
+    assert f.height == len(ref.sources())
+    assert f["code"][0] == "logistics_platform" and f["outage"][0] == "red"
+    rest = f.filter(pl.col("outage") == "")["defect_rate"]
+    assert rest.is_sorted(descending=True, nulls_last=True)
+    mz = poolq.source_health(
+        scope=SCOPES["minzheng"], first_day=d - 29, last_day=d, as_of=st.as_of, rules=RULES
+    )
+    assert mz.height == 2
+
+
 def test_urban_rural_wide_matches_long(pool: str) -> None:
     d = meta.pool_status().as_of_day
     wide = overview.urban_rural_wide(scope=CITY_SCOPE, first_day=d - 29, last_day=d)
@@ -282,14 +363,14 @@ def test_daily_totals_mark_rest_days(pool: str) -> None:
 
 def test_alert_level_and_source_outages(pool: str) -> None:
     st = meta.pool_status()
-    assert overview.alert_level(scope=CITY_SCOPE, as_of=st.as_of, rules=RULES) == "red"
+    assert activity.alert_level(scope=CITY_SCOPE, as_of=st.as_of, rules=RULES) == "red"
     assert (
-        overview.alert_level(
-            scope=CITY_SCOPE, as_of=st.as_of, rules=overview.AlertRules(outage_hours=1000), kinds=("outage",)
+        activity.alert_level(
+            scope=CITY_SCOPE, as_of=st.as_of, rules=activity.AlertRules(outage_hours=1000), kinds=("outage",)
         )
         is None
     )
-    outages = overview.source_outages(scope=CITY_SCOPE, as_of=st.as_of, rules=RULES)
+    outages = activity.source_outages(scope=CITY_SCOPE, as_of=st.as_of, rules=RULES)
     logistics = next(sid for sid, _, s in ref.sources() if s.code == "logistics_platform")
     assert outages == {logistics: "red"}
 
@@ -316,7 +397,23 @@ def test_classification_wide(pool: str) -> None:
 def test_quality_totals(pool: str) -> None:
     d = meta.pool_status().as_of_day
     t = poolq.quality_totals(scope=CITY_SCOPE, first_day=0, last_day=d)
-    truth = poolq.detected_vs_injected(scope=CITY_SCOPE)
+    truth = poolq.detected_vs_injected(scope=CITY_SCOPE, first_day=0, last_day=d)
     assert t.records == raw_count(pool) and t.sources == len(ref.sources())
     dup = truth.filter(pl.col("defect") == "duplicate")["injected"][0]
     assert t.rates["duplicate"] == pytest.approx(dup / t.records)
+
+
+def test_a_quiet_batch_source_in_a_small_scope_is_no_outage(pool: str) -> None:
+    """Wenlan receives a few park records a week; three quiet nights are chance, not a red outage."""
+    st = meta.pool_status()
+    parks = ref.module_by_code()["parks"].id
+    wenlan = SCOPES["wenlan"]
+    later = st.as_of + 3 * DAY  # as if nothing had arrived for three more days
+    got = activity.alerts(scope=wenlan, as_of=later, rules=RULES).filter(pl.col("module_id") == parks)
+    deliv = activity.source_delivery(scope=wenlan, as_of_day=local_day_of(later))
+    n_28d = deliv.filter(pl.col("module_id") == parks)["n_28d"].sum()
+    silent = (later - deliv.filter(pl.col("module_id") == parks)["last_received"].max()) / 3600
+    assert n_28d / (28 * 24) * silent < 10  # too few records due to call the silence an outage
+    assert got.filter(pl.col("kind") == "outage").height == 0
+    city = activity.alerts(scope=CITY_SCOPE, as_of=later, rules=RULES)
+    assert parks in city.filter(pl.col("kind") == "outage")["module_id"].to_list()  # the city still sees it
