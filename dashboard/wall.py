@@ -16,21 +16,37 @@ from queries.scope import Viewer
 MIN_DWELL, MAX_DWELL, DEFAULT_DWELL = 5, 3600, 30
 MAX_ITEMS = 20  # a wall rotates a handful of pages; more entries than this is a pasted mistake
 
-# page name -> (path, function viewer -> "red" | "amber" | None)
-_PAGES: dict[str, tuple[str, Callable[[Viewer], str | None] | None]] = {}
+Alert = Callable[[Viewer], str | None]  # viewer -> "red" | "amber" | None
+
+# page module -> its alert. The page's name and path are Dash's (dash.register_page), never repeated here.
+_ALERTS: dict[str, Alert | None] = {}
 
 
-def register(name: str, path: str, alert: Callable[[Viewer], str | None] | None = None) -> None:
-    """Called by a page module: makes it playlist-able, optionally with an alert level for takeover."""
-    _PAGES[name] = (path, alert)
+def register(module: str, alert: Alert | None = None) -> None:
+    """Called by a page module right after `dash.register_page(__name__, ...)`, as
+    `wall.register(__name__, alert)`: makes it playlist-able, optionally with an alert for takeover."""
+    _ALERTS[module] = alert
+
+
+def _entries() -> list[tuple[str, str, Alert | None]]:
+    """(name, path, alert) of every wall page, in registration order, read from Dash's page registry."""
+    import dash
+
+    out = []
+    for module, alert in _ALERTS.items():
+        page = dash.page_registry.get(module)
+        if page is None:
+            raise LookupError(f"{module} calls wall.register() before dash.register_page()")
+        out.append((str(page["name"]), str(page["path"]), alert))
+    return out
 
 
 def pages() -> dict[str, str]:
-    return {name: path for name, (path, _) in _PAGES.items()}
+    return {name: path for name, path, _ in _entries()}
 
 
 def alert_levels(viewer: Viewer) -> dict[str, str | None]:
-    return {path: (fn(viewer) if fn else None) for path, fn in _PAGES.values()}
+    return {path: (fn(viewer) if fn else None) for _, path, fn in _entries()}
 
 
 @dataclass

@@ -18,7 +18,15 @@ from queries.errors import PoolError
 from queries.scope import Scope, Viewer
 from queries.timebase import local_day_of
 
-dash.register_page(__name__, path="/", name="overview", title="总览 · Overview", order=0)
+# `ready`: the CSS selector that shows the page has drawn its data (browser tests and screenshots wait for it)
+dash.register_page(
+    __name__,
+    path="/",
+    name="overview",
+    title="总览 · Overview",
+    order=0,
+    ready="#overview-ranking-graph .main-svg",
+)
 
 
 class ids:
@@ -52,7 +60,7 @@ def _overview_alert(v: Viewer) -> str | None:
     return activity.alert_level(scope=v.scope(), as_of=meta.pool_status().as_of, rules=rules())
 
 
-wall.register("overview", "/", _overview_alert)
+wall.register(__name__, _overview_alert)
 
 
 def layout(**query: Any) -> html.Div:

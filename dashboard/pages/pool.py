@@ -20,7 +20,14 @@ from queries.scope import Scope, Viewer
 from queries.tables import CLASSIFICATIONS
 from queries.timebase import to_local
 
-dash.register_page(__name__, path="/pool", name="pool", title="数据池 · Data pool", order=1)
+dash.register_page(
+    __name__,
+    path="/pool",
+    name="pool",
+    title="数据池 · Data pool",
+    order=1,
+    ready="#pool-source-grid .ag-row",
+)
 
 
 class ids:
@@ -51,7 +58,7 @@ def _pool_alert(v: Viewer) -> str | None:
     )
 
 
-wall.register("pool", "/pool", _pool_alert)
+wall.register(__name__, _pool_alert)
 
 
 def layout(**query: Any) -> html.Div:

@@ -9,12 +9,13 @@ import argparse
 from pathlib import Path
 
 from tests.browser.chromium import browser_page, login
+from tests.registry import data_pages
 
+# every data page at desk 1080p and wall 4K (1920x1080 CSS px at device scale 2), from the page registry
 SHOTS = [
-    ("overview-desk-1080p", "/", "#overview-ranking-graph .main-svg", 1),
-    ("overview-wall-4k", "/?kiosk=1", "#overview-ranking-graph .main-svg", 2),
-    ("pool-desk-1080p", "/pool", "#pool-source-grid .ag-row", 1),
-    ("pool-wall-4k", "/pool?kiosk=1", "#pool-source-grid .ag-row", 2),
+    (f"{name}-{mode}", f"{spec.path}{query}", spec.ready, scale)
+    for name, spec in data_pages().items()
+    for mode, query, scale in (("desk-1080p", "", 1), ("wall-4k", "?kiosk=1", 2))
 ]
 
 

@@ -8,13 +8,11 @@ from pathlib import Path
 import pytest
 
 from tests.browser.chromium import browser_page, login
+from tests.registry import data_pages
 
 pytestmark = pytest.mark.browser
 
-PAGES = {
-    "overview": ("/", "#overview-ranking-graph .main-svg"),
-    "pool": ("/pool", "#pool-source-grid .ag-row"),
-}
+PAGES = {name: (spec.path, spec.ready) for name, spec in data_pages().items()}
 SIZES = {"1080p": 1, "4k": 2}
 
 

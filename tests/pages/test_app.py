@@ -201,8 +201,8 @@ def test_a_scope_with_no_data_says_so(client: FlaskClient, sqlite_pool: tuple[st
 def test_alert_strip_counts_what_it_cannot_show(client: FlaskClient) -> None:
     import polars as pl
 
-    # the module Dash loaded: importing dashboard.pages.overview would register "/" a second time
-    page = importlib.import_module("pages.overview")
+    # the module Dash loaded (the app loads pages as dashboard.pages.*, so this is the same module)
+    page = importlib.import_module("dashboard.pages.overview")
     from queries.activity import ALERT_SCHEMA
 
     rows = [
@@ -220,3 +220,17 @@ def test_alert_strip_counts_what_it_cannot_show(client: FlaskClient) -> None:
     strip = page.alert_strip(pl.DataFrame(rows, schema=ALERT_SCHEMA), "en")
     text = text_of(strip)
     assert text.count("alert alert-amber") == page.MAX_ALERTS and "+2 more alerts" in text
+
+
+def test_the_page_list_is_dash_s(app: Dash) -> None:
+    """tests/registry.py reads the pages from their register_page calls (collection time needs them
+    before any app exists); it must agree with Dash's live registry, and the wall must know every page
+    that draws data, by the name and path Dash has."""
+    import dash
+
+    from dashboard import wall
+    from tests import registry
+
+    live = {(p["name"], p["path"], p.get("ready")) for p in dash.page_registry.values()}
+    assert {(p.name, p.path, p.ready) for p in registry.pages()} == live
+    assert wall.pages() == {name: spec.path for name, spec in registry.data_pages().items()}

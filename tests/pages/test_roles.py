@@ -204,8 +204,8 @@ def test_wall_source_table_puts_the_silent_source_first(signed: Any) -> None:
 
 
 def test_spike_over_a_zero_baseline_says_usually_none(client: FlaskClient) -> None:
-    # the module Dash loaded: importing dashboard.pages.overview would register "/" a second time
-    page = importlib.import_module("pages.overview")
+    # the module Dash loaded (the app loads pages as dashboard.pages.*, so this is the same module)
+    page = importlib.import_module("dashboard.pages.overview")
 
     spike = pl.DataFrame(
         [
