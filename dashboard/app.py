@@ -16,6 +16,7 @@ from dash import Dash, Input, Output, State, callback, clientside_callback, dcc,
 from dash_extensions import Keyboard
 from flask import Flask, Response, has_request_context, redirect, request
 from flask_wtf.csrf import generate_csrf
+from werkzeug.wrappers import Response as BaseResponse
 
 from dashboard import auth, inputs, wall
 from dashboard.i18n import LANGS, T, bi, bi_text, both, norm_lang, pick
@@ -70,19 +71,19 @@ def create_app(overrides: dict[str, str] | None = None) -> Dash:
 
     app = _Dash(
         "dashboard",  # pages then load as dashboard.pages.*: importing one never registers it twice
-        server=server,
+        server=server,  # type: ignore[arg-type]  # Dash's hints omit the Flask instance it accepts
         use_pages=True,
         pages_folder=str(Path(__file__).with_name("pages")),
         assets_folder=str(REPO_ROOT / "assets"),
         serve_locally=True,
         title="蒙自市数字治理指挥中心",
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # None turns the 'Updating...' title off
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.layout = shell_layout
     inputs.install(app)
-    app._favicon = "favicon.svg"
+    app._favicon = "favicon.svg"  # type: ignore[assignment]
     # Dash sets itself up on the first request, raising its "done" flag before it registers the
     # script paths. Concurrent first requests in a fresh gthread worker then meet a half-filled
     # registry and the JS bundles 500 ("not a registered library"): the page never loads. Setting
@@ -148,9 +149,9 @@ def _security_headers(server: Flask, app: Dash, s: Settings) -> None:
 
 
 class _Dash(Dash):
-    def interpolate_index(self, **kwargs: Any) -> str:
+    def interpolate_index(self, *args: Any, **kwargs: Any) -> Any:
         # <html lang> picks the right CJK glyphs in the browser and tells screen readers the language
-        html_ = super().interpolate_index(**kwargs)
+        html_ = str(super().interpolate_index(*args, **kwargs))
         lang = "zh-CN" if request_lang() == "zh" else "en"
         return html_.replace("<html>", f'<html lang="{lang}">', 1)
 
@@ -203,7 +204,7 @@ def _routes(server: Flask) -> None:
         return resp
 
 
-def _lang_cookie(resp: Response, code: str) -> None:
+def _lang_cookie(resp: BaseResponse, code: str) -> None:
     resp.set_cookie("cc_lang", code, max_age=365 * 86400, samesite="Lax", secure=settings().cookie_secure)
 
 
@@ -227,6 +228,10 @@ def _scope_label(viewer: Viewer | None, lang: str) -> str:
     return f"{viewer.display_name} · {role} · {where}"
 
 
+def _nav_label(name: str) -> tuple[str, str]:
+    return T.get(name, (name, name))
+
+
 def shell_layout() -> html.Div:
     lang = request_lang()
     s = settings()
@@ -236,7 +241,7 @@ def shell_layout() -> html.Div:
         viewer = None
     nav = [
         dcc.Link(
-            bi_text(*T.get(p["name"], (p["name"], p["name"])), lang),
+            bi_text(*_nav_label(str(p["name"])), lang),
             href=p["relative_path"],
             className="nav-link",
             id=f"app-nav-{p['name']}",
@@ -307,7 +312,7 @@ def shell_layout() -> html.Div:
                     dash.page_container,
                     id="app-page-loading",
                     # only page navigation shows it, never a live refresh of a page already on the wall
-                    target_components={"_pages_content": "children"},
+                    target_components={"_pages_content": "children"},  # type: ignore[arg-type]
                     delay_show=400,
                     custom_spinner=html.Div(bi("loading", lang), className="loading-banner"),
                     overlay_style={"visibility": "visible", "opacity": 0.35},
@@ -418,10 +423,10 @@ def _query_value(search: str | None, key: str) -> str | None:
     Input("app-refresh-interval", "n_intervals"),
     Input("app-wall-store", "data"),
 )
-def update_alert_levels(_: int | None, store: object) -> dict[str, Any]:
+def update_alert_levels(_: int | None, store: object) -> Any:
     items = inputs.store(store).get("items")
     if not isinstance(items, list) or not items:
-        return dash.no_update  # type: ignore[no-any-return]
+        return dash.no_update
     try:
         viewer = auth.current_viewer()
         return wall.alert_levels(viewer) if viewer else {}

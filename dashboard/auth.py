@@ -7,6 +7,7 @@ import threading
 import time
 import unicodedata
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, Response, g, jsonify, redirect, render_template, request, session
@@ -56,7 +57,7 @@ def same_origin() -> bool:
 
 def current_viewer() -> Viewer | None:
     if "viewer" in g:
-        return g.viewer  # type: ignore[no-any-return]
+        return cast(Viewer | None, g.viewer)
     uid, version = session.get("uid"), session.get("sv")
     viewer = None
     if uid is not None and version is not None:

@@ -12,6 +12,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import g
@@ -56,33 +57,33 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
         rows += [
             (
                 f"activity.daily_by_module 90d [{label}]",
-                lambda sc=sc: activity.daily_by_module(scope=sc, first_day=day - 90, last_day=day),
+                partial(activity.daily_by_module, scope=sc, first_day=day - 90, last_day=day),
             ),
             (
                 f"overview.today_vs_last_week [{label}]",
-                lambda sc=sc: overview.today_vs_last_week(scope=sc, as_of=st.as_of),
+                partial(overview.today_vs_last_week, scope=sc, as_of=st.as_of),
             ),
             (
                 f"overview.township_kpis 30d [{label}]",
-                lambda sc=sc: overview.township_kpis(scope=sc, first_day=day - 29, last_day=day),
+                partial(overview.township_kpis, scope=sc, first_day=day - 29, last_day=day),
             ),
             (
                 f"overview.urban_rural 30d [{label}]",
-                lambda sc=sc: overview.urban_rural(scope=sc, first_day=day - 29, last_day=day),
+                partial(overview.urban_rural, scope=sc, first_day=day - 29, last_day=day),
             ),
             (
                 f"activity.alerts [{label}]",
-                lambda sc=sc: activity.alerts(scope=sc, as_of=st.as_of, rules=rules),
+                partial(activity.alerts, scope=sc, as_of=st.as_of, rules=rules),
             ),
             (
                 f"pool.source_quality 30d [{label}]",
-                lambda sc=sc: pool.source_quality(scope=sc, first_day=day - 29, last_day=day),
+                partial(pool.source_quality, scope=sc, first_day=day - 29, last_day=day),
             ),
             (
                 f"pool.detected_vs_injected 30d [{label}]",
-                lambda sc=sc: pool.detected_vs_injected(scope=sc, first_day=day - 29, last_day=day),
+                partial(pool.detected_vs_injected, scope=sc, first_day=day - 29, last_day=day),
             ),
-            (f"activity.scope_sources [{label}]", lambda sc=sc: activity.scope_sources(scope=sc)),
+            (f"activity.scope_sources [{label}]", partial(activity.scope_sources, scope=sc)),
         ]
     try:
         for label, fn in rows:
@@ -94,9 +95,9 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
             for lang in ("zh",):
                 for theme in ("desk", "wall"):
                     p = PageParams(lang=lang, theme=theme, kiosk=theme == "wall")
-                    cold, warm = _time(lambda p=p: overview_page.render(admin, p, "index"), repeat)
+                    cold, warm = _time(partial(overview_page.render, admin, p, "index"), repeat)
                     print(f"{'render overview page [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
-                    cold, warm = _time(lambda p=p: pool_page.render(admin, p), repeat)
+                    cold, warm = _time(partial(pool_page.render, admin, p), repeat)
                     print(f"{'render pool page [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
         print(f"cache hits/misses: {cache.stats()}")
         print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

@@ -113,7 +113,7 @@ def chart(
         "margin": {
             "l": 8,
             "r": 16,
-            "t": int(th["title"]) + 26 + lines * (fs + 2),
+            "t": int(str(th["title"])) + 26 + lines * (fs + 2),
             "b": fs * 3 if has_legend else 8,
         },
         "showlegend": has_legend,

@@ -37,7 +37,7 @@ T: dict[str, tuple[str, str]] = {
 
 
 def norm_lang(value: object, default: str = "zh") -> str:
-    return value if value in LANGS else default  # type: ignore[return-value]
+    return value if isinstance(value, str) and value in LANGS else default
 
 
 def t(key: str, lang: str) -> str:
