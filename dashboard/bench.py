@@ -104,3 +104,70 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
+
+
+def login_flood(base: str, *, threads: int = 16, tries: int = 129) -> int:
+    """Measure /healthz at rest and while `tries` logins with random names arrive on `threads` threads
+    (the probe that found every try paying a full argon2 hash). Bounded: `tries` logins, then it stops.
+    Prints the answers' status codes and /healthz latency; asserts nothing."""
+    import http.cookiejar
+    import random
+    import re
+    import threading
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    base = base.rstrip("/")
+
+    def healthz_ms() -> float:
+        t0 = time.perf_counter()
+        with urllib.request.urlopen(base + "/healthz", timeout=30) as resp:
+            resp.read()
+        return (time.perf_counter() - t0) * 1000
+
+    codes: list[int] = []
+    lock = threading.Lock()
+
+    def one_login() -> None:
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        with opener.open(base + "/login", timeout=30) as resp:
+            page = resp.read().decode()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        form = {"username": f"flood{random.randrange(10**6)}", "password": "x" * 12, "next": "/"}
+        if token:
+            form["csrf_token"] = token.group(1)
+        try:
+            with opener.open(base + "/login", urllib.parse.urlencode(form).encode(), timeout=60) as resp:
+                code = resp.status
+        except urllib.error.HTTPError as exc:
+            code = exc.code
+        with lock:
+            codes.append(code)
+
+    rest = [healthz_ms() for _ in range(20)]
+    share = [tries // threads + (1 if i < tries % threads else 0) for i in range(threads)]
+
+    def worker(k: int) -> None:
+        for _ in range(k):
+            one_login()
+
+    workers = [threading.Thread(target=worker, args=(k,)) for k in share]
+    t0 = time.perf_counter()
+    for w in workers:
+        w.start()
+    during: list[float] = []
+    while any(w.is_alive() for w in workers):
+        during.append(healthz_ms())
+    for w in workers:
+        w.join()
+    print(
+        f"login flood against {base}: {tries} logins on {threads} threads in {time.perf_counter() - t0:.1f} s"
+    )
+    print("answers: " + ", ".join(f"{c} x{codes.count(c)}" for c in sorted(set(codes))))
+    print(f"/healthz at rest: median {statistics.median(rest):.1f} ms")
+    print(
+        f"/healthz during the flood: median {statistics.median(during or [0.0]):.1f} ms, "
+        f"slowest {max(during or [0.0]):.1f} ms, {len(during)} probes"
+    )
+    return 0
