@@ -84,16 +84,7 @@ def source_delivery(*, scope: Scope, as_of_day: int) -> pl.DataFrame:
         .group_by(r.c.source_id)
     )
     got = eng.read_frame(q, schema={"source_id": pl.Int16, "last_received": pl.Int64, "n_28d": pl.Int64})
-    src = meta.sources().select(
-        pl.col("id").alias("source_id"),
-        "module_id",
-        "code",
-        "name_zh",
-        "name_en",
-        "delivery",
-        "dept_zh",
-        "dept_en",
-    )
+    src = meta.source_labels()
     return src.join(got, on="source_id", how="left").with_columns(pl.col("n_28d").fill_null(0))
 
 

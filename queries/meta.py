@@ -99,6 +99,21 @@ def sources() -> pl.DataFrame:
     return eng.read_frame(q.order_by(source_system.c.id), schema={"id": pl.Int16, "module_id": pl.Int16})
 
 
+def source_labels() -> pl.DataFrame:
+    """sources() keyed as `source_id`, with what a row about a source shows: module, names, delivery,
+    owning department."""
+    return sources().select(
+        pl.col("id").alias("source_id"),
+        "module_id",
+        "code",
+        "name_zh",
+        "name_en",
+        "delivery",
+        "dept_zh",
+        "dept_en",
+    )
+
+
 @cached
 def departments() -> pl.DataFrame:
     return eng.read_frame(select(department).order_by(department.c.id), schema={"id": pl.Int16})

@@ -40,16 +40,7 @@ def source_quality(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFra
     )
     ints = {c: pl.Int64 for c in ("n", "n_late", "n_missing", "n_dup", "n_badcode", "last_received")}
     got = eng.read_frame(q, schema={**_INT, **ints})
-    src = meta.sources().select(
-        pl.col("id").alias("source_id"),
-        "module_id",
-        "code",
-        "name_zh",
-        "name_en",
-        "delivery",
-        "dept_zh",
-        "dept_en",
-    )
+    src = meta.source_labels()
     mods = meta.modules().select(
         pl.col("id").alias("module_id"),
         pl.col("name_zh").alias("module_zh"),
