@@ -117,9 +117,10 @@ def _warn_demo_passwords(s: Settings) -> None:
         _say(
             f"{bar}\n警告: 演示账号的公开密码仍然有效 / WARNING: published demo passwords still work: "
             f"{', '.join(names)}\n"
-            "任何人都可以用 README 中的密码登录. 正式使用前请删除或改密.\n"
-            "Anyone can log in with the passwords printed in the README: remove these accounts or "
-            f"change their passwords before real use.\n{bar}"
+            "任何人都可以用 README 中的密码登录. 正式使用前请停用或改密.\n"
+            "Anyone can log in with the passwords printed in the README: deactivate these accounts or "
+            "change their passwords before real use:\n"
+            f"  command-center account NAME --set-password   |   command-center account NAME --deactivate\n{bar}"
         )
 
 
@@ -232,6 +233,40 @@ def cmd_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_account(args: argparse.Namespace) -> int:
+    """Change an existing account: a new password, or (de)activation. Either ends its sessions."""
+    from queries import engine as eng
+    from queries.users import set_active, set_password
+
+    s = _settings(args)
+    eng.configure(s.database_url)
+    password = None
+    if args.set_password:
+        password = (
+            sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("new password: ")
+        )
+    try:
+        with eng.write() as conn:
+            if password is not None:
+                set_password(conn, username=args.username, password=password)
+            if args.deactivate or args.activate:
+                set_active(conn, username=args.username, active=bool(args.activate))
+    except ValueError as exc:
+        _say(str(exc))
+        return EXIT_USAGE
+    done = [
+        w
+        for w, on in (
+            ("password changed", password),
+            ("deactivated", args.deactivate),
+            ("activated", args.activate),
+        )
+        if on
+    ]
+    print(f"user {args.username!r}: {', '.join(done)}; every session of it has ended")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from dashboard.bench import login_flood, run
 
@@ -282,6 +317,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--township", type=int, help="township code, e.g. 532503001")
     p.add_argument("--password-stdin", action="store_true")
     p.set_defaults(func=cmd_user)
+
+    p = sub.add_parser("account", help="change an account: new password, deactivate or activate")
+    p.add_argument("username")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--set-password", action="store_true", help="ask for a new password")
+    what.add_argument("--deactivate", action="store_true", help="refuse its logins and end its sessions")
+    what.add_argument("--activate", action="store_true")
+    p.add_argument("--password-stdin", action="store_true")
+    p.set_defaults(func=cmd_account)
 
     p = sub.add_parser("bench", help="time every page's queries (cold and warm) and renders; prints figures")
     p.add_argument("--repeat", type=int, default=5)

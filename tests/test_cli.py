@@ -81,6 +81,35 @@ def test_user_add(inst: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Ca
     )
 
 
+def test_account_password_and_deactivation(
+    inst: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What the serve warning tells an operator to do with a published demo password."""
+    from queries import engine as eng
+    from queries.generate.reference import DEMO_USERS
+    from queries.users import working_passwords
+
+    assert main(["seed", "--scale", "test", "--quiet", "--demo-users", "--end", "2026-11-20T14:30"]) == 0
+    demo = [(u, p) for u, _, _, _, _, p in DEMO_USERS]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a-new-long-secret\n"))
+    assert main(["account", "admin", "--set-password", "--password-stdin"]) == 0
+    assert main(["account", "operator", "--deactivate"]) == 0
+    url = f"sqlite:///{inst / 'pool.sqlite'}"
+    eng.configure(url)
+    with eng.connect() as conn:
+        still = working_passwords(conn, demo)
+    assert "admin" not in still and "leader" in still
+    with create_engine(url).connect() as conn:
+        assert (
+            conn.execute(select(app_user.c.active).where(app_user.c.username == "operator")).scalar() is False
+        )
+    monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
+    assert main(["account", "admin", "--set-password", "--password-stdin"]) == 2
+    assert main(["account", "nobody", "--deactivate"]) == 2
+    err = capsys.readouterr().err
+    assert "at least 8" in err and "no user 'nobody'" in err
+
+
 def test_console_script_is_installed() -> None:
     exe = Path(sys.executable).with_name("command-center")
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True).stdout
