@@ -77,7 +77,9 @@ def configure(directory: Path | str | None, *, version_ttl: float = 5.0) -> None
     _state.ttl = version_ttl
     _state.version = ""
     _state.version_read_at = 0.0
-    _open()
+    failure = _open()
+    if failure is not None:
+        _broken(failure)
 
 
 def _close() -> None:
@@ -87,14 +89,15 @@ def _close() -> None:
             cache.close()
 
 
-def _open() -> diskcache.Cache | None:
+def _open() -> BaseException | None:
+    """Open the folder; the error is returned, not handled, so no caller reports it holding `_lock`."""
     if _state.directory is None:
         return None
     try:
         _state.cache = diskcache.Cache(_state.directory, size_limit=2**30)
     except CACHE_ERRORS as exc:
-        _broken(exc)
-    return _state.cache
+        return exc
+    return None
 
 
 def _broken(exc: BaseException) -> None:
@@ -121,8 +124,9 @@ def _usable() -> diskcache.Cache | None:
     if broken_at is not None and time.monotonic() - broken_at < RETRY_SECONDS:
         return None
     with _lock:
-        if _state.cache is None:
-            _open()
+        failure = _open() if _state.cache is None else None
+    if failure is not None:
+        _broken(failure)  # takes _lock itself: calling it inside the block above would deadlock
     return _state.cache
 
 

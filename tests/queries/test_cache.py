@@ -155,3 +155,20 @@ def test_a_cache_folder_that_cannot_be_created_serves_uncached(
     town = overview.township_kpis(scope=Scope(532503001, None, 2), first_day=d - 6, last_day=d)
     assert town.height == 1
     assert cache.stats()["errors"] >= 1
+
+
+def test_a_failed_reopen_keeps_serving_uncached(
+    sqlite_configured: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found on a live server: a worker whose retry could not reopen the folder hung forever (the
+    failure was reported while holding the lock it needed). Without the fix this test never returns."""
+    blocker = tmp_path / "still-not-a-folder"
+    blocker.write_text("x")
+    cache.configure(blocker / "cache", version_ttl=0)
+    monkeypatch.setattr(cache, "RETRY_SECONDS", 0.0)  # every call retries, and every retry fails
+    d = meta.pool_status().as_of_day
+    before = cache.stats()["errors"]
+    for _ in range(2):
+        town = overview.township_kpis(scope=Scope(532503001, None, 2), first_day=d - 6, last_day=d)
+        assert town.height == 1
+    assert cache.stats()["errors"] >= before + 2  # each call tried the folder again
