@@ -409,7 +409,7 @@ def parse_wall(search: object, lang: object) -> tuple[dict[str, Any], bool, Any,
     return store, not items, notice(errors, lang), cls
 
 
-def _query_value(search: str | None, key: str) -> str | None:
+def _query_value(search: object, key: str) -> str | None:
     from urllib.parse import parse_qs
 
     if not isinstance(search, str):
