@@ -621,7 +621,8 @@ def build_pool(
                     raise BuildError(
                         "the new pool file failed SQLite's quick_check; the old pool is untouched"
                     )
-                _progress(progress, "user data: carrying accounts and audit from the pool being replaced")
+                if target.exists():
+                    _progress(progress, "user data: carrying accounts and audit from the pool being replaced")
                 report.kept_users, report.demo_users = _swap_in_user_data(conn, target, demo_users)
     except BaseException:
         engine.dispose()
