@@ -196,6 +196,30 @@ def _lookup(series: pl.Series, mapping: dict[str, int]) -> pl.Series:
     return text.replace_strict(mapping, default=None, return_dtype=pl.Int64)
 
 
+def _bits(conditions: list[pl.Expr]) -> pl.Expr:
+    """Bit i set where conditions[i] holds (null counts as not holding)."""
+    return pl.sum_horizontal(
+        [
+            pl.when(cond.fill_null(False)).then(pl.lit(1 << i, pl.Int64)).otherwise(0)
+            for i, cond in enumerate(conditions)
+        ]
+    )
+
+
+def _code_lists(bits: pl.Series, codes: list[str]) -> pl.Series:
+    """The codes whose bits are set, as a list per row, in `codes` order."""
+    distinct = bits.unique()
+    table = pl.DataFrame(
+        {
+            "bits": distinct,
+            "codes": [[code for i, code in enumerate(codes) if b >> i & 1] for b in distinct.to_list()],
+        },
+        schema={"bits": bits.dtype, "codes": pl.List(pl.String)},
+    )
+    joined = bits.to_frame("bits").join(table, on="bits", how="left", maintain_order="left")
+    return joined["codes"]
+
+
 def validate_batch(
     frame: pl.DataFrame,
     *,
@@ -335,29 +359,21 @@ def validate_batch(
         ),
         ("duplicate_in_batch", ~c("first_key")),
     ]
-    reasons = pl.concat_list(
-        [
-            pl.when(cond.fill_null(False)).then(pl.lit(code)).otherwise(pl.lit(None, pl.String))
-            for code, cond in checks
-        ]
-    ).list.drop_nulls()
-    w = w.with_columns(reasons=reasons)
+    # Flags are packed into one integer per row and turned into lists once per distinct value: a list
+    # column built row by row from 28 conditions costs seconds on a million rows, this a tenth of one.
+    defects = [
+        ("missing", c("community_code").is_null() | c("amount").is_null()),
+        ("badcode", c("area_code_raw") != c("township_code").cast(pl.String)),
+        ("late", (c("received_at") - c("occurred_at")) > LATE_SECONDS),
+    ]
+    w = w.with_columns(reason_bits=_bits([cond for _, cond in checks]))
     w = w.with_columns(
-        outcome=pl.when(c("reasons").list.len() == 0)
-        .then(pl.lit("accepted"))
-        .otherwise(pl.lit("quarantined")),
-        defects=pl.concat_list(
-            [
-                pl.when(c("community_code").is_null() | c("amount").is_null()).then(pl.lit("missing")),
-                pl.when(c("area_code_raw") != c("township_code").cast(pl.String)).then(pl.lit("badcode")),
-                pl.when((c("received_at") - c("occurred_at")) > LATE_SECONDS).then(pl.lit("late")),
-            ]
-        ).list.drop_nulls(),
+        outcome=pl.when(c("reason_bits") == 0).then(pl.lit("accepted")).otherwise(pl.lit("quarantined")),
+        defect_bits=pl.when(c("reason_bits") == 0).then(_bits([cond for _, cond in defects])).otherwise(0),
     )
     w = w.with_columns(
-        defects=pl.when(c("outcome") == "accepted")
-        .then(c("defects"))
-        .otherwise(pl.lit([], pl.List(pl.String)))
+        reasons=_code_lists(w["reason_bits"], [code for code, _ in checks]),
+        defects=_code_lists(w["defect_bits"], [code for code, _ in defects]),
     )
     outcomes = w.select("row", "record_key", "outcome", "reasons", "defects")
     records = (
