@@ -171,3 +171,68 @@ def login_flood(base: str, *, threads: int = 16, tries: int = 129) -> int:
         f"slowest {max(during or [0.0]):.1f} ms, {len(during)} probes"
     )
     return 0
+
+
+def _seconds(fn: Callable[[], Any]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def ingest_validation(settings: Settings, *, rows: int = 1_000_000) -> int:
+    """Throughput of the ingest core (area codes, validate_batch) on `rows` of the pool's own records,
+    resampled, sent as typed columns (Parquet) and as text with ISO times (JSON, CSV). Writes nothing."""
+    import numpy as np
+    import polars as pl
+    from sqlalchemy import select
+
+    from queries import engine, meta
+    from queries.ingest.areacode import normalise_area_codes
+    from queries.ingest.reference import load_reference
+    from queries.ingest.validate import validate_batch
+    from queries.tables import record
+    from queries.timebase import day_start
+
+    engine.configure(settings.database_url)
+    ref, st = load_reference(), meta.pool_status()
+    src = ref.sources["population_system"]
+    pool_rows = engine.read_frame(select(record).where(record.c.source_id == src.id).limit(200_000))
+    sample = pool_rows[np.random.default_rng(1).integers(0, pool_rows.height, rows)]
+    module_code = {v: k for k, v in ref.modules.items()}
+    typed = sample.select(
+        pl.col("module_id").replace_strict(module_code, return_dtype=pl.String).alias("module"),
+        pl.col("type_id").alias("record_type"),
+        "occurred_at",
+        "received_at",
+        "classification",
+        "qty",
+        "amount",
+        pl.int_range(0, rows, dtype=pl.Int64).alias("record_key"),
+        pl.col("area_code_raw").alias("area_code"),
+        "community_code",
+        "grid_id",
+    )
+    iso = "%Y-%m-%dT%H:%M:%S+08:00"
+    text = typed.with_columns(
+        (pl.from_epoch(c) + pl.duration(hours=8)).dt.strftime(iso) for c in ("occurred_at", "received_at")
+    ).select(pl.all().cast(pl.String))
+    distinct = pl.Series([f"5325-03-{i:07d}" for i in range(rows)])
+    kw: dict[str, Any] = {
+        "source_code": src.code,
+        "ref": ref,
+        "now": st.as_of + 60,
+        "pool_first_ts": day_start(st.first_day),
+    }
+    print(f"pool: {settings.database_url.split('@')[-1]}  {rows:,} rows of {src.code}, best of 3")
+    for label, fn in (
+        (
+            "normalise_area_codes, the generator's forms",
+            lambda: normalise_area_codes(typed["area_code"], ref.area),
+        ),
+        ("normalise_area_codes, every value distinct", lambda: normalise_area_codes(distinct, ref.area)),
+        ("validate_batch, typed columns (Parquet)", lambda: validate_batch(typed, **kw)),
+        ("validate_batch, text with ISO times (JSON, CSV)", lambda: validate_batch(text, **kw)),
+    ):
+        best = min(_seconds(fn) for _ in range(3))
+        print(f"{label:<52}{best:>8.2f} s{rows / best:>14,.0f} rows/s")
+    return 0

@@ -268,10 +268,12 @@ def cmd_account(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from dashboard.bench import login_flood, run
+    from dashboard.bench import ingest_validation, login_flood, run
 
     if args.login_flood:
         return login_flood(args.login_flood)
+    if args.ingest_validation:
+        return ingest_validation(_settings(args), rows=args.ingest_validation)
     return run(_settings(args), repeat=args.repeat)
 
 
@@ -333,6 +335,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--login-flood",
         metavar="BASE_URL",
         help="instead: 129 random logins on 16 threads against a running server, timing /healthz meanwhile",
+    )
+    p.add_argument(
+        "--ingest-validation",
+        type=int,
+        metavar="ROWS",
+        help="instead: time area-code normalisation and row validation on ROWS of the pool's records",
     )
     p.set_defaults(func=cmd_bench)
 

@@ -447,3 +447,13 @@ def test_reference_comes_from_the_pool(pool: str) -> None:
     ref = reference_from_frames(reference_frames())
     assert len(ref.area.townships) == 13 and len(ref.area.communities) == 109
     assert ref.sources["traffic_platform"].module_id == ref.modules["transport"]
+
+
+def test_bench_ingest_validation_prints_its_figures(
+    sqlite_configured: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dashboard.cli import main
+
+    assert main(["--url", sqlite_configured, "bench", "--ingest-validation", "2000"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("rows/s") == 4 and "validate_batch, text with ISO times" in out
