@@ -16,6 +16,8 @@ job: it must look the accepted keys up in the pool inside its own transaction.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -194,6 +196,29 @@ def _lookup(series: pl.Series, mapping: dict[str, int]) -> pl.Series:
     """Map stripped text through `mapping`; null where absent."""
     text = series.cast(pl.String, strict=False).str.strip_chars()
     return text.replace_strict(mapping, default=None, return_dtype=pl.Int64)
+
+
+def frame_from_rows(rows: Sequence[Mapping[str, object]]) -> pl.DataFrame:
+    """A batch as it arrives in JSON or NDJSON (a list of objects) as an all-text frame for validate_batch.
+
+    Every value becomes text (nested values as JSON, so they fail their check instead of the frame's
+    construction), a key absent from a row is empty, and the columns are every key seen, in order:
+    whatever one client sends, the frame builds, and each row then gets its own answer.
+    """
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+
+    def text(v: object) -> str | None:
+        if v is None or isinstance(v, str):
+            return v
+        if isinstance(v, (dict, list, tuple, bool)):
+            return json.dumps(v, ensure_ascii=False)
+        return str(v)
+
+    return pl.DataFrame(
+        {c: [text(row.get(c)) for row in rows] for c in columns}, schema={c: pl.String for c in columns}
+    )
 
 
 def _bits(conditions: list[pl.Expr]) -> pl.Expr:

@@ -16,7 +16,7 @@ from queries import meta
 from queries.ingest.areacode import AreaCode, AreaReference, normalise_area_code, normalise_area_codes
 from queries.ingest.reasons import REASONS
 from queries.ingest.reference import Reference, load_reference, reference_frames, reference_from_frames
-from queries.ingest.validate import RECORD_COLUMNS, MalformedBatch, validate_batch
+from queries.ingest.validate import RECORD_COLUMNS, MalformedBatch, frame_from_rows, validate_batch
 from queries.tables import record, seed_defect
 from queries.timebase import day_start
 from tests.conftest import END
@@ -457,3 +457,19 @@ def test_bench_ingest_validation_prints_its_figures(
     assert main(["--url", sqlite_configured, "bench", "--ingest-validation", "2000"]) == 0
     out = capsys.readouterr().out
     assert out.count("rows/s") == 4 and "validate_batch, text with ISO times" in out
+
+
+def test_json_rows_of_any_shape_build_a_frame_and_get_an_answer_each(pool: str) -> None:
+    ref = load_reference()
+    good = base_row(ref, 1) | {"qty": 3, "record_key": 1, "occurred_at": 1795140000, "amount": None}
+    rows = [
+        good,
+        good | {"record_key": 2, "qty": True},  # a boolean is no quantity
+        good | {"record_key": 3, "area_code": {"code": "532503001"}},  # nested
+        {k: v for k, v in good.items() if k != "amount"} | {"record_key": 4.0, "extra": [1, 2]},
+    ]
+    frame = frame_from_rows(rows)
+    assert all(dtype == pl.String for dtype in frame.dtypes) and frame.columns[-1] == "extra"
+    out = validate_batch(frame, source_code="traffic_platform", ref=ref, now=NOW, pool_first_ts=first_ts())
+    assert out.outcomes["reasons"].to_list() == [[], ["qty_invalid"], ["area_code_unknown"], []]
+    assert out.records["record_key"].to_list() == [1, 4]
