@@ -123,9 +123,11 @@ def _from_name(text: str, ref: AreaReference) -> AreaCode:
     if isinstance(town, int):
         return AreaCode(town, None, None)
     # township name followed by a community name, e.g. 文澜街道天马社区
-    for alias, codes in ref._township_alias.items():
-        if text.startswith(alias) and len(codes) == 1:
+    for cut in range(1, len(text)):
+        codes = ref._township_alias.get(text[:cut], set())
+        if len(codes) == 1:
             (tcode,) = codes
+            alias = text[:cut]
             rest = ref._community_alias.get(text[len(alias) :], set())
             inside = {c for c in rest if ref.communities[c][1] == tcode}
             if len(inside) == 1:
@@ -170,6 +172,7 @@ AREA_SCHEMA: dict[str, pl.DataType] = {
 
 # Plain ASCII digits, optionally grouped by spaces or dashes: resolved by column arithmetic below, the
 # same way _from_digits resolves them, so a batch of a million distinct codes never loops in Python.
+_FULL_WIDTH = {chr(0xFF10 + d): str(d) for d in range(10)} | {"\u3000": " ", "\uff0d": "-"}
 _PLAIN_DIGITS = r"^[0-9](?:[0-9 \-]*[0-9])?$"
 
 
@@ -203,12 +206,15 @@ def normalise_area_codes(raw: pl.Series, ref: AreaReference) -> pl.DataFrame:
     """
     values = raw.cast(pl.String, strict=False).rename("raw")
     distinct = values.unique().to_frame()
-    plain = distinct["raw"].str.contains(_PLAIN_DIGITS).fill_null(False) & (
+    # what NFKC and strip() make of full-width digits, spaces and hyphens, as the scalar path sees them
+    ascii_text = distinct["raw"].str.replace_many(_FULL_WIDTH).str.strip_chars()
+    plain = ascii_text.str.contains(_PLAIN_DIGITS).fill_null(False) & (
         distinct["raw"].str.len_chars() <= MAX_RAW
     ).fill_null(False)
     fast = (
-        distinct.filter(plain)
-        .with_columns(_digits_vectorised(pl.col("raw").str.replace_all(r"[ \-]", ""), ref))
+        distinct.with_columns(ascii=ascii_text)
+        .filter(plain)
+        .with_columns(_digits_vectorised(pl.col("ascii").str.replace_all(r"[ \-]", ""), ref))
         .select("raw", *AREA_SCHEMA)
     )
     others = distinct.filter(~plain)["raw"]

@@ -292,7 +292,6 @@ def validate_batch(
     classification = _lookup(klass, _CLASSES)
 
     qty = _numbers(column("qty"))
-    qty_blank = _blank(column("qty"))
     amount = _numbers(column("amount"))
     amount_blank = _blank(column("amount"))
     key = _integers(column("record_key"))
@@ -313,13 +312,11 @@ def validate_batch(
             "source_named": source_named,
             "type_id": type_id,
             "type_elsewhere": type_elsewhere,
-            "type_text": type_text,
             "occurred_at": occurred,
             "received_at": received,
             "received_bad": ~received_empty & received_raw.is_null(),
             "classification": classification,
             "qty": qty,
-            "qty_blank": qty_blank,
             "amount": amount,
             "amount_blank": amount_blank,
             "record_key": key,
