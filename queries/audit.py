@@ -253,8 +253,8 @@ def verify() -> Verdict:
                     expected_prev,
                     Break(
                         rid,
-                        f"条目 {rid} 的内容与其哈希不符 (被修改)",
-                        f"entry {rid} no longer matches its hash (altered)",
+                        f"条目 {rid} 的内容与其哈希不符 (被修改或伪造)",
+                        f"entry {rid} no longer matches its hash (altered or forged)",
                     ),
                 )
             expected_id, expected_prev = rid + 1, str(row["hash"])
