@@ -297,10 +297,11 @@ def show(
     if action:
         stmt = stmt.where(c.action.startswith(action) if action.endswith(".") else c.action == action)
     if obj:
-        kind, _, ident = obj.rpartition(":") if ":" in obj and not obj.startswith("cli:") else ("", "", obj)
-        stmt = stmt.where(c.object_id == ident)
-        if kind:
-            stmt = stmt.where(c.object_type == kind)
+        kind, sep, ident = obj.partition(":")
+        if sep:
+            stmt = stmt.where(c.object_type == kind, c.object_id == ident)
+        else:
+            stmt = stmt.where(c.object_id == obj)
     if since is not None:
         stmt = stmt.where(c.at >= int(since.timestamp()))
     if until is not None:

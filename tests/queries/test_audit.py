@@ -77,6 +77,9 @@ def test_entries_carry_who_what_and_digests_only(door: str) -> None:
     assert frame["before_digest"].to_list()[2] is None
     assert all(re.fullmatch(r"[0-9a-f]{64}", d) for d in frame["after_digest"])
     assert str(frame.schema["at"]) == "Datetime(time_unit='us', time_zone='Asia/Shanghai')"
+    assert audit.show(obj=str(uid), action="user.create")["object_id"].to_list() == [str(uid)]
+    page2 = audit.show(user="cli:tester", limit=2, offset=1)  # the admin page's pager reads it this way
+    assert page2["action"].to_list() == ["user.password", "user.create"]
     with eng.connect() as c:
         dump = " ".join(str(v) for row in c.execute(select(audit_log)) for v in row)
     assert "a-long-password" not in dump and "another-long-one" not in dump and "$argon2" not in dump
