@@ -189,7 +189,7 @@ def init(server: Flask) -> None:
         try:
             viewer = current_viewer()
             if viewer is not None:
-                users.sign_out(user_id=viewer.user_id)
+                users.sign_out(viewer=viewer)
         except PoolError:
             pass  # the cookie is cleared below; the version bump waits for a pool
         session.clear()

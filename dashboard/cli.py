@@ -1,4 +1,4 @@
-"""`command-center`: seed, serve, demo, db, user, bench. Every failure ends in a clear message, not a traceback."""
+"""`command-center`: seed, serve, demo, db, user, account, audit, bench. Every failure ends in a clear message, not a traceback."""
 
 from __future__ import annotations
 
@@ -195,6 +195,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
+    from queries import audit
     from queries import engine as eng
     from queries.tables import ROLES
     from queries.users import create_user, department_ids, user_exists
@@ -205,20 +206,21 @@ def cmd_user(args: argparse.Namespace) -> int:
         _say(f"unknown role {args.role!r}; roles: {', '.join(ROLES)}")
         return EXIT_USAGE
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
-    with eng.write() as conn:
-        if user_exists(conn, args.username):
-            _say(f"user {args.username!r} exists already")
-            return EXIT_USAGE
-        dept_id = None
-        if args.department:
-            codes = department_ids(conn)
-            dept_id = codes.get(args.department)
-            if dept_id is None:
-                _say(f"unknown department {args.department!r}; departments: {', '.join(codes)}")
-                return EXIT_USAGE
-        try:
+    try:
+        with audit.write(audit.Actor.cli()) as tx:
+            if user_exists(tx.conn, args.username):
+                raise ValueError(f"用户 {args.username!r} 已存在 / user {args.username!r} exists already")
+            dept_id = None
+            if args.department:
+                codes = department_ids(tx.conn)
+                dept_id = codes.get(args.department)
+                if dept_id is None:
+                    raise ValueError(
+                        f"部门 {args.department!r} 不存在 / unknown department {args.department!r}; "
+                        f"departments: {', '.join(codes)}"
+                    )
             create_user(
-                conn,
+                tx,
                 username=args.username,
                 password=password,
                 role=args.role,
@@ -226,15 +228,16 @@ def cmd_user(args: argparse.Namespace) -> int:
                 department_id=dept_id,
                 township_code=args.township,
             )
-        except ValueError as exc:
-            _say(str(exc))
-            return EXIT_USAGE
+    except ValueError as exc:
+        _say(str(exc))
+        return EXIT_USAGE
     print(f"user {args.username!r} created ({args.role})")
     return 0
 
 
 def cmd_account(args: argparse.Namespace) -> int:
     """Change an existing account: a new password, or (de)activation. Either ends its sessions."""
+    from queries import audit
     from queries import engine as eng
     from queries.users import set_active, set_password
 
@@ -246,11 +249,11 @@ def cmd_account(args: argparse.Namespace) -> int:
             sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("new password: ")
         )
     try:
-        with eng.write() as conn:
+        with audit.write(audit.Actor.cli()) as tx:
             if password is not None:
-                set_password(conn, username=args.username, password=password)
+                set_password(tx, username=args.username, password=password)
             if args.deactivate or args.activate:
-                set_active(conn, username=args.username, active=bool(args.activate))
+                set_active(tx, username=args.username, active=bool(args.activate))
     except ValueError as exc:
         _say(str(exc))
         return EXIT_USAGE
@@ -264,6 +267,52 @@ def cmd_account(args: argparse.Namespace) -> int:
         if on
     ]
     print(f"user {args.username!r}: {', '.join(done)}; every session of it has ended")
+    return 0
+
+
+def _when(value: str) -> dt.datetime:
+    """An ISO date or date-time; without a zone it is Mengzi time (UTC+8)."""
+    when = dt.datetime.fromisoformat(value)
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """The responsibility log: verify the chain, or show entries newest first."""
+    from queries import audit
+    from queries import engine as eng
+
+    s = _settings(args)
+    eng.configure(s.database_url)
+    if args.action == "verify":
+        verdict = audit.verify()
+        if verdict.first_break is None:
+            print(f"责任链完整: {verdict.entries} 条 / chain intact: {verdict.entries} entries")
+            print(f"head {verdict.head}")
+            return 0
+        b = verdict.first_break
+        print(f"责任链断裂于条目 {b.entry_id}: {b.zh}\nchain broken at entry {b.entry_id}: {b.en}")
+        return 1
+    try:
+        since = _when(args.since) if args.since else None
+        until = _when(args.until) if args.until else None
+    except ValueError:
+        _say("--since/--until 须为 ISO 日期时间 / must be ISO dates or date-times, e.g. 2026-11-22T08:00")
+        return EXIT_USAGE
+    frame = audit.show(
+        user=args.user, action=args.filter_action, obj=args.object, since=since, until=until, limit=args.limit
+    )
+    if frame.is_empty():
+        print("没有符合条件的条目 / no entries match")
+        return 0
+    print(
+        f"{'id':>6}  {'time (+08:00)':<19}  {'actor':<20} {'role':<15} {'action':<16} {'object':<24} detail"
+    )
+    for r in frame.iter_rows(named=True):
+        obj = f"{r['object_type']}:{r['object_id']}" if r["object_id"] is not None else r["object_type"]
+        print(
+            f"{r['id']:>6}  {r['at']:%Y-%m-%d %H:%M:%S}  {r['actor_username']:<20} {r['actor_role']:<15} "
+            f"{r['action']:<16} {obj:<24} {r['detail'] or ''}"
+        )
     return 0
 
 
@@ -328,6 +377,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     what.add_argument("--activate", action="store_true")
     p.add_argument("--password-stdin", action="store_true")
     p.set_defaults(func=cmd_account)
+
+    p = sub.add_parser("audit", help="the responsibility log: verify the hash chain, or show entries")
+    p.add_argument("action", choices=["verify", "show"])
+    p.add_argument("--user", help="show: entries by this username (cli:<os user> for the shell)")
+    p.add_argument("--action", dest="filter_action", help="show: e.g. user.create, or a family: user.")
+    p.add_argument("--object", help="show: an object id, or type:id (app_user:3)")
+    p.add_argument("--since", help="show: from this ISO date-time (UTC+8 unless given)")
+    p.add_argument("--until", help="show: before this ISO date-time")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("bench", help="time every page's queries (cold and warm) and renders; prints figures")
     p.add_argument("--repeat", type=int, default=5)

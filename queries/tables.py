@@ -246,6 +246,28 @@ login_event = Table(
     Index("ix_login_event_username_at", "username", "at"),
 )
 
+# --- the responsibility log (migration 0004): a hash chain, appended only through queries/audit.py -----
+audit_log = Table(
+    "audit_log",
+    metadata,
+    # assigned by the appender as head + 1 under the log's lock, never by a sequence: a rolled-back
+    # transaction must not leave a gap, so that a gap always means a removed entry
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", BigInteger, nullable=False, index=True),
+    Column("actor_id", Integer),  # NULL = the operator at the shell (actor_username "cli:<os user>")
+    Column("actor_username", String(96), nullable=False, index=True),
+    Column("actor_role", String(24), nullable=False),
+    Column("action", String(48), nullable=False, index=True),  # user.create, export.csv, ingest.batch ...
+    Column("object_type", String(48), nullable=False),
+    Column("object_id", String(128)),
+    Column("before_digest", String(64)),  # SHA-256 of the canonical JSON; never the values themselves
+    Column("after_digest", String(64)),
+    Column("detail", Text),  # short, non-sensitive canonical JSON
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_log_object_type_object_id", "object_type", "object_id"),
+)
+
 # --- what each table is to a rebuild (`seed`); a test holds every table to exactly one of these -----
 # Reference data: replaced in place by primary key, so rows that user data points at stay put.
 REFERENCE_TABLES = (
@@ -266,4 +288,4 @@ GENERATED_TABLES = (record, rollup_daily, seed_defect, seed_incident)
 # Written by people: never rebuilt, carried across every rebuild on SQLite and PostgreSQL alike, and
 # written only through queries.engine.write(). In dependency order (a table after those it points at).
 # Later capabilities add theirs here: the responsibility log, quarantine, tokens, lists, cases, ...
-USER_DATA_TABLES = (app_user, login_event)
+USER_DATA_TABLES = (app_user, login_event, audit_log)

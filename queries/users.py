@@ -1,4 +1,5 @@
-"""Users of the dashboard: argon2-hashed passwords, roles, and the login audit."""
+"""Users of the dashboard: argon2-hashed passwords, roles, and the login audit. Every change to an account
+goes through the write door (queries/audit.py) and leaves an entry on the responsibility chain."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, and_, func, insert, select, update
 
+from queries import audit
 from queries import engine as eng
 from queries.scope import Viewer
 from queries.tables import ROLES, app_user, department, login_event, township
@@ -22,8 +24,19 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def _snapshot(conn: Connection, user_id: int) -> dict[str, object] | None:
+    """What the log digests of an account: never its password hash (the digest proves the row, not it)."""
+    c = app_user.c
+    row = conn.execute(
+        select(
+            c.username, c.display_name, c.role, c.department_id, c.township_code, c.active, c.session_version
+        ).where(c.id == user_id)
+    ).first()
+    return None if row is None else dict(row._mapping)
+
+
 def create_user(
-    conn: Connection,
+    tx: audit.Tx,
     *,
     username: str,
     password: str,
@@ -32,6 +45,7 @@ def create_user(
     department_id: int | None = None,
     township_code: int | None = None,
 ) -> int:
+    conn = tx.conn
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
     if not username or len(password) < 8:
@@ -63,7 +77,20 @@ def create_user(
             created_at=int(time.time()),
         )
     )
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    uid = int(result.inserted_primary_key[0])  # type: ignore[index]
+    tx.log(
+        "user.create",
+        "app_user",
+        uid,
+        after=_snapshot(conn, uid),
+        detail={
+            "username": username,
+            "role": role,
+            "department_id": department_id,
+            "township": township_code,
+        },
+    )
+    return uid
 
 
 def user_exists(conn: Connection, username: str) -> bool:
@@ -98,7 +125,12 @@ def authenticate(*, username: str, password: str, remote_addr: str = "") -> View
         )
         if ok and row is not None:
             conn.execute(update(app_user).where(app_user.c.id == row.id).values(last_login_at=now))
-            return _viewer(row)
+            viewer = _viewer(row)
+            # failures stay in login_event only: a password-guessing flood must not bloat the chain
+            audit.joined(conn, audit.Actor.of(viewer)).log(
+                "session.start", "app_user", row.id, detail={"remote_addr": remote_addr[:64]}
+            )
+            return viewer
     return None
 
 
@@ -123,7 +155,7 @@ def viewer_for_session(*, user_id: int, version: int) -> Viewer | None:
     return _viewer(row) if row else None
 
 
-def end_sessions(conn: Connection, *, user_id: int) -> None:
+def _end_sessions(conn: Connection, *, user_id: int) -> None:
     """Every cookie issued to this user so far stops working."""
     conn.execute(
         update(app_user)
@@ -132,29 +164,54 @@ def end_sessions(conn: Connection, *, user_id: int) -> None:
     )
 
 
-def sign_out(*, user_id: int) -> None:
-    with eng.write() as conn:
-        end_sessions(conn, user_id=user_id)
+def sign_out(*, viewer: Viewer) -> None:
+    with audit.write(audit.Actor.of(viewer)) as tx:
+        before = _snapshot(tx.conn, viewer.user_id)
+        _end_sessions(tx.conn, user_id=viewer.user_id)
+        tx.log(
+            "session.end", "app_user", viewer.user_id, before=before, after=_snapshot(tx.conn, viewer.user_id)
+        )
 
 
-def set_password(conn: Connection, *, username: str, password: str) -> None:
+def _user_id(conn: Connection, username: str) -> int:
+    row = conn.execute(select(app_user.c.id).where(app_user.c.username == username)).first()
+    if row is None:
+        raise ValueError(f"用户 {username!r} 不存在 / no user {username!r}")
+    return int(row.id)
+
+
+def set_password(tx: audit.Tx, *, username: str, password: str) -> None:
     if len(password) < 8:
         raise ValueError("密码至少 8 个字符 / a password of at least 8 characters is required")
-    row = conn.execute(select(app_user.c.id).where(app_user.c.username == username)).first()
-    if row is None:
-        raise ValueError(f"用户 {username!r} 不存在 / no user {username!r}")
-    conn.execute(
-        update(app_user).where(app_user.c.id == row.id).values(password_hash=hash_password(password))
+    conn = tx.conn
+    uid = _user_id(conn, username)
+    before = _snapshot(conn, uid)
+    conn.execute(update(app_user).where(app_user.c.id == uid).values(password_hash=hash_password(password)))
+    _end_sessions(conn, user_id=uid)
+    tx.log(
+        "user.password",
+        "app_user",
+        uid,
+        before=before,
+        after=_snapshot(conn, uid),
+        detail={"username": username},
     )
-    end_sessions(conn, user_id=row.id)
 
 
-def set_active(conn: Connection, *, username: str, active: bool) -> None:
-    row = conn.execute(select(app_user.c.id).where(app_user.c.username == username)).first()
-    if row is None:
-        raise ValueError(f"用户 {username!r} 不存在 / no user {username!r}")
-    conn.execute(update(app_user).where(app_user.c.id == row.id).values(active=active))
-    end_sessions(conn, user_id=row.id)
+def set_active(tx: audit.Tx, *, username: str, active: bool) -> None:
+    conn = tx.conn
+    uid = _user_id(conn, username)
+    before = _snapshot(conn, uid)
+    conn.execute(update(app_user).where(app_user.c.id == uid).values(active=active))
+    _end_sessions(conn, user_id=uid)
+    tx.log(
+        "user.activate" if active else "user.deactivate",
+        "app_user",
+        uid,
+        before=before,
+        after=_snapshot(conn, uid),
+        detail={"username": username},
+    )
 
 
 def working_passwords(conn: Connection, pairs: Iterable[tuple[str, str]]) -> list[str]:

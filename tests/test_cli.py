@@ -128,3 +128,54 @@ def test_serve_on_an_older_pool_says_upgrade(inst: Path, capsys: pytest.CaptureF
     assert "command-center db upgrade" in capsys.readouterr().err
     assert main(["db", "upgrade"]) == 0
     assert f"0001 -> {schema.head_revision()}" in capsys.readouterr().out
+
+
+def test_audit_verify_and_show_after_account_changes(
+    inst: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Account writes from the shell are on the chain under the OS user, with no password or hash."""
+    import getpass
+
+    from queries.tables import audit_log
+
+    monkeypatch.setattr(getpass, "getuser", lambda: "ops")
+    assert main(["seed", "--scale", "test", "--quiet", "--demo-users", "--end", "2026-11-20T14:30"]) == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO("first-secret-pass\n"))
+    assert main(["user", "li.na", "--role", "leader", "--password-stdin"]) == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO("second-secret-pass\n"))
+    assert main(["account", "li.na", "--set-password", "--password-stdin"]) == 0
+    assert main(["account", "li.na", "--deactivate"]) == 0
+    capsys.readouterr()
+
+    assert main(["audit", "verify"]) == 0
+    out = capsys.readouterr().out
+    assert "chain intact: 8 entries" in out and "责任链完整" in out  # 5 demo accounts + 3 changes
+
+    assert main(["audit", "show", "--user", "cli:ops", "--action", "user.", "--limit", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[5] for line in lines[1:]] == ["user.deactivate", "user.password", "user.create"]
+    assert all("cli:ops" in line and "system" in line for line in lines[1:])
+    assert main(["audit", "show", "--object", "app_user:6", "--since", "2000-01-01"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 4
+    assert main(["audit", "show", "--since", "2999-01-01"]) == 0
+    assert "no entries match" in capsys.readouterr().out
+    assert main(["audit", "show", "--until", "yesterday"]) == 2
+    assert "ISO" in capsys.readouterr().err
+
+    with create_engine(f"sqlite:///{inst / 'pool.sqlite'}").connect() as conn:
+        dump = " ".join(str(v) for row in conn.execute(select(audit_log)) for v in row)
+    assert "secret-pass" not in dump and "$argon2" not in dump
+
+
+def test_audit_verify_names_a_deleted_entry(inst: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sqlalchemy import delete
+
+    from queries.tables import audit_log
+
+    assert main(["seed", "--scale", "test", "--quiet", "--demo-users", "--end", "2026-11-20T14:30"]) == 0
+    with create_engine(f"sqlite:///{inst / 'pool.sqlite'}").begin() as conn:
+        conn.execute(delete(audit_log).where(audit_log.c.id == 3))
+    capsys.readouterr()
+    assert main(["audit", "verify"]) == 1
+    out = capsys.readouterr().out
+    assert "chain broken at entry 3: entry 3 is missing (removed)" in out and "责任链断裂于条目 3" in out

@@ -13,8 +13,8 @@ from sqlalchemy import Connection, create_engine, insert, select
 
 from dashboard.auth import safe_next
 from dashboard.settings import SettingsError, load
+from queries import audit, schema, users
 from queries import engine as eng
-from queries import schema, users
 from queries.engine import make_engine
 from queries.tables import app_user, department, login_event
 
@@ -109,18 +109,35 @@ def conn(sqlite_configured: str) -> Iterator[Connection]:
 
 def test_department_head_needs_a_real_department(conn: Connection) -> None:
     with pytest.raises(ValueError, match="needs a department"):
-        users.create_user(conn, username="t.dh", password="long-enough", role="department_head")
+        users.create_user(
+            audit.joined(conn, audit.Actor.cli()),
+            username="t.dh",
+            password="long-enough",
+            role="department_head",
+        )
     missing = 1 + int(conn.execute(select(department.c.id).order_by(department.c.id.desc())).scalar() or 0)
     with pytest.raises(ValueError, match=f"no department {missing}"):
         users.create_user(
-            conn, username="t.dh", password="long-enough", role="department_head", department_id=missing
+            audit.joined(conn, audit.Actor.cli()),
+            username="t.dh",
+            password="long-enough",
+            role="department_head",
+            department_id=missing,
         )
     with pytest.raises(ValueError, match="no township 532503999"):
         users.create_user(
-            conn, username="t.ld", password="long-enough", role="leader", township_code=532503999
+            audit.joined(conn, audit.Actor.cli()),
+            username="t.ld",
+            password="long-enough",
+            role="leader",
+            township_code=532503999,
         )
     assert users.create_user(
-        conn, username="t.ld", password="long-enough", role="leader", township_code=532503001
+        audit.joined(conn, audit.Actor.cli()),
+        username="t.ld",
+        password="long-enough",
+        role="leader",
+        township_code=532503001,
     )
 
 
@@ -137,11 +154,13 @@ def test_cli_refuses_a_department_head_without_department(
 
 
 def test_session_version_ends_old_sessions(conn: Connection, sqlite_configured: str) -> None:
-    uid = users.create_user(conn, username="t.sv", password="long-enough", role="leader")
+    uid = users.create_user(
+        audit.joined(conn, audit.Actor.cli()), username="t.sv", password="long-enough", role="leader"
+    )
     version = conn.execute(select(app_user.c.session_version).where(app_user.c.id == uid)).scalar()
     assert version == 0
-    users.set_password(conn, username="t.sv", password="another-long-one")
-    users.set_active(conn, username="t.sv", active=False)
+    users.set_password(audit.joined(conn, audit.Actor.cli()), username="t.sv", password="another-long-one")
+    users.set_active(audit.joined(conn, audit.Actor.cli()), username="t.sv", active=False)
     after = conn.execute(select(app_user.c.session_version).where(app_user.c.id == uid)).scalar()
     assert after == 2
 
@@ -193,7 +212,9 @@ def test_demo_accounts_only_on_request_and_serve_warns(
     cli._warn_demo_passwords(s)
     assert "WARNING" not in capsys.readouterr().err
     with create_engine(url).begin() as c:
-        users.create_user(c, username="admin", password="admin-demo-2026", role="admin")
+        users.create_user(
+            audit.joined(c, audit.Actor.cli()), username="admin", password="admin-demo-2026", role="admin"
+        )
     cli._warn_demo_passwords(s)
     err = capsys.readouterr().err
     assert "WARNING: published demo passwords still work: admin" in err and "警告" in err

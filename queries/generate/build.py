@@ -23,8 +23,8 @@ import polars as pl
 from sqlalchemy import Connection, delete, insert, inspect, select, text
 from tqdm import tqdm
 
+from queries import audit, rollups, schema
 from queries import calendar as cal
-from queries import rollups, schema
 from queries.engine import SUPERSEDED_KEY, make_engine, sqlite_path
 from queries.generate import parts
 from queries.generate import reference as ref
@@ -417,12 +417,15 @@ def _meta(conn: Connection, values: dict[str, str]) -> None:
 
 
 def _demo_users(conn: Connection) -> list[tuple[str, str, str]]:
+    """The demo accounts, logged on the responsibility chain of the file being built. On SQLite this runs
+    after the old file's user data (the chain included) was copied in, so the entries extend that chain."""
     dept_ids = {d[1]: d[0] for d in ref.DEPARTMENTS}
+    tx = audit.joined(conn, audit.Actor.cli())
     made = []
     for username, display, role, dept, town, password in ref.DEMO_USERS:
         if not user_exists(conn, username):
             create_user(
-                conn,
+                tx,
                 username=username,
                 password=password,
                 role=role,

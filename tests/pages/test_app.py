@@ -11,7 +11,7 @@ from dash import Dash
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select
 
-from queries import cache, engine
+from queries import audit, cache, engine
 from queries.tables import login_event
 from tests.pages.conftest import csrf_token, find_ids, login, render_page, text_of
 
@@ -188,7 +188,11 @@ def test_a_scope_with_no_data_says_so(client: FlaskClient, sqlite_pool: tuple[st
     with create_engine(url).begin() as conn:
         if not user_exists(conn, "yingji"):
             create_user(
-                conn, username="yingji", password="yingji-pass-2026", role="department_head", department_id=18
+                audit.joined(conn, audit.Actor.cli()),
+                username="yingji",
+                password="yingji-pass-2026",
+                role="department_head",
+                department_id=18,
             )
     login(client, "yingji", "yingji-pass-2026")
     for path in ("/", "/pool"):

@@ -12,7 +12,7 @@ from dash import Dash
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, func, insert, select
 
-from queries import users
+from queries import audit, users
 from queries.scope import Viewer
 from queries.tables import app_user, login_event, rollup_daily
 from tests.pages.conftest import csrf_token, login, text_of
@@ -129,13 +129,20 @@ def test_a_password_change_ends_other_sessions(
     url, _ = sqlite_pool
     with create_engine(url).begin() as conn:
         if not users.user_exists(conn, "t.pw"):
-            users.create_user(conn, username="t.pw", password="first-password", role="leader")
+            users.create_user(
+                audit.joined(conn, audit.Actor.cli()),
+                username="t.pw",
+                password="first-password",
+                role="leader",
+            )
         else:
-            users.set_password(conn, username="t.pw", password="first-password")
+            users.set_password(
+                audit.joined(conn, audit.Actor.cli()), username="t.pw", password="first-password"
+            )
     login(client, "t.pw", "first-password")
     assert client.get("/api/whoami").status_code == 200
     with create_engine(url).begin() as conn:
-        users.set_password(conn, username="t.pw", password="second-password")
+        users.set_password(audit.joined(conn, audit.Actor.cli()), username="t.pw", password="second-password")
     assert client.get("/").status_code == 302
 
 

@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 from sqlalchemy import create_engine, delete, func, insert, select, text
 
-from queries import calendar, rollups
+from queries import audit, calendar, rollups
 from queries.generate import build as build_mod
 from queries.generate import parts
 from queries.generate import reference as ref
@@ -232,7 +232,11 @@ def test_rebuild_keeps_accounts(tmp_path: Path) -> None:
     eng = create_engine(url)
     with eng.begin() as conn:
         create_user(
-            conn, username="zhang.wei", password="a-long-password", role="leader", township_code=532503102
+            audit.joined(conn, audit.Actor.cli()),
+            username="zhang.wei",
+            password="a-long-password",
+            role="leader",
+            township_code=532503102,
         )
     report = build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=True)
     with create_engine(url).connect() as conn:
@@ -322,7 +326,12 @@ def _write_during_build(conn: object, ctx: parts.BuildContext) -> None:
 
     eng.configure(_WRITE_URL["url"])
     with eng.write() as live:
-        create_user(live, username="late.comer", password="a-long-password", role="operator")
+        create_user(
+            audit.joined(live, audit.Actor.cli()),
+            username="late.comer",
+            password="a-long-password",
+            role="operator",
+        )
         live.execute(insert(login_event).values(username="late.comer", at=1, ok=True, remote_addr="10.0.0.9"))
 
 
@@ -371,13 +380,23 @@ def test_a_write_into_a_replaced_pool_file_is_refused_not_lost(tmp_path: Path) -
     build_pool(f"sqlite:///{path}", scale="test", seed=SEED, end=END, progress=False, demo_users=False)
     eng.configure(f"sqlite:///{old}")
     with pytest.raises(PoolSwitching) as err, eng.write() as conn:
-        create_user(conn, username="too.late", password="a-long-password", role="operator")
+        create_user(
+            audit.joined(conn, audit.Actor.cli()),
+            username="too.late",
+            password="a-long-password",
+            role="operator",
+        )
     assert "重试" in err.value.zh and "try again" in err.value.en
     with create_engine(f"sqlite:///{old}").connect() as conn:
         assert conn.execute(select(app_user.c.id).where(app_user.c.username == "too.late")).first() is None
     eng.configure(f"sqlite:///{path}")
     with eng.write() as conn:  # the same write on the new pool goes through
-        create_user(conn, username="too.late", password="a-long-password", role="operator")
+        create_user(
+            audit.joined(conn, audit.Actor.cli()),
+            username="too.late",
+            password="a-long-password",
+            role="operator",
+        )
 
 
 def test_the_pool_file_is_owner_only(tmp_path: Path) -> None:
