@@ -247,7 +247,7 @@ def shell_layout() -> html.Div:
             id=f"app-nav-{p['name']}",
         )
         for p in dash.page_registry.values()
-        if p["name"] in T
+        if p["name"] in T and (not p.get("roles") or (viewer is not None and viewer.role in p["roles"]))
     ]
     return html.Div(
         id="app-root",

@@ -23,6 +23,7 @@ dash.register_page(
     title="责任日志 · Responsibility log",
     order=9,
     ready="#audit-grid .ag-row",
+    roles=("admin",),  # the shell lists it in the navigation only for these roles
 )
 wall.register(__name__)
 

@@ -68,3 +68,13 @@ def test_others_get_a_designed_refusal(client: FlaskClient, sqlite_pool: tuple[s
     assert DENIED in find_ids(out) and GRID not in find_ids(out)
     assert "仅管理员可以查看" in text_of(out) and "only administrators may view it" in text_of(out)
     assert rows(client, 0, BLOCK) == {"rowData": [], "rowCount": 0}
+
+
+def test_only_admins_see_the_audit_link(client: FlaskClient, sqlite_pool: tuple[str, object]) -> None:
+    """The navigation lists a page only for the roles it declares (register_page(..., roles=...))."""
+    url, _ = sqlite_pool
+    sign_in(client, url, "leader")
+    assert "app-nav-audit" not in find_ids(json.loads(client.get("/_dash-layout").data))
+    client.delete_cookie("cc_session")  # a fresh visitor
+    sign_in(client, url, "admin")
+    assert "app-nav-audit" in find_ids(json.loads(client.get("/_dash-layout").data))
