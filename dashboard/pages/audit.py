@@ -82,7 +82,7 @@ def chain_status(verdict: audit.Verdict, lang: str) -> html.Div:
     else:
         text = (f"责任链断裂于条目 {b.entry_id}: {b.zh}", f"Chain broken at entry {b.entry_id}: {b.en}")
     return html.Div(
-        both(*text, lang, " / "), id=ids.chain, className="notice" if b is None else "notice cell-bad"
+        both(*text, lang, " / "), id=ids.chain, className="alert alert-ok" if b is None else "alert alert-red"
     )
 
 
