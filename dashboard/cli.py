@@ -235,6 +235,47 @@ def cmd_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    """API tokens of the source systems: create (shown once), revoke, list. Written through the door."""
+    from queries import audit, tokens
+    from queries import engine as eng
+    from queries.timebase import to_local
+
+    s = _settings(args)
+    eng.configure(s.database_url)
+    if args.action == "list":
+        frame = tokens.listing()
+        if frame.height == 0:
+            print("no tokens yet: command-center token create --source CODE --label TEXT")
+            return 0
+
+        def when(ts: int | None) -> str:
+            return "-" if ts is None else to_local(ts).strftime("%Y-%m-%d %H:%M")
+
+        print(f"{'id':>4}  {'source':<24}{'prefix':<14}{'created':<18}{'revoked':<18}label")
+        for r in frame.iter_rows(named=True):
+            print(
+                f"{r['id']:>4}  {r['source']:<24}{r['prefix'] + '…':<14}{when(r['created_at']):<18}"
+                f"{when(r['revoked_at']):<18}{r['label']}"
+            )
+        return 0
+    try:
+        with audit.write(audit.Actor.cli()) as tx:
+            if args.action == "create":
+                issued = tokens.create(tx, source_code=args.source or "", label=args.label or "")
+            else:
+                tokens.revoke(tx, token_id=args.id)
+    except ValueError as exc:
+        _say(str(exc))
+        return EXIT_USAGE
+    if args.action == "create":
+        print(f"token {issued.token_id} for {issued.source_code} (shown once; only its digest is kept):")
+        print(issued.token)
+    else:
+        print(f"token {args.id} revoked; it no longer writes anything")
+    return 0
+
+
 def cmd_account(args: argparse.Namespace) -> int:
     """Change an existing account: a new password, or (de)activation. Either ends its sessions."""
     from queries import audit
@@ -368,6 +409,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--township", type=int, help="township code, e.g. 532503001")
     p.add_argument("--password-stdin", action="store_true")
     p.set_defaults(func=cmd_user)
+
+    p = sub.add_parser("token", help="API tokens of the source systems: create | revoke | list")
+    tsub = p.add_subparsers(dest="action", required=True)
+    tp = tsub.add_parser("create", help="a new token for one source system (printed once)")
+    tp.add_argument("--source", required=True, help="source system code, e.g. community_governance")
+    tp.add_argument("--label", required=True, help="what the token is for, e.g. 'nightly push, server A'")
+    tp.set_defaults(func=cmd_token)
+    tp = tsub.add_parser("revoke", help="revoke a token at once")
+    tp.add_argument("id", type=int)
+    tp.set_defaults(func=cmd_token)
+    tp = tsub.add_parser(
+        "list", help="every token: source, prefix, created, revoked, label (never the token)"
+    )
+    tp.set_defaults(func=cmd_token)
 
     p = sub.add_parser("account", help="change an account: new password, deactivate or activate")
     p.add_argument("username")

@@ -268,6 +268,24 @@ audit_log = Table(
     Index("ix_audit_log_object_type_object_id", "object_type", "object_id"),
 )
 
+# --- API tokens of the sub-platforms' source systems (migration 0005) -------------------------------
+# A token is 32 random bytes shown once at creation; only its SHA-256 is kept (it is not a password a
+# person chose, so a fast hash is enough and lets every request look it up by an index). It writes only
+# its own source system's records.
+source_token = Table(
+    "source_token",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", SmallInteger, ForeignKey("source_system.id"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(12), nullable=False),  # the first characters, to tell tokens apart in lists
+    Column("label", String(96), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String(96), nullable=False),
+    Column("revoked_at", BigInteger),
+    Column("revoked_by", String(96)),
+)
+
 # --- what each table is to a rebuild (`seed`); a test holds every table to exactly one of these -----
 # Reference data: replaced in place by primary key, so rows that user data points at stay put.
 REFERENCE_TABLES = (
@@ -288,4 +306,4 @@ GENERATED_TABLES = (record, rollup_daily, seed_defect, seed_incident)
 # Written by people: never rebuilt, carried across every rebuild on SQLite and PostgreSQL alike, and
 # written only through queries.engine.write(). In dependency order (a table after those it points at).
 # Later capabilities add theirs here: the responsibility log, quarantine, tokens, lists, cases, ...
-USER_DATA_TABLES = (app_user, login_event, audit_log)
+USER_DATA_TABLES = (app_user, login_event, audit_log, source_token)
