@@ -34,12 +34,13 @@ def _time(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
 
 def run(settings: Settings, *, repeat: int = 5) -> int:
     from dashboard.app import create_app
-    from queries import activity, cache, meta, overview, pool
+    from queries import activity, audit, cache, meta, overview, pool
     from queries.scope import Viewer
 
     tmp = tempfile.mkdtemp(prefix="cc-bench-cache-")
     app = create_app({"CC_DATABASE_URL": settings.database_url, "CC_CACHE_DIR": tmp})
     # page modules register themselves with Dash, so they are imported after the app exists
+    from dashboard.pages import audit as audit_page
     from dashboard.pages import overview as overview_page
     from dashboard.pages import pool as pool_page
     from dashboard.view import PageParams
@@ -99,6 +100,15 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
                     print(f"{'render overview page [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
                     cold, warm = _time(partial(pool_page.render, admin, p), repeat)
                     print(f"{'render pool page [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
+                    # the log is not cached (the data version does not move with it): every call is "cold"
+                    cold, warm = _time(partial(audit_page.render, admin, p), repeat)
+                    print(
+                        f"{'render audit page (walks the whole chain) [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}"
+                    )
+            cold, warm = _time(audit.verify, repeat)
+            print(f"{f'audit.verify ({audit.verify().entries:,} entries)':<58}{cold:>10.1f}{warm:>10.1f}")
+            cold, warm = _time(partial(audit_page.rows_for, 0, audit_page.BLOCK), repeat)
+            print(f"{'audit page: one block of rows':<58}{cold:>10.1f}{warm:>10.1f}")
         print(f"cache hits/misses: {cache.stats()}")
         print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     finally:
@@ -189,7 +199,7 @@ def ingest_validation(settings: Settings, *, rows: int = 1_000_000) -> int:
     from queries import engine, meta
     from queries.ingest.areacode import normalise_area_codes
     from queries.ingest.reference import load_reference
-    from queries.ingest.validate import validate_batch
+    from queries.ingest.validate import batch_from_records, validate_batch
     from queries.tables import record
     from queries.timebase import day_start
 
@@ -198,19 +208,8 @@ def ingest_validation(settings: Settings, *, rows: int = 1_000_000) -> int:
     src = ref.sources["population_system"]
     pool_rows = engine.read_frame(select(record).where(record.c.source_id == src.id).limit(200_000))
     sample = pool_rows[np.random.default_rng(1).integers(0, pool_rows.height, rows)]
-    module_code = {v: k for k, v in ref.modules.items()}
-    typed = sample.select(
-        pl.col("module_id").replace_strict(module_code, return_dtype=pl.String).alias("module"),
-        pl.col("type_id").alias("record_type"),
-        "occurred_at",
-        "received_at",
-        "classification",
-        "qty",
-        "amount",
-        pl.int_range(0, rows, dtype=pl.Int64).alias("record_key"),
-        pl.col("area_code_raw").alias("area_code"),
-        "community_code",
-        "grid_id",
+    typed = batch_from_records(sample, ref).with_columns(
+        pl.int_range(0, rows, dtype=pl.Int64).alias("record_key")  # every sampled row its own key
     )
     iso = "%Y-%m-%dT%H:%M:%S+08:00"
     text = typed.with_columns(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from dash import html
+from dash import dcc, html
 
 from dashboard import auth, inputs, wall
 from dashboard.app import request_lang, settings
@@ -77,3 +77,16 @@ def guarded(render: Callable[..., Any], lang: str, *args: Any, **kwargs: Any) ->
         return error_panel(exc, lang)
     except PermissionError:
         return html.Div(html.A("登录 / Log in", href="/login"), className="state-panel")
+
+
+def page_layout(ids: Any, render: Callable[..., Any], p: PageParams, cls: str) -> html.Div:
+    """The usual page frame: its params store (what its refresh callbacks read back) and its content,
+    rendered once for the first paint through `guarded`. `ids` needs root, params and content."""
+    return html.Div(
+        [
+            dcc.Store(id=ids.params, data=p.store()),
+            html.Div(guarded(render, p.lang, p), id=ids.content, className=cls),
+        ],
+        id=ids.root,
+        className=cls,
+    )

@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, delete, func, select, text
 
 from queries import cache, engine
 from queries.generate.build import BuildReport, build_pool
@@ -75,3 +76,42 @@ def sqlite_configured(sqlite_pool: tuple[str, BuildReport], tmp_path: Path) -> I
     cache.configure(tmp_path / "cache", version_ttl=0)
     yield url
     cache.configure(None)
+
+
+@contextmanager
+def pg_writes_undone(url: str) -> Iterator[str]:
+    """The PostgreSQL test pool for a test that writes user data, with every row it added to a user-data
+    table removed afterwards (ids above today's highest: of the log that is its tail, so the chain
+    stays whole for the tests after it)."""
+    from queries.tables import USER_DATA_TABLES
+
+    if not pg_reachable(url):
+        absent("PostgreSQL not reachable")
+    raw = create_engine(url)
+    keys = {t: next(iter(t.primary_key.columns)) for t in USER_DATA_TABLES}
+    with raw.connect() as c:
+        start = {
+            t: int(c.execute(select(func.coalesce(func.max(k), 0))).scalar_one()) for t, k in keys.items()
+        }
+    engine.configure(url)
+    try:
+        yield url
+    finally:
+        with raw.begin() as c:
+            for t in reversed(USER_DATA_TABLES):
+                c.execute(delete(t).where(keys[t] > start[t]))
+        raw.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def writable_pool(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A pool a test may write and tamper with, the query layer pointed at it: a fresh SQLite file (with
+    the demo accounts), or the PostgreSQL test pool with the test's writes undone afterwards."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
+        build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=True)
+        engine.configure(url)
+        yield url
+        return
+    with pg_writes_undone(str(request.getfixturevalue("pg_pool")[0])) as url:
+        yield url

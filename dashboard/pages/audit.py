@@ -7,11 +7,11 @@ from typing import Any
 
 import dash
 import dash_ag_grid as dag
-from dash import Input, Output, callback, dcc, html, no_update
+from dash import Input, Output, callback, html, no_update
 
 from dashboard import auth, wall
 from dashboard.i18n import bi_text, both
-from dashboard.view import PageParams, guarded, page_params
+from dashboard.view import PageParams, page_layout, page_params
 from queries import audit
 from queries.errors import PoolError
 from queries.scope import Viewer
@@ -41,15 +41,7 @@ BLOCK = 100  # rows per server request; never more than one block crosses the wi
 
 
 def layout(**query: Any) -> html.Div:
-    p = page_params(query)
-    return html.Div(
-        [
-            dcc.Store(id=ids.params, data=p.store()),
-            html.Div(guarded(render, p.lang, p), id=ids.content, className="pool"),
-        ],
-        id=ids.root,
-        className="pool",
-    )
+    return page_layout(ids, render, page_params(query), "pool")
 
 
 def denied(lang: str) -> html.Div:

@@ -9,12 +9,12 @@ import dash
 import dash_ag_grid as dag
 import numpy as np
 import polars as pl
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, html
 
 from dashboard import figures, wall
 from dashboard.components import KpiDef, delivering_tone, empty_state, folded, graph, kpi_card
 from dashboard.i18n import bi_text, both, pick, titles
-from dashboard.view import PageParams, as_of_text, guarded, page_params, rules
+from dashboard.view import PageParams, as_of_text, guarded, page_layout, page_params, rules
 from queries import activity, meta, pool
 from queries.scope import Scope, Viewer
 from queries.tables import CLASSIFICATIONS
@@ -62,15 +62,7 @@ wall.register(__name__, _pool_alert)
 
 
 def layout(**query: Any) -> html.Div:
-    p = page_params(query)
-    return html.Div(
-        [
-            dcc.Store(id=ids.params, data=p.store()),
-            html.Div(guarded(render, p.lang, p), id=ids.content, className="pool"),
-        ],
-        id=ids.root,
-        className="pool",
-    )
+    return page_layout(ids, render, page_params(query), "pool")
 
 
 @callback(

@@ -25,6 +25,7 @@ import polars as pl
 from queries.ingest.areacode import normalise_area_codes
 from queries.ingest.reasons import REASONS
 from queries.ingest.reference import Reference
+from queries.tables import record
 from queries.timebase import LATE_SECONDS, TZ
 
 REQUIRED = ("module", "record_type", "occurred_at", "classification", "qty", "record_key", "area_code")
@@ -32,22 +33,7 @@ OPTIONAL = ("source", "received_at", "amount", "community_code", "grid_id")
 DEFAULT_SKEW_SECONDS = 300
 
 # The record table's columns (without `id`, which the writer assigns), in table order.
-RECORD_COLUMNS = (
-    "module_id",
-    "source_id",
-    "dept_id",
-    "type_id",
-    "township_code",
-    "community_code",
-    "grid_id",
-    "occurred_at",
-    "received_at",
-    "classification",
-    "qty",
-    "amount",
-    "record_key",
-    "area_code_raw",
-)
+RECORD_COLUMNS = tuple(c.name for c in record.columns if c.name != "id")
 
 _CLASSES = {
     "public": 0,
@@ -420,3 +406,22 @@ def validate_batch(
         )
     )
     return BatchResult(records=records, outcomes=outcomes)
+
+
+def batch_from_records(rows: pl.DataFrame, ref: Reference) -> pl.DataFrame:
+    """Pool rows written back the way a sub-platform sends them (codes, not ids, where it has them):
+    for tests and benchmarks that feed the pool's own records through validation."""
+    module_code = {v: k for k, v in ref.modules.items()}
+    return rows.select(
+        pl.col("module_id").replace_strict(module_code, return_dtype=pl.String).alias("module"),
+        pl.col("type_id").alias("record_type"),
+        "occurred_at",
+        "received_at",
+        "classification",
+        "qty",
+        "amount",
+        "record_key",
+        pl.col("area_code_raw").alias("area_code"),
+        "community_code",
+        "grid_id",
+    )

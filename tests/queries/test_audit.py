@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,41 +16,16 @@ from queries import engine as eng
 from queries.generate.build import build_pool
 from queries.generate.reference import DEMO_USERS
 from queries.tables import app_user, audit_log
-from tests.conftest import END, SEED, absent, pg_reachable
+from tests.conftest import END, SEED, pg_writes_undone
 
 ACTOR = audit.Actor(None, "cli:tester", "system")
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def door(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A pool the test may write and tamper with: a fresh SQLite file, or the PostgreSQL test pool with
-    everything the test added to it (entries, the t.audit accounts) removed afterwards."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
-        build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=True)
-        eng.configure(url)
-        yield url
-        return
-    with _pg_door(str(request.getfixturevalue("pg_pool")[0])) as url:
-        yield url
-
-
-@contextmanager
-def _pg_door(url: str) -> Iterator[str]:
-    if not pg_reachable(url):
-        absent("PostgreSQL not reachable")
-    raw = create_engine(url)
-    with raw.connect() as c:
-        start = int(c.execute(select(func.coalesce(func.max(audit_log.c.id), 0))).scalar_one())
-    eng.configure(url)
-    try:
-        yield url
-    finally:
-        with raw.begin() as c:
-            c.execute(delete(audit_log).where(audit_log.c.id > start))
-            c.execute(delete(app_user).where(app_user.c.username.startswith("t.audit")))
-        raw.dispose()
+@pytest.fixture
+def door(writable_pool: str) -> str:
+    """A pool the test may write and tamper with (tests/conftest.py `writable_pool`)."""
+    return writable_pool
 
 
 def _count() -> int:
@@ -194,7 +167,7 @@ def test_the_chain_survives_a_rebuild(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_the_chain_survives_a_rebuild_postgres(pg_pool: tuple[str, object]) -> None:
-    with _pg_door(str(pg_pool[0])) as url:
+    with pg_writes_undone(str(pg_pool[0])) as url:
         _append(2)
         verdict = audit.verify()
         build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=True)

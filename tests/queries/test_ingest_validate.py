@@ -16,7 +16,13 @@ from queries import meta
 from queries.ingest.areacode import AreaCode, AreaReference, normalise_area_code, normalise_area_codes
 from queries.ingest.reasons import REASONS
 from queries.ingest.reference import Reference, load_reference, reference_frames, reference_from_frames
-from queries.ingest.validate import RECORD_COLUMNS, MalformedBatch, frame_from_rows, validate_batch
+from queries.ingest.validate import (
+    RECORD_COLUMNS,
+    MalformedBatch,
+    batch_from_records,
+    frame_from_rows,
+    validate_batch,
+)
 from queries.tables import record, seed_defect
 from queries.timebase import day_start
 from tests.conftest import END
@@ -49,24 +55,6 @@ def source_records(source_code: str, ref: Reference) -> pl.DataFrame:
     )
     return rows.join(
         truth.rename({"record_id": "id", "defect": "truth"}), on="id", how="left", maintain_order="left"
-    )
-
-
-def as_batch(rows: pl.DataFrame, ref: Reference) -> pl.DataFrame:
-    """Pool rows written back the way a sub-platform sends them: codes, not ids, where it has them."""
-    module_code = {v: k for k, v in ref.modules.items()}
-    return rows.select(
-        pl.col("module_id").replace_strict(module_code, return_dtype=pl.String).alias("module"),
-        pl.col("type_id").alias("record_type"),
-        "occurred_at",
-        "received_at",
-        "classification",
-        "qty",
-        "amount",
-        "record_key",
-        pl.col("area_code_raw").alias("area_code"),
-        "community_code",
-        "grid_id",
     )
 
 
@@ -164,7 +152,11 @@ def test_clean_generated_batch_is_accepted_whole(pool: str) -> None:
     rows = source_records("traffic_platform", ref).filter(pl.col("truth").is_null())
     assert rows.height > 500
     out = validate_batch(
-        as_batch(rows, ref), source_code="traffic_platform", ref=ref, now=NOW, pool_first_ts=first_ts()
+        batch_from_records(rows, ref),
+        source_code="traffic_platform",
+        ref=ref,
+        now=NOW,
+        pool_first_ts=first_ts(),
     )
     assert (out.outcomes["outcome"] == "accepted").all()
     assert out.outcomes["defects"].list.len().sum() == 0
@@ -184,7 +176,7 @@ def test_generated_batch_defects_match_the_generator_truth(pool: str, source_cod
     ref = load_reference()
     rows = source_records(source_code, ref)
     out = validate_batch(
-        as_batch(rows, ref), source_code=source_code, ref=ref, now=NOW, pool_first_ts=first_ts()
+        batch_from_records(rows, ref), source_code=source_code, ref=ref, now=NOW, pool_first_ts=first_ts()
     )
     county_only = rows["area_code_raw"] == "532503"
     assert county_only.sum() > 0
@@ -203,7 +195,7 @@ def test_duplicates_within_a_batch_and_across_sources(pool: str) -> None:
     ref = load_reference()
     kw: dict[str, Any] = {"ref": ref, "now": NOW, "pool_first_ts": first_ts()}
     rows = source_records("population_system", ref).filter(pl.col("truth").is_null()).head(200)
-    twice = pl.concat([as_batch(rows, ref), as_batch(rows, ref)])
+    twice = pl.concat([batch_from_records(rows, ref), batch_from_records(rows, ref)])
     out = validate_batch(twice, source_code="population_system", **kw)
     assert (out.outcomes["outcome"].head(200) == "accepted").all()
     assert out.outcomes["reasons"].tail(200).list.join(",").eq("duplicate_in_batch").all()
@@ -216,9 +208,9 @@ def test_duplicates_within_a_batch_and_across_sources(pool: str) -> None:
         .head(100)
     )
     assert copies.height == 100
-    own = validate_batch(as_batch(copies, ref), source_code="community_governance", **kw)
+    own = validate_batch(batch_from_records(copies, ref), source_code="community_governance", **kw)
     assert (own.outcomes["outcome"] == "accepted").all()
-    claimed = as_batch(copies, ref).with_columns(source=pl.lit("community_governance"))
+    claimed = batch_from_records(copies, ref).with_columns(source=pl.lit("community_governance"))
     wrong = validate_batch(claimed, source_code="population_system", **kw)
     assert wrong.outcomes["reasons"].list.contains("source_mismatch").all()
 

@@ -5,52 +5,18 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, delete, func, select
+from sqlalchemy import func, select
 
 from queries import audit, tokens
 from queries import engine as eng
 from queries.generate.build import build_pool
 from queries.tables import audit_log, source_token
-from tests.conftest import END, SEED, absent, pg_reachable
+from tests.conftest import END, SEED
 
 ACTOR = audit.Actor(None, "cli:tester", "system")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def pool_rw(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A pool the test may write: a fresh SQLite file, or the PostgreSQL test pool with the test's tokens
-    and its log entries (the chain's tail, so the chain stays whole) removed afterwards."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
-        build_pool(url, scale="test", seed=SEED, end=END, progress=False)
-        eng.configure(url)
-        yield url
-        return
-    with _pg(str(request.getfixturevalue("pg_pool")[0])) as url:
-        yield url
-
-
-@contextmanager
-def _pg(url: str) -> Iterator[str]:
-    if not pg_reachable(url):
-        absent("PostgreSQL not reachable")
-    raw = create_engine(url)
-    with raw.connect() as c:
-        start = int(c.execute(select(func.coalesce(func.max(audit_log.c.id), 0))).scalar_one())
-        first_token = int(c.execute(select(func.coalesce(func.max(source_token.c.id), 0))).scalar_one())
-    eng.configure(url)
-    try:
-        yield url
-    finally:
-        with raw.begin() as c:
-            c.execute(delete(audit_log).where(audit_log.c.id > start))
-            c.execute(delete(source_token).where(source_token.c.id > first_token))
-        raw.dispose()
 
 
 def _create(source: str = "community_governance", label: str = "nightly push") -> tokens.Issued:
@@ -58,7 +24,7 @@ def _create(source: str = "community_governance", label: str = "nightly push") -
         return tokens.create(tx, source_code=source, label=label)
 
 
-def test_a_token_writes_only_its_own_source_and_is_kept_as_a_digest(pool_rw: str) -> None:
+def test_a_token_writes_only_its_own_source_and_is_kept_as_a_digest(writable_pool: str) -> None:
     issued = _create()
     other = _create("population_system", "population sync")
     assert issued.token.startswith(tokens.PREFIX) and len(issued.token) > 40
@@ -79,12 +45,12 @@ def test_a_token_writes_only_its_own_source_and_is_kept_as_a_digest(pool_rw: str
 @pytest.mark.parametrize(
     "presented", ["", "cc_", "cc_not-a-real-token", "Bearer cc_x", "x" * 500, "cc_" + "é" * 40]
 )
-def test_an_unknown_or_malformed_token_writes_nothing(pool_rw: str, presented: str) -> None:
+def test_an_unknown_or_malformed_token_writes_nothing(writable_pool: str, presented: str) -> None:
     _create()
     assert tokens.source_for(presented) is None
 
 
-def test_a_revoked_token_stops_at_once_and_revoking_is_logged(pool_rw: str) -> None:
+def test_a_revoked_token_stops_at_once_and_revoking_is_logged(writable_pool: str) -> None:
     issued = _create()
     with audit.write(ACTOR) as tx:
         tokens.revoke(tx, token_id=issued.token_id)
@@ -100,7 +66,7 @@ def test_a_revoked_token_stops_at_once_and_revoking_is_logged(pool_rw: str) -> N
     assert audit.show(action="token.revoke")["object_id"].to_list()[0] == str(issued.token_id)
 
 
-def test_bad_requests_are_refused_and_leave_nothing(pool_rw: str) -> None:
+def test_bad_requests_are_refused_and_leave_nothing(writable_pool: str) -> None:
     with eng.connect() as c:
         before = (
             c.execute(select(func.count()).select_from(source_token)).scalar_one(),
