@@ -11,7 +11,7 @@ from typing import cast
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, Response, g, jsonify, redirect, render_template, request, session
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
 from queries import users
 from queries.errors import PoolError
@@ -179,6 +179,10 @@ def init(server: Flask) -> None:
         session.permanent = True
         session["uid"] = viewer.user_id
         session["sv"] = version
+        # The logout form's token must be in the session before the first page loads: that page's
+        # layout and callbacks run at once, each answer re-sends the cookie as its request began, and
+        # a token added by the layout alone was overwritten by an earlier-started callback's answer.
+        generate_csrf()
         return redirect(nxt)  # type: ignore[return-value]
 
     @server.route("/logout", methods=["GET", "POST"])

@@ -293,3 +293,18 @@ def test_login_audit_keeps_the_address(client: FlaskClient, sqlite_pool: tuple[s
     with create_engine(url).connect() as conn:
         row = conn.execute(select(login_event).order_by(login_event.c.id.desc())).first()
     assert row is not None and (row.username, row.remote_addr, row.ok) == ("t.nobody", "192.0.2.41", False)
+
+
+def test_the_logout_token_survives_a_concurrent_answer(client: FlaskClient) -> None:
+    """A page loads its layout and its callbacks at once, and every answer re-sends the (permanent)
+    session cookie as it was when that request began. If the form token first entered the session with
+    the layout, a callback answer that began earlier overwrote the cookie without it, and the logout
+    button then answered 400 "form expired" (seen in Chromium under load). The session holds its token
+    from the login on, so that older cookie still matches the form."""
+    login(client, "wenlan", "wenlan-demo-2026")
+    at_login = client.get_cookie("cc_session")
+    assert at_login is not None
+    token = _logout_token(client)  # the layout, as the browser fetches it
+    client.set_cookie("cc_session", at_login.value)  # a callback answer that began before it lands last
+    resp = client.post("/logout", data={"csrf_token": token})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/login"
