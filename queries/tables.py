@@ -164,6 +164,8 @@ record = Table(
     Column("area_code_raw", String(32), nullable=False),  # the area code exactly as the source sent it
     Index("ix_record_occurred_at", "occurred_at"),
     Index("ix_record_received_at", "received_at"),
+    # idempotent ingestion looks every incoming business key up per source (migration 0006)
+    Index("ix_record_source_id_record_key", "source_id", "record_key"),
 )
 
 CLASSIFICATIONS = ("public", "sensitive", "core")
@@ -286,6 +288,62 @@ source_token = Table(
     Column("revoked_by", String(96)),
 )
 
+# --- data in (migration 0006): batches from the sub-platforms, their quarantine, and the data owners ---
+# One row per batch that reached the pool (API call, file import, quarantine release), written in the
+# same transaction as its records, its quarantined rows and its responsibility-log entry.
+ingest_batch = Table(
+    "ingest_batch",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", SmallInteger, ForeignKey("source_system.id"), nullable=False, index=True),
+    Column("channel", String(8), nullable=False),  # api | file | release
+    Column("actor", String(96), nullable=False),  # token:<prefix> | user name | cli:<os user>
+    Column("received_at", BigInteger, nullable=False, index=True),
+    Column("payload_digest", String(64), nullable=False),  # SHA-256 of the rows as sent: tells a replay
+    Column("filename", String(255)),
+    Column("n_rows", Integer, nullable=False),
+    Column("n_accepted", Integer, nullable=False),
+    Column("n_duplicate", Integer, nullable=False),
+    Column("n_quarantined", Integer, nullable=False),
+    Column("first_record_id", BigInteger),  # the accepted rows' ids are one contiguous range
+    Column("last_record_id", BigInteger),
+)
+
+# A row the validation refused: kept as sent, with every reason, until an authorised user releases a
+# corrected version (which is validated again, as a batch of channel "release") or discards it.
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("batch_id", Integer, ForeignKey("ingest_batch.id"), nullable=False, index=True),
+    Column("source_id", SmallInteger, ForeignKey("source_system.id"), nullable=False),
+    Column("row_no", Integer, nullable=False),  # 0-based position in its batch
+    Column("record_key", String(64)),  # as sent; NULL when the row had none
+    Column("reasons", Text, nullable=False),  # JSON list of codes from queries/ingest/reasons.py
+    Column("raw", Text, nullable=False),  # JSON object: the row exactly as sent
+    Column("at", BigInteger, nullable=False),
+    Column("status", String(12), nullable=False, server_default="held"),  # held | released | discarded
+    Column("resolved_at", BigInteger),
+    Column("resolved_by", String(96)),
+    Column("resolved_batch_id", Integer, ForeignKey("ingest_batch.id")),
+    Index("ix_quarantine_source_id_status", "source_id", "status"),
+)
+
+# The named data owner (chief data officer) of a source system or a department: the quality loop's
+# name. History is kept: the current owner is the row with `ended_at` NULL.
+data_owner = Table(
+    "data_owner",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scope", String(12), nullable=False),  # source | department
+    Column("scope_id", SmallInteger, nullable=False),  # source_system.id or department.id
+    Column("person_id", Integer, ForeignKey("person.id"), nullable=False),
+    Column("appointed_at", BigInteger, nullable=False),
+    Column("appointed_by", String(96), nullable=False),
+    Column("ended_at", BigInteger),
+    Index("ix_data_owner_scope_scope_id", "scope", "scope_id"),
+)
+
 # --- what each table is to a rebuild (`seed`); a test holds every table to exactly one of these -----
 # Reference data: replaced in place by primary key, so rows that user data points at stay put.
 REFERENCE_TABLES = (
@@ -306,4 +364,12 @@ GENERATED_TABLES = (record, rollup_daily, seed_defect, seed_incident)
 # Written by people: never rebuilt, carried across every rebuild on SQLite and PostgreSQL alike, and
 # written only through queries.engine.write(). In dependency order (a table after those it points at).
 # Later capabilities add theirs here: the responsibility log, quarantine, tokens, lists, cases, ...
-USER_DATA_TABLES = (app_user, login_event, audit_log, source_token)
+USER_DATA_TABLES = (
+    app_user,
+    login_event,
+    audit_log,
+    source_token,
+    ingest_batch,
+    quarantine,
+    data_owner,
+)
