@@ -60,6 +60,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
         print(f"note: chinese-calendar has no holiday data for {report.calendar_gaps}; weekends used there")
     if report.kept_users:
         print(f"accounts kept from the previous pool: {report.kept_users}")
+    if report.kept_records:
+        print(f"ingested records kept from the previous pool (API, import): {report.kept_records:,}")
     _print_accounts(report.demo_users)
     return 0
 
