@@ -365,13 +365,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     the landed chunks as duplicates). Exit 0 when something was read and not every row refused."""
     from pathlib import Path
 
-    import polars as pl
     from tqdm import tqdm
 
     from queries import audit
     from queries import engine as eng
-    from queries.ingest import write
-    from queries.ingest.files import FileRefused, open_file
+    from queries.ingest.files import FileRefused, ImportSummary, import_file
     from queries.ingest.reference import load_reference
     from queries.ingest.validate import MalformedBatch
 
@@ -387,72 +385,54 @@ def cmd_import(args: argparse.Namespace) -> int:
         _say("--batch-rows 至少为 1 / --batch-rows must be at least 1")
         return EXIT_USAGE
     path = Path(args.file)
-    totals = {"rows": 0, "accepted": 0, "duplicate": 0, "quarantined": 0}
-    reasons: list[pl.DataFrame] = []
-    batches = 0
     size = path.stat().st_size if path.is_file() else 0
     bar = tqdm(
         unit="row", unit_scale=True, file=sys.stderr, dynamic_ncols=True, desc=path.name, disable=args.quiet
     )
+
+    def tick(n: int, so_far: ImportSummary) -> None:
+        bar.update(n)
+        bar.set_postfix(accepted=so_far.accepted, quarantined=so_far.quarantined)
+
     try:
-        opened = open_file(path, chunk_rows=args.batch_rows)
-        for chunk in opened.chunks:
-            if chunk.height == 0:
-                continue
-            if args.dry_run:
-                result = write.dry_run(source_code=args.source, rows=chunk)
-            else:
-                with audit.write(audit.Actor.cli()) as tx:
-                    result = write.land(
-                        tx, source_code=args.source, rows=chunk, channel="file", filename=path.name
-                    )
-                batches += result.batch_id is not None
-            for key, n in (
-                ("rows", result.n_rows),
-                ("accepted", result.n_accepted),
-                ("duplicate", result.n_duplicate),
-                ("quarantined", result.n_quarantined),
-            ):
-                totals[key] += n
-            reasons.append(result.reason_counts())
-            bar.update(chunk.height)
-            bar.set_postfix(accepted=totals["accepted"], quarantined=totals["quarantined"])
+        done = import_file(
+            path,
+            source_code=args.source,
+            actor=audit.Actor.cli(),
+            chunk_rows=args.batch_rows,
+            dry_run=args.dry_run,
+            on_chunk=tick,
+        )
     except (FileRefused, MalformedBatch) as exc:
         bar.close()
         _say(f"{exc.zh}\n{exc.en}")
-        if totals["rows"]:
-            _say(f"此前已入库 {totals['accepted']} 行 / {totals['accepted']} rows had landed before this")
         return 1
-    bar.close()
-    if totals["rows"] == 0:
+    finally:
+        bar.close()
+    if done.rows == 0:
         _say(f"文件中没有数据行: {path} / the file has no data rows: {path}")
         return 1
-    mode = "试运行, 未写入 / dry run, nothing written" if args.dry_run else f"{batches} 批 / batches"
-    print(f"{path.name} ({opened.format}, {opened.encoding}, {size:,} bytes) -> {args.source}: {mode}")
+    mode = "试运行, 未写入 / dry run, nothing written" if args.dry_run else f"{done.batches} 批 / batches"
+    print(f"{path.name} ({done.format}, {done.encoding}, {size:,} bytes) -> {args.source}: {mode}")
     print(
-        f"行 rows {totals['rows']:,}  入库 accepted {totals['accepted']:,}  "
-        f"重复 duplicate {totals['duplicate']:,}  隔离 quarantined {totals['quarantined']:,}"
+        f"行 rows {done.rows:,}  入库 accepted {done.accepted:,}  "
+        f"重复 duplicate {done.duplicate:,}  隔离 quarantined {done.quarantined:,}"
     )
-    if reasons:
-        by = (
-            pl.concat(reasons)
-            .group_by("reason", "zh", "en")
-            .agg(pl.col("n").sum())
-            .sort("n", descending=True)
-        )
-        for r in by.iter_rows(named=True):
-            print(f"  {r['n']:>10,}  {r['reason']:<26}{r['zh']} / {r['en']}")
-    if totals["accepted"] + totals["duplicate"] == 0:
+    for r in done.reasons().iter_rows(named=True):
+        print(f"  {r['n']:>10,}  {r['reason']:<26}{r['zh']} / {r['en']}")
+    if done.accepted + done.duplicate == 0:
         _say("每一行都被隔离, 没有数据入库 / every row was quarantined; nothing landed")
         return 1
     return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from dashboard.bench import ingest_validation, login_flood, run
+    from dashboard.bench import ingest, ingest_validation, login_flood, run
 
     if args.login_flood:
         return login_flood(args.login_flood)
+    if args.ingest is not None:
+        return ingest(_settings(args), rows=args.ingest, batches=args.api_batches)
     if args.ingest_validation:
         return ingest_validation(_settings(args), rows=args.ingest_validation)
     return run(_settings(args), repeat=args.repeat)
@@ -559,6 +539,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="ROWS",
         help="instead: time area-code normalisation and row validation on ROWS of the pool's records",
     )
+    p.add_argument(
+        "--ingest",
+        type=int,
+        nargs="?",
+        const=1_000_000,
+        metavar="ROWS",
+        help="instead: import a CSV of ROWS rows (default 1,000,000) into a copy of the pool, then 4 API "
+        "clients send 1,000-row batches to a gunicorn on loopback while the overview is timed",
+    )
+    p.add_argument("--api-batches", type=int, default=25, help="with --ingest: batches per API client")
     p.set_defaults(func=cmd_bench)
 
     args = parser.parse_args(argv)

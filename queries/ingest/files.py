@@ -12,8 +12,8 @@ import datetime as dt
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -247,3 +247,70 @@ def _parquet(path: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
             "qty/amount numbers, codes integers or text",
         )
     return pl.scan_parquet(path).collect_batches(chunk_size=chunk_rows)
+
+
+# --- a whole file through the writer -----------------------------------------------------------------
+
+
+@dataclass
+class ImportSummary:
+    """What an import did: counts over every chunk, and the reasons rows were not accepted."""
+
+    format: str = "-"
+    encoding: str = "-"
+    rows: int = 0
+    accepted: int = 0
+    duplicate: int = 0
+    quarantined: int = 0
+    batches: int = 0
+    reason_parts: list[pl.DataFrame] = field(default_factory=list)
+
+    def reasons(self) -> pl.DataFrame:
+        """reason, zh, en, n over the whole file, most frequent first."""
+        if not self.reason_parts:
+            return pl.DataFrame(
+                schema={"reason": pl.String, "zh": pl.String, "en": pl.String, "n": pl.UInt32}
+            )
+        return (
+            pl.concat(self.reason_parts)
+            .group_by("reason", "zh", "en")
+            .agg(pl.col("n").sum())
+            .sort(["n", "reason"], descending=[True, False])
+        )
+
+
+def import_file(
+    path: Path,
+    *,
+    source_code: str,
+    actor: Any,
+    chunk_rows: int = 50_000,
+    dry_run: bool = False,
+    on_chunk: Callable[[int, ImportSummary], None] = lambda n, s: None,
+) -> ImportSummary:
+    """Every chunk of `path` through land() (one transaction each: a crash loses at most the chunk in
+    flight, and a rerun finds the landed ones as duplicates), or through dry_run(). Raises FileRefused
+    or MalformedBatch; `summary` keeps what landed before such an error."""
+    from queries import audit
+    from queries.ingest import write
+
+    opened = open_file(path, chunk_rows=chunk_rows)
+    summary = ImportSummary(format=opened.format, encoding=opened.encoding)
+    for chunk in opened.chunks:
+        if chunk.height == 0:
+            continue
+        if dry_run:
+            result = write.dry_run(source_code=source_code, rows=chunk)
+        else:
+            with audit.write(actor) as tx:
+                result = write.land(
+                    tx, source_code=source_code, rows=chunk, channel="file", filename=path.name
+                )
+            summary.batches += result.batch_id is not None
+        summary.rows += result.n_rows
+        summary.accepted += result.n_accepted
+        summary.duplicate += result.n_duplicate
+        summary.quarantined += result.n_quarantined
+        summary.reason_parts.append(result.reason_counts())
+        on_chunk(chunk.height, summary)
+    return summary
