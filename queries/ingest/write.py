@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from sqlalchemy import ARRAY, BigInteger, Connection, any_, bindparam, func, insert, select, text, update
+from sqlalchemy import ARRAY, BigInteger, Connection, any_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from queries import audit, meta
 from queries import engine as eng
-from queries.ingest.reasons import REASONS, Reason
+from queries.ingest.reasons import REASONS, Reason, reason_table
 from queries.ingest.reference import Reference, load_reference
 from queries.ingest.validate import RECORD_COLUMNS, frame_from_rows, validate_batch
 from queries.rollups import DAILY_COLUMNS, DAILY_KEYS
@@ -79,17 +79,7 @@ class LandResult:
 
     def reason_counts(self) -> pl.DataFrame:
         """reason, n, zh, en over every row that was not accepted (duplicates included)."""
-        counts = (
-            self.outcomes.select(pl.col("reasons").explode().alias("reason"))
-            .drop_nulls()
-            .group_by("reason")
-            .len("n")
-            .sort(["n", "reason"], descending=[True, False])
-        )
-        return counts.with_columns(
-            pl.col("reason").replace_strict({k: r.zh for k, r in WORDS.items()}).alias("zh"),
-            pl.col("reason").replace_strict({k: r.en for k, r in WORDS.items()}).alias("en"),
-        )
+        return reason_table(self.outcomes, WORDS)
 
     def message(self, lang: str = "zh") -> str:
         if self.replay:
@@ -140,17 +130,6 @@ def payload_digest(rows: pl.DataFrame) -> str:
     h = hashlib.sha256(json.dumps(rows.columns, ensure_ascii=False).encode())
     h.update(rows.write_csv(include_header=False).encode())
     return h.hexdigest()
-
-
-def _lock(conn: Connection) -> None:
-    """One ingesting writer at a time: the key lookup and the id range must not interleave with
-    another writer's (two clients retrying the same batch at once add it once)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY})
-    elif conn.dialect.name == "sqlite":
-        raw = conn.connection.dbapi_connection
-        if raw is not None and not getattr(raw, "in_transaction", True):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _keys_present(conn: Connection, *, source_ids: Sequence[int], keys: pl.Series) -> set[int]:
@@ -278,7 +257,8 @@ def _land(
     if channel not in CHANNELS:
         raise IngestError(f"未知的通道 {channel!r}", f"unknown channel {channel!r}; channels: {CHANNELS}")
     conn = tx.conn
-    _lock(conn)
+    # one ingesting writer at a time: key lookups and the id range never interleave with another's
+    eng.exclusive(conn, PG_LOCK_KEY)
     ref = load_reference()
     source_id, outcomes, fresh = _check(conn, source_code=source_code, rows=rows, ref=ref, now=now)
     digest = payload_digest(rows)
@@ -397,7 +377,7 @@ def _insert_quarantine(
     held = outcomes.filter(pl.col("outcome") == "quarantined")
     raw = rows[held["row"].to_list()]
     keys = raw["record_key"].cast(pl.String, strict=False).to_list()
-    # a BIGINT key is no rowid alias in SQLite (no autoincrement there): numbered here, under _lock()
+    # a BIGINT key is no rowid alias in SQLite (no autoincrement there): numbered here, under the ingest lock
     top = conn.execute(select(func.coalesce(func.max(quarantine.c.id), 0))).scalar_one()
     conn.execute(
         insert(quarantine),
@@ -513,7 +493,8 @@ def release(
     still failing stay held; their outcome carries the new reasons. Outcome `row` is the position in
     `quarantine_ids` order (sorted ids); raises IngestError for rows not held or of several sources."""
     conn = tx.conn
-    _lock(conn)
+    # one ingesting writer at a time: key lookups and the id range never interleave with another's
+    eng.exclusive(conn, PG_LOCK_KEY)
     held = _held(conn, quarantine_ids)
     sources = held["source"].unique().to_list()
     if len(sources) != 1:
