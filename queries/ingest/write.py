@@ -82,9 +82,15 @@ class LandResult:
         return reason_table(self.outcomes, WORDS)
 
     def message(self, lang: str = "zh") -> str:
-        if self.replay:
+        if self.replay and self.n_duplicate == self.n_rows:
             zh = f"重复提交: 本批 {self.n_rows} 行均已入库, 未写入任何数据"
             en = f"Replay: all {self.n_rows} rows were already in the pool; nothing was written"
+        elif self.replay:
+            zh = f"重复提交: 本批次此前已收到 ({self.n_quarantined} 行当时已隔离), 未写入任何数据"
+            en = (
+                f"Replay: this batch was received before ({self.n_quarantined} rows were quarantined then); "
+                "nothing was written"
+            )
         else:
             zh = (
                 f"共 {self.n_rows} 行: 入库 {self.n_accepted}, 重复 {self.n_duplicate}, "

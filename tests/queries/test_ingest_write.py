@@ -171,6 +171,7 @@ def test_replays_add_nothing_and_cross_source_copies_count_as_duplicates(writabl
     held = count(quarantine)
     retry = land(mixed)
     assert retry.replay and retry.outcomes["outcome"].to_list() == ["duplicate", "quarantined"]
+    assert "received before (1 rows were quarantined then)" in retry.answer("en")["message"]
     assert count(quarantine) == held
     # a new batch overlapping an old one: the new rows land, the old ones are duplicates
     part = land([base_row(ref, 5), base_row(ref, 7), base_row(ref, 7)])
