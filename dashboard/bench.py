@@ -237,11 +237,12 @@ def ingest_validation(settings: Settings, *, rows: int = 1_000_000) -> int:
     return 0
 
 
-def bench_rows(n: int, *, source_code: str, key_base: int, seed: int = 7) -> Any:
+def bench_rows(n: int, *, source_code: str, key_base: int, seed: int = 7, recent: bool = False) -> Any:
     """`n` rows as a sub-platform sends them (text, ISO times), resampled from the pool's records of one
     source with fresh business keys, and the defects the field sees: 1% a county-only area code, 0.5%
     an unreadable quantity, 0.5% a key repeated within the file, 2% the township written by name,
-    the amount missing where the pool has it missing."""
+    the amount missing where the pool has it missing. `recent`: occurred in the last 6 hours, received
+    minutes later, as an API push is (a file holds history)."""
     import numpy as np
     import polars as pl
     from sqlalchemy import select
@@ -256,6 +257,12 @@ def bench_rows(n: int, *, source_code: str, key_base: int, seed: int = 7) -> Any
     pool_rows = engine.read_frame(select(record).where(record.c.source_id == src.id).limit(200_000))
     rng = np.random.default_rng(seed)
     sample = pool_rows[rng.integers(0, pool_rows.height, n)]
+    if recent:
+        now = int(time.time())
+        occurred = now - rng.integers(600, 6 * 3600, n)
+        sample = sample.with_columns(
+            occurred_at=pl.Series(occurred), received_at=pl.Series(occurred + rng.integers(5, 300, n))
+        )
     keys = key_base + np.arange(n, dtype=np.int64)
     repeat = rng.random(n) < 0.005
     keys[repeat] = keys[np.maximum(np.nonzero(repeat)[0] - 1, 0)]
@@ -331,25 +338,26 @@ def ingest(
         st = meta.pool_status()
         print(f"scale={st.scale}  records={st.records:,}")
 
-        # (a) the file import
+        # (a) the file import (rows=0 skips it)
         t0 = time.perf_counter()
-        frame = bench_rows(rows, source_code=source_code, key_base=9_000_000_000)
-        csv = tmp / "records.csv"
-        frame.write_csv(csv)
-        del frame
-        made = time.perf_counter() - t0
-        print(
-            f"(a) file import: {rows:,} rows of {source_code}, {csv.stat().st_size / 2**20:,.0f} MB CSV ({made:.1f} s to make)"
-        )
-        t0 = time.perf_counter()
-        done = import_file(csv, source_code=source_code, actor=audit.Actor.cli())
-        took = time.perf_counter() - t0
-        print(
-            f"    {took:.1f} s, {rows / took:,.0f} rows/s; accepted {done.accepted:,}, duplicate "
-            f"{done.duplicate:,}, quarantined {done.quarantined:,} in {done.batches} transactions"
-        )
-        for r in done.reasons().iter_rows(named=True):
-            print(f"      {r['n']:>9,}  {r['reason']}")
+        if rows:
+            frame = bench_rows(rows, source_code=source_code, key_base=9_000_000_000)
+            csv = tmp / "records.csv"
+            frame.write_csv(csv)
+            del frame
+            made = time.perf_counter() - t0
+            print(
+                f"(a) file import: {rows:,} rows of {source_code}, {csv.stat().st_size / 2**20:,.0f} MB CSV ({made:.1f} s to make)"
+            )
+            t0 = time.perf_counter()
+            done = import_file(csv, source_code=source_code, actor=audit.Actor.cli())
+            took = time.perf_counter() - t0
+            print(
+                f"    {took:.1f} s, {rows / took:,.0f} rows/s; accepted {done.accepted:,}, duplicate "
+                f"{done.duplicate:,}, quarantined {done.quarantined:,} in {done.batches} transactions"
+            )
+            for r in done.reasons().iter_rows(named=True):
+                print(f"      {r['n']:>9,}  {r['reason']}")
 
         # (b) API clients against a live server
         with audit.write(audit.Actor.cli()) as tx:
@@ -384,6 +392,7 @@ def ingest(
                         source_code=source_code,
                         key_base=9_500_000_000 + c * 10**7,
                         seed=c,
+                        recent=True,
                     ).iter_slices(batch_rows)
                 ]
                 for c in range(clients)

@@ -347,3 +347,13 @@ def test_import_parquet(import_pool: str, tmp_path: Path, capsys: pytest.Capture
     assert run_import(import_pool, wrong) == 1
     err = capsys.readouterr().err
     assert "qty (Boolean)" in err and "occurred_at (List(Int64))" in err
+
+
+def test_bench_ingest_prints_its_figures(import_pool: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A small run of the ingest bench (file import, then 4 API clients against a real gunicorn)."""
+    assert main(["--url", import_pool, "bench", "--ingest", "3000", "--api-batches", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "(a) file import: 3,000 rows" in out and "rows/s; accepted" in out
+    assert "answers: 200 x4" in out and "per batch: median" in out
+    assert "overview refresh callback during ingest" in out
+    assert ingested(import_pool, 9_000_000_000, 10_000_000_000) == 0  # it wrote into a copy
