@@ -10,7 +10,7 @@ are personal or locate a person are masked for every viewer, unless a cleared ro
     each (an 18-digit ID: 5325**********1234; a 10-digit key: 10******34);
   - community_code: reduced to its township ("532503001***"): the township is already a column;
   - grid_id (a grid cell of a few dozen households): hidden;
-  - amount: sensitive rounded to the nearest 100 ("≈1,200"), core hidden;
+  - amount: sensitive rounded to the nearest 100 ("≈1200", "<100"), core hidden;
   - area_code_raw (the code as the source sent it; may carry the community): first 4 characters kept.
 Not masked: time, module, source, department, township, record type, classification, quantity.
 
@@ -73,9 +73,8 @@ def mask(frame: pl.DataFrame, *, revealed: bool = False) -> pl.DataFrame:
     if revealed:
         return frame.with_columns(expr.alias(name) for name, expr in text.items())
     hidden = pl.col("classification") >= SENSITIVE
-    rounded = pl.format(
-        "≈{}", (pl.col("amount").cast(pl.Float64) / 100).round(0).cast(pl.Int64).mul(100).cast(pl.String)
-    )
+    hundreds = (pl.col("amount").cast(pl.Float64) / 100).round(0).cast(pl.Int64).mul(100)
+    rounded = pl.when(hundreds == 0).then(pl.lit("<100")).otherwise(pl.format("≈{}", hundreds))
     masked = {
         "record_key": text["record_key"].map_elements(mask_key, return_dtype=pl.String),
         "community_code": pl.format("{}***", pl.col("township_code").cast(pl.Int64)),

@@ -448,7 +448,13 @@ def detail(*, viewer: Viewer, record_id: int, lang: str) -> dict[str, Any] | Non
     return _shape(raw, lang).row(0, named=True)
 
 
-def reveal(*, viewer: Viewer, record_id: int, lang: str) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class Revealed:
+    row: dict[str, Any]
+    entry: int  # the responsibility-log entry that records the reveal
+
+
+def reveal(*, viewer: Viewer, record_id: int, lang: str) -> Revealed | None:
     """One record's sensitive fields unmasked for a cleared role, read in the same transaction as the
     responsibility-log entry that says so. None (and nothing logged) when the role has no clearance or
     the record is not in the viewer's scope."""
@@ -463,13 +469,13 @@ def reveal(*, viewer: Viewer, record_id: int, lang: str) -> dict[str, Any] | Non
             tx.log("record.reveal_refused", "record", record_id, detail={"reason": "not in scope"})
             return None
         raw = pl.DataFrame(found, schema=list(result.keys()), orient="row").cast(RAW_SCHEMA)  # type: ignore[arg-type]
-        tx.log(
+        entry = tx.log(
             "record.reveal",
             "record",
             record_id,
             detail={"fields": list(masking.MASKED_FIELDS), "classification": int(raw["classification"][0])},
         )
-    return _shape(raw, lang, revealed=True).row(0, named=True)
+    return Revealed(_shape(raw, lang, revealed=True).row(0, named=True), entry)
 
 
 def export(
