@@ -274,6 +274,7 @@ def grid(p: PageParams) -> dag.AgGrid:
             col("received_at", width=150, **sortable),
             col("module", width=120, tooltipField="module"),
             col("source", minWidth=150, flex=1, tooltipField="source"),
+            col("dept", width=130, tooltipField="dept"),
             col("township", width=120),
             col("record_type", width=110),
             col("classification", width=90, cellClassRules=CLASS_CELL),
@@ -294,6 +295,7 @@ def grid(p: PageParams) -> dag.AgGrid:
             "infiniteInitialRowCount": 1,
             "rowHeight": 34 if p.theme == "wall" else 28,
             "tooltipShowDelay": 200,
+            "suppressColumnVirtualisation": True,  # every column in the DOM: 15 columns, 100 rows a block
             "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
         },
         style={"height": "100%", "width": "100%"},
