@@ -13,12 +13,22 @@ from typing import Any
 from urllib.parse import urlencode
 
 import dash
-import dash_ag_grid as dag
-import polars as pl
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import auth, inputs, wall
 from dashboard.components import empty_state, notice
+from dashboard.components.records import (
+    BLOCK,
+    FIELDS,
+    count_text,
+    detail_card,
+    detail_table,
+    filter_bar,
+    grid,
+    groups_card,
+    ids,
+    legend,
+)
 from dashboard.exports import csv_for_excel
 from dashboard.i18n import bi_text, both, pick
 from dashboard.view import PageParams, as_of_text, page_layout, page_params
@@ -26,7 +36,6 @@ from queries import masking, meta, records
 from queries.errors import PoolError
 from queries.records import RecordFilter
 from queries.scope import Viewer
-from queries.tables import CLASSIFICATIONS
 
 dash.register_page(
     __name__,
@@ -39,172 +48,13 @@ dash.register_page(
 )
 # a desk page: playlist-able like every page, but no alert of its own takes over a wall
 wall.register(__name__)
-
-
-class ids:
-    root = "records-root"
-    params = "records-params-store"
-    content = "records-content"
-    filter = "records-filter-store"
-    grid = "records-grid"
-    count = "records-count"
-    messages = "records-messages"
-    detail = "records-detail-body"
-    reveal = "records-reveal-button"
-    selected = "records-selected-store"
-    export = "records-export-button"
-    download = "records-download"
-    apply = "records-apply-button"
-    groups = "records-groups"
-    legend = "records-legend"
-    module = "records-module-dropdown"
-    source = "records-source-dropdown"
-    township = "records-township-dropdown"
-    type = "records-type-dropdown"
-    cls = "records-cls-dropdown"
-    defect = "records-defect-dropdown"
-    date_from = "records-from-input"
-    date_to = "records-to-input"
-    key = "records-key-input"
-
-
-BLOCK = 100  # rows per server request (the grid's cacheBlockSize)
-CLASS_LABELS = {"public": ("公开", "Public"), "sensitive": ("敏感", "Sensitive"), "core": ("核心", "Core")}
-DEFECT_LABELS = {
-    "duplicate": ("跨部门重复", "Duplicate"),
-    "missing": ("缺失字段", "Missing field"),
-    "late": ("迟到 (>48小时)", "Late (> 48 h)"),
-    "badcode": ("区划编码不一致", "Bad area code"),
-}
-FIELDS: dict[str, tuple[str, str]] = {
-    "occurred_at": ("发生时间", "Occurred"),
-    "received_at": ("接收时间", "Received"),
-    "module": ("模块", "Module"),
-    "source": ("来源系统", "Source system"),
-    "dept": ("部门", "Department"),
-    "township": ("乡镇(街道)", "Township"),
-    "record_type": ("记录类型", "Record type"),
-    "classification": ("分级", "Class"),
-    "record_key": ("业务主键", "Record key"),
-    "community_code": ("社区编码", "Community"),
-    "grid_id": ("网格", "Grid cell"),
-    "qty": ("数量", "Quantity"),
-    "amount": ("金额(元)", "Amount (¥)"),
-    "area_code_raw": ("原始区划编码", "Raw area code"),
-    "defects": ("质量问题", "Defects"),
-}
+__all__ = ["BLOCK", "ids", "layout"]  # tests read the page's ids and block size from here
 
 
 def layout(**query: Any) -> html.Div:
     flat = inputs.query_flat(query)
     p = page_params(query)
     return page_layout(ids, lambda v, p_: render(v, p_, flat), p, "records")
-
-
-def _options(frame: pl.DataFrame, value: str, lang: str) -> list[dict[str, str]]:
-    return [
-        {"label": both(r["name_zh"], r["name_en"], lang), "value": str(r[value])}
-        for r in frame.iter_rows(named=True)
-    ]
-
-
-def _dropdown(
-    cid: str, options: list[dict[str, str]], value: str | None, label: tuple[str, str], lang: str
-) -> Any:
-    return html.Label(
-        [
-            bi_text(*label, lang, "filter-label"),
-            dcc.Dropdown(id=cid, options=options, value=value, clearable=True, className="filter-dd"),
-        ],
-        className="filter",
-    )
-
-
-def date_input(cid: str, value: str | None) -> dcc.Input:
-    # text, not type="date": the server reads YYYY-MM-DD and says so when a value is not one
-    return dcc.Input(
-        id=cid, type="text", placeholder="YYYY-MM-DD", value=value, className="filter-in", maxLength=10
-    )
-
-
-def filter_bar(v: Viewer, p: PageParams, q: dict[str, str]) -> html.Div:
-    lang = p.lang
-    cls_opts = [
-        {"label": both(*CLASS_LABELS[c], lang), "value": c}
-        for c in CLASSIFICATIONS[: v.scope().max_class + 1]
-    ]
-    defect_opts = [{"label": both(*DEFECT_LABELS[d], lang), "value": d} for d in records.DEFECTS]
-    types = records.record_types()
-    return html.Div(
-        [
-            _dropdown(
-                ids.module, _options(meta.modules(), "code", lang), q.get("module"), ("模块", "Module"), lang
-            ),
-            _dropdown(
-                ids.source,
-                _options(meta.sources(), "code", lang),
-                q.get("source"),
-                ("来源系统", "Source"),
-                lang,
-            ),
-            _dropdown(
-                ids.township,
-                _options(meta.townships(), "code", lang),
-                q.get("township"),
-                ("乡镇(街道)", "Township"),
-                lang,
-            ),
-            _dropdown(
-                ids.type, _options(types, "id", lang), q.get("type"), ("记录类型", "Record type"), lang
-            ),
-            _dropdown(ids.cls, cls_opts, q.get("cls"), ("分级", "Class"), lang),
-            _dropdown(ids.defect, defect_opts, q.get("defect"), ("质量问题", "Defect"), lang),
-            html.Label(
-                [
-                    bi_text("发生日期", "Occurred", lang, "filter-label"),
-                    html.Div(
-                        [
-                            date_input(ids.date_from, q.get("from")),
-                            date_input(ids.date_to, q.get("to")),
-                        ],
-                        className="filter-dates",
-                    ),
-                ],
-                className="filter",
-            ),
-            html.Label(
-                [
-                    bi_text("业务主键", "Record key", lang, "filter-label"),
-                    dcc.Input(
-                        id=ids.key, type="text", value=q.get("key"), className="filter-in", maxLength=18
-                    ),
-                ],
-                className="filter",
-            ),
-            html.Div(
-                [
-                    html.Button(both("筛选", "Apply", lang), id=ids.apply, className="btn btn-primary"),
-                    dcc.Link(both("清除", "Clear", lang), href="/records", className="btn"),
-                    html.Button(both("导出 CSV", "Export CSV", lang), id=ids.export, className="btn"),
-                    dcc.Download(id=ids.download),
-                ],
-                className="filter-actions",
-            ),
-        ],
-        className="card records-filters",
-    )
-
-
-def count_text(n: int, lang: str) -> str:
-    cap = records.BROWSE_CAP
-    if n > cap:
-        return pick(
-            f"匹配超过 {cap:,} 条; 表格按所选顺序浏览前 {cap:,} 条, 请缩小筛选, 或导出 (至多 {records.EXPORT_CAP:,} 条)",
-            f"More than {cap:,} match; the grid pages through the first {cap:,} in the chosen order. "
-            f"Narrow the filter, or export (up to {records.EXPORT_CAP:,} rows)",
-            lang,
-        )
-    return pick(f"匹配 {n:,} 条记录", f"{n:,} records match", lang)
 
 
 def render(v: Viewer, p: PageParams, q: dict[str, str]) -> list[Any]:
@@ -244,153 +94,6 @@ def render(v: Viewer, p: PageParams, q: dict[str, str]) -> list[Any]:
     if f.defect == "duplicate" and n:
         out.append(groups_card(records.duplicate_groups(scope=scope, cleared=cleared, f=f, lang=lang), lang))
     return out
-
-
-CLASS_CELL = {
-    "cell-warn": "['敏感', 'sensitive'].includes(params.value)",
-    "cell-bad": "['核心', 'core'].includes(params.value)",
-}
-
-
-def grid(p: PageParams) -> dag.AgGrid:
-    lang = p.lang
-
-    def col(field: str, **kw: Any) -> dict[str, Any]:
-        zh, en = FIELDS[field]
-        return {
-            "field": field,
-            "headerName": both(zh, en, lang, " "),
-            "headerTooltip": both(zh, en, lang),
-            **kw,
-        }
-
-    sortable = {"sortable": True}
-    return dag.AgGrid(
-        id=ids.grid,
-        rowModelType="infinite",
-        getRowId="params.data.id",
-        columnDefs=[
-            col("occurred_at", width=150, **sortable, sort="desc"),
-            col("received_at", width=150, **sortable),
-            col("module", width=120, tooltipField="module"),
-            col("source", minWidth=150, flex=1, tooltipField="source"),
-            col("dept", width=130, tooltipField="dept"),
-            col("township", width=120),
-            col("record_type", width=110),
-            col("classification", width=90, cellClassRules=CLASS_CELL),
-            col("record_key", width=130),
-            col("community_code", width=130),
-            col("grid_id", width=80),
-            col("qty", width=80, type="numericColumn"),
-            col("amount", width=100, type="numericColumn"),
-            col("area_code_raw", width=130),
-            col("defects", width=120, cellClassRules={"cell-bad": "params.value"}),
-        ],
-        className="ag-grid " + ("ag-theme-alpine-dark" if p.theme == "wall" else "ag-theme-alpine"),
-        # sorting only on indexed columns (the server refuses any other); no client-side filtering
-        defaultColDef={"sortable": False, "filter": False, "resizable": True},
-        dashGridOptions={
-            "cacheBlockSize": BLOCK,
-            "maxBlocksInCache": 10,
-            "infiniteInitialRowCount": 1,
-            "rowHeight": 34 if p.theme == "wall" else 28,
-            "tooltipShowDelay": 200,
-            "suppressColumnVirtualisation": True,  # every column in the DOM: 15 columns, 100 rows a block
-            "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
-        },
-        style={"height": "100%", "width": "100%"},
-    )
-
-
-def detail_card(v: Viewer, lang: str) -> html.Div:
-    can = masking.can_reveal(v.role)
-    return html.Div(
-        [
-            html.Div(bi_text("记录详情", "Record detail", lang), className="card-title"),
-            html.Div(
-                html.P(
-                    both("点击表格中的一行查看详情", "Click a row to see its detail", lang),
-                    className="chart-foot",
-                ),
-                id=ids.detail,
-            ),
-            html.Button(
-                both("显示原值 (记入责任日志)", "Reveal (logged)", lang),
-                id=ids.reveal,
-                className="btn",
-                disabled=True,
-                style={} if can else {"display": "none"},
-            ),
-        ],
-        className="card records-detail",
-    )
-
-
-def legend(lang: str) -> html.Div:
-    return html.Div(
-        [
-            html.Div(bi_text("遮蔽规则", "Masking rule", lang), className="card-title"),
-            html.Ul([html.Li(both(zh, en, lang, " / ")) for zh, en in masking.LEGEND]),
-        ],
-        className="card records-legend",
-        id=ids.legend,
-    )
-
-
-def detail_table(row: dict[str, Any], lang: str, note: tuple[str, str] | None = None) -> list[Any]:
-    rows = [
-        html.Tr([html.Th(pick(*FIELDS[k], lang)), html.Td("—" if row.get(k) is None else str(row[k]))])
-        for k in FIELDS
-    ]
-    out: list[Any] = [html.Table(html.Tbody(rows), className="detail-table")]
-    if note:
-        out.append(html.P(both(*note, lang, " / "), className="detail-note"))
-    return out
-
-
-GROUP_FIELDS = (
-    *("source", "dept", "classification", "received_at", "occurred_at", "township", "record_type"),
-    *("record_key", "community_code", "amount", "area_code_raw", "defects"),
-)
-
-
-def groups_card(frame: pl.DataFrame, lang: str) -> html.Div:
-    """Each duplicate group's rows next to each other (one column a row), differing fields marked."""
-    cards = []
-    for (g,), part in frame.group_by("group", maintain_order=True):
-        differs = set(str(part["differs"][0] or "").split(","))
-        head = html.Tr(
-            [html.Th(pick(f"第 {g} 组", f"Group {g}", lang))] + [html.Th(f"#{i}") for i in part["id"]]
-        )
-        body = [
-            html.Tr(
-                [html.Th(pick(*FIELDS[k], lang))] + [html.Td("—" if x is None else str(x)) for x in part[k]],
-                className="diff" if k in differs else None,
-            )
-            for k in GROUP_FIELDS
-        ]
-        cards.append(html.Table([html.Thead(head), html.Tbody(body)], className="group-table"))
-    return html.Div(
-        [
-            html.Div(
-                [
-                    bi_text("重复记录并排对比", "Duplicates side by side", lang),
-                    html.Span(
-                        pick(
-                            f" · 最新 {frame['group'].n_unique()} 组 · 黄色为不同字段 · 只含您有权查看的记录",
-                            f" · newest {frame['group'].n_unique()} groups · amber rows differ · only records you may see",
-                            lang,
-                        ),
-                        className="chart-foot",
-                    ),
-                ],
-                className="card-title",
-            ),
-            html.Div(cards, className="group-list"),
-        ],
-        className="card records-groups",
-        id=ids.groups,
-    )
 
 
 def _viewer() -> Viewer | None:
@@ -433,6 +136,11 @@ def rows_for(v: Viewer, f: RecordFilter, request: object, lang: str) -> dict[str
     got = frame.to_dicts()
     full = start + len(got) >= records.BROWSE_CAP
     return {"rowData": got, "rowCount": start + len(got) if len(got) < end - start or full else -1}
+
+
+def _clicked(n_clicks: object) -> bool:
+    """A real button click: a positive count (a forged request may send anything)."""
+    return isinstance(n_clicks, int) and not isinstance(n_clicks, bool) and n_clicks > 0
 
 
 def _lang(params: object) -> str:
@@ -512,12 +220,12 @@ def _show(v: Viewer, record_id: int, reveal: bool, lang: str) -> tuple[list[Any]
     State(ids.params, "data"),
     prevent_initial_call=True,
 )
-def show_detail(cell: object, _: object, selected: object, params: object) -> Any:
+def show_detail(cell: object, clicks: object, selected: object, params: object) -> Any:
     v = _viewer()
-    if v is None:
+    reveal = ctx.triggered_id == ids.reveal
+    if v is None or (reveal and not _clicked(clicks)):
         return no_update, True, None
     lang = _lang(params)
-    reveal = ctx.triggered_id == ids.reveal
     raw = selected if reveal else (cell.get("rowId") if isinstance(cell, dict) else None)
     if not (isinstance(raw, str | int) and str(raw).isdigit() and len(str(raw)) < 19):
         return no_update, True, None
@@ -536,10 +244,10 @@ def show_detail(cell: object, _: object, selected: object, params: object) -> An
     State(ids.params, "data"),
     prevent_initial_call=True,
 )
-def export_csv(_: object, filt: object, request: object, params: object) -> Any:
+def export_csv(clicks: object, filt: object, request: object, params: object) -> Any:
     """The filter's rows as the grid shows them to this viewer (masked), logged on the responsibility log."""
     v = _viewer()
-    if v is None:
+    if v is None or not _clicked(clicks):
         return no_update
     lang = _lang(params)
     f = RecordFilter.from_dict(filt)

@@ -17,6 +17,7 @@ from queries import audit
 from queries.generate import reference as ref
 from queries.tables import login_event, record
 from tests.pages.conftest import find_ids, login, render_page, text_of
+from tests.pages.test_roles import find
 
 PASSWORDS = {u[0]: u[5] for u in ref.DEMO_USERS}
 GRID, DETAIL, REVEAL, MESSAGES, GROUPS = (
@@ -74,20 +75,9 @@ def call(
 
 
 def store(tree: Any, cid: str) -> Any:
-    if isinstance(tree, dict):
-        props = tree.get("props", {})
-        if props.get("id") == cid:
-            return props.get("data")
-        for v in [*props.values(), *(v for k, v in tree.items() if k != "props")]:
-            found = store(v, cid)
-            if found is not None:
-                return found
-    elif isinstance(tree, list):
-        for v in tree:
-            found = store(v, cid)
-            if found is not None:
-                return found
-    return None
+    """The data of the dcc.Store `cid` in a rendered page."""
+    found = find(tree, cid)
+    return None if found is None else found["props"].get("data")
 
 
 def rows(client: FlaskClient, filt: Any, start: int = 0, end: int = 100, sort: Any = None) -> dict[str, Any]:
