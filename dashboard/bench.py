@@ -43,6 +43,7 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
     from dashboard.pages import audit as audit_page
     from dashboard.pages import overview as overview_page
     from dashboard.pages import pool as pool_page
+    from dashboard.pages import records as records_page
     from dashboard.view import PageParams
 
     st = meta.pool_status()
@@ -86,6 +87,7 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
             ),
             (f"activity.scope_sources [{label}]", partial(activity.scope_sources, scope=sc)),
         ]
+        rows += _record_rows(v, label)
     try:
         for label, fn in rows:
             cold, warm = _time(fn, repeat)
@@ -100,6 +102,8 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
                     print(f"{'render overview page [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
                     cold, warm = _time(partial(pool_page.render, admin, p), repeat)
                     print(f"{'render pool page [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
+                    cold, warm = _time(partial(records_page.render, admin, p, {}), repeat)
+                    print(f"{'render record browser [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
                     # the log is not cached (the data version does not move with it): every call is "cold"
                     cold, warm = _time(partial(audit_page.render, admin, p), repeat)
                     print(
@@ -114,6 +118,44 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
+
+
+def _record_rows(v: Any, label: str) -> list[tuple[str, Callable[[], Any]]]:
+    """The record browser's reads on the raw table: a block of rows (the first, and the deepest the grid
+    pages to), the capped count, and the duplicate groups, for a few filters the pool page links to."""
+    from queries import masking, records
+
+    sc, cleared = v.scope(), masking.can_reveal(v.role)
+    out: list[tuple[str, Callable[[], Any]]] = []
+    for query in (
+        {},
+        {"defect": "duplicate"},
+        {"source": "community_governance", "defect": "duplicate"},
+        {"defect": "late", "cls": "sensitive"},
+        {"township": "532503204", "defect": "badcode"},
+    ):
+        f, _ = records.parse_filter(query, v)
+        name = "&".join(f"{k}={x}" for k, x in query.items()) or "no filter"
+        kw: dict[str, Any] = {"scope": sc, "cleared": cleared, "f": f, "sort": None, "lang": "zh"}
+        blocks = records.BROWSE_CAP // records.BLOCK
+
+        def scroll(kw: dict[str, Any] = kw, blocks: int = blocks) -> None:
+            for i in range(blocks):  # block after block, as the grid asks while the viewer scrolls down
+                records.rows(start=i * records.BLOCK, end=(i + 1) * records.BLOCK, **kw)
+
+        out += [
+            (f"records.rows first 100 {name} [{label}]", partial(records.rows, start=0, end=100, **kw)),
+            (f"records.rows all {blocks} blocks to the cap, {name} [{label}]", scroll),
+            (f"records.count {name} [{label}]", partial(records.count, scope=sc, cleared=cleared, f=f)),
+        ]
+    f, _ = records.parse_filter({"source": "community_governance"}, v)
+    out.append(
+        (
+            f"records.duplicate_groups community_governance [{label}]",
+            partial(records.duplicate_groups, scope=sc, cleared=cleared, f=f, lang="zh"),
+        )
+    )
+    return out
 
 
 def login_flood(base: str, *, threads: int = 16, tries: int = 129) -> int:

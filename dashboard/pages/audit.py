@@ -10,6 +10,7 @@ import dash_ag_grid as dag
 from dash import Input, Output, callback, html, no_update
 
 from dashboard import auth, wall
+from dashboard.components.grids import column, infinite_grid
 from dashboard.i18n import bi_text, both
 from dashboard.view import PageParams, page_layout, page_params
 from queries import audit
@@ -102,17 +103,12 @@ def log_grid(p: PageParams) -> dag.AgGrid:
     lang = p.lang
 
     def col(field: str, zh: str, en: str, **kw: Any) -> dict[str, Any]:
-        return {
-            "field": field,
-            "headerName": both(zh, en, lang, " "),
-            "headerTooltip": both(zh, en, lang),
-            **kw,
-        }
+        return column(field, zh, en, lang, **kw)
 
-    return dag.AgGrid(
-        id=ids.grid,
-        rowModelType="infinite",
-        columnDefs=[
+    # the server gives one order (newest first) and its own filters (the CLI's): no client sorting
+    return infinite_grid(
+        ids.grid,
+        [
             col("id", "序号", "No.", width=90, type="numericColumn"),
             col("at", "时间", "Time", width=210 if p.theme == "wall" else 170),
             col("actor", "操作人", "Actor", flex=1, minWidth=140, tooltipField="actor"),
@@ -122,17 +118,8 @@ def log_grid(p: PageParams) -> dag.AgGrid:
             col("detail", "说明", "Detail", flex=2, minWidth=200, tooltipField="detail"),
             col("hash", "哈希", "Hash", width=130, tooltipField="hash_full"),
         ],
-        className="ag-grid " + ("ag-theme-alpine-dark" if p.theme == "wall" else "ag-theme-alpine"),
-        # the server gives one order (newest first) and its own filters (the CLI's): no client sorting
-        defaultColDef={"sortable": False, "filter": False, "resizable": True},
-        dashGridOptions={
-            "cacheBlockSize": BLOCK,
-            "maxBlocksInCache": 5,
-            "infiniteInitialRowCount": 1,
-            "rowHeight": 34 if p.theme == "wall" else 28,
-            "tooltipShowDelay": 200,
-        },
-        style={"height": "100%", "width": "100%"},
+        p.theme,
+        block=BLOCK,
     )
 
 
