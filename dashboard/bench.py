@@ -42,7 +42,7 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
     # page modules register themselves with Dash, so they are imported after the app exists
     from dashboard.pages import audit as audit_page
     from dashboard.pages import overview as overview_page
-    from dashboard.pages import pool as pool_page
+    from dashboard.pages.pool import page as pool_page
     from dashboard.view import PageParams
 
     st = meta.pool_status()

@@ -1,0 +1,60 @@
+"""AG Grid in the infinite row model: the browser asks for one block of rows at a time and the server
+answers only that block, so a table of any length never crosses the wire whole."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_ag_grid as dag
+
+from dashboard.i18n import both
+
+
+def column(field: str, zh: str, en: str, lang: str, **kw: Any) -> dict[str, Any]:
+    """A column headed in both languages, the chosen one first, the full header on hover."""
+    return {"field": field, "headerName": both(zh, en, lang, " "), "headerTooltip": both(zh, en, lang), **kw}
+
+
+def infinite_grid(
+    gid: str, columns: list[dict[str, Any]], theme: str, block: int, **props: Any
+) -> dag.AgGrid:
+    """A grid whose rows come from a `getRowsRequest` callback, `block` rows a request. The server gives
+    the order and the filters, so the grid neither sorts nor filters by itself."""
+    wall_ = theme == "wall"
+    return dag.AgGrid(
+        id=gid,
+        rowModelType="infinite",
+        columnDefs=columns,
+        className="ag-grid " + ("ag-theme-alpine-dark" if wall_ else "ag-theme-alpine"),
+        defaultColDef={"sortable": False, "filter": False, "resizable": True},
+        dashGridOptions={
+            "cacheBlockSize": block,
+            "maxBlocksInCache": 5,
+            "infiniteInitialRowCount": 1,
+            "rowHeight": 34 if wall_ else 28,
+            "tooltipShowDelay": 200,
+        },
+        style={"height": "100%", "width": "100%"},
+        **props,
+    )
+
+
+def block_of(request: object, block: int) -> tuple[int, int] | None:
+    """(start, how many) of a `getRowsRequest` as the browser sent it, at most `block` rows; None when
+    it is not a request at all (anyone can post anything to a callback)."""
+    if not isinstance(request, dict):
+        return None
+    try:
+        start, end = int(request.get("startRow", 0)), int(request.get("endRow", block))
+    except (TypeError, ValueError):
+        start, end = 0, block
+    start = max(0, start)
+    return start, max(1, min(end - start, block))
+
+
+def block_answer(rows: list[dict[str, Any]], start: int, want: int) -> dict[str, Any]:
+    """The `getRowsResponse` for a block: rowCount is known once a block comes back short (the end)."""
+    return {"rowData": rows, "rowCount": start + len(rows) if len(rows) < want else -1}
+
+
+NO_ROWS: dict[str, Any] = {"rowData": [], "rowCount": 0}
