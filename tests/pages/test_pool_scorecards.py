@@ -4,6 +4,7 @@ records behind it in the record browser."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -79,7 +80,9 @@ def test_quality_figures_link_to_the_records_behind_them(as_user: Any) -> None:
         as_of=meta.pool_status().as_of,
         rules=pool.AlertRules(),
     ).row(0, named=True)
-    got = parse_qs(urlsplit(row["badcode_href"]).query)
+    links = re.findall(r"\]\(([^)]+)\)", row["drill"])  # markdown links, one per defect
+    assert len(links) == 4
+    got = parse_qs(urlsplit(links[3]).query)
     assert got == {
         "source": [want["code"]],
         "defect": ["badcode"],
@@ -87,8 +90,8 @@ def test_quality_figures_link_to_the_records_behind_them(as_user: Any) -> None:
         "from": ["2026-10-22"],
         "to": ["2026-11-20"],
     }
-    col = next(c for c in grid["props"]["columnDefs"] if c["field"] == "badcode")
-    assert col["cellRenderer"] == "markdown" and "badcode_href" in col["valueFormatter"]["function"]
+    col = next(c for c in grid["props"]["columnDefs"] if c["field"] == "drill")
+    assert col["cellRenderer"] == "markdown"
 
 
 def test_the_wall_shows_no_scorecards_or_quarantine(as_user: Any) -> None:

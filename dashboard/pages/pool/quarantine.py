@@ -187,7 +187,7 @@ def section(v: Viewer, p: PageParams) -> html.Div:
             ],
             className="card-toolbar q-toolbar",
         ),
-        html.Div(rows_grid(p), id=ids.q_grid_box, className="grid-card q-grid"),
+        html.Div(rows_grid(p), id=ids.q_grid_box, className="q-grid"),
         html.Div(
             html.P(
                 pick(

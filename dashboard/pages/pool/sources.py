@@ -39,6 +39,12 @@ WALL_ROWS = 20
 RECORDS_PATH = "/records"
 # the grid's rate columns and the record browser's `defect` parameter
 DEFECT_FIELDS = {"duplicate": "dup", "missing": "missing", "late": "late", "badcode": "badcode"}
+DRILL_WORDS = {
+    "duplicate": ("重复", "dup."),
+    "missing": ("缺失", "missing"),
+    "late": ("迟到", "late"),
+    "badcode": ("编码", "codes"),
+}
 
 
 def records_href(
@@ -248,25 +254,14 @@ def source_grid(
                 "missing": r["missing_rate"],
                 "late": r["late_rate"],
                 "badcode": r["badcode_rate"],
-                **{
-                    f"{field}_href": records_href(
-                        first_day=first_day, last_day=last_day, source=r["code"], defect=k, township=township
-                    )
-                    for k, field in DEFECT_FIELDS.items()
-                },
+                "drill": " · ".join(
+                    f"[{pick(*DRILL_WORDS[k], lang)}]"
+                    f"({records_href(first_day=first_day, last_day=last_day, source=r['code'], defect=k, township=township)})"
+                    for k in DEFECT_FIELDS
+                ),
             }
         )
     pct = {"function": "params.value == null ? '—' : d3.format('.1%')(params.value)"}
-
-    def linked_pct(field: str) -> dict[str, Any]:
-        # the markdown renderer gets the formatted value: a link to the records, the rate as its text
-        return {
-            "cellRenderer": "markdown",
-            "valueFormatter": {
-                "function": f"params.value == null ? '—' : '[' + d3.format('.1%')(params.value) + ']('"
-                f" + params.data.{field}_href + ')'"
-            },
-        }
 
     def col(field: str, zh: str, en: str, **kw: Any) -> dict[str, Any]:
         return {
@@ -287,12 +282,11 @@ def source_grid(
             "cell-warn": "params.data.outage === 'amber'",
         },
     )
-    rate = (lambda f: {"valueFormatter": pct}) if wall_ else linked_pct  # a wall is not clicked
     rates = [
-        col("dup", "重复率", "Dup.", **num, **rate("dup")),
-        col("missing", "缺失率", "Missing", **num, **rate("missing")),
-        col("late", "迟到率", "Late", **num, **rate("late")),
-        col("badcode", "编码不一致", "Bad codes", **num, **rate("badcode")),
+        col("dup", "重复率", "Dup.", **num, valueFormatter=pct),
+        col("missing", "缺失率", "Missing", **num, valueFormatter=pct),
+        col("late", "迟到率", "Late", **num, valueFormatter=pct),
+        col("badcode", "编码不一致", "Bad codes", **num, valueFormatter=pct),
     ]
     records = col(
         "n", "记录数", "Records", **num, valueFormatter={"function": "d3.format(',')(params.value)"}
@@ -333,6 +327,10 @@ def source_grid(
             col("last", "最近接收", "Last received", minWidth=110),
             silent,
             *rates,
+            # the records behind each rate, in the record browser (the wall is not clicked: no links there)
+            col(
+                "drill", "查看记录", "See the records", cellRenderer="markdown", minWidth=230, sortable=False
+            ),
         ]
     return dag.AgGrid(
         id=ids.grid,
