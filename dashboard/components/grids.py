@@ -3,9 +3,11 @@ answers only that block, so a table of any length never crosses the wire whole."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import dash_ag_grid as dag
+from dash import html
 
 from dashboard.i18n import both
 
@@ -13,6 +15,20 @@ from dashboard.i18n import both
 def column(field: str, zh: str, en: str, lang: str, **kw: Any) -> dict[str, Any]:
     """A column headed in both languages, the chosen one first, the full header on hover."""
     return {"field": field, "headerName": both(zh, en, lang, " "), "headerTooltip": both(zh, en, lang), **kw}
+
+
+def columns_in(lang: str) -> Callable[..., dict[str, Any]]:
+    """column() with the language filled in: `col = columns_in(lang); col("n", "记录数", "Records")`."""
+
+    def col(field: str, zh: str, en: str, **kw: Any) -> dict[str, Any]:
+        return column(field, zh, en, lang, **kw)
+
+    return col
+
+
+def head_row(labels: list[tuple[str, str]], lang: str) -> html.Tr:
+    """A plain table's header row, each cell in both languages."""
+    return html.Tr([html.Th(both(zh, en, lang, " ")) for zh, en in labels])
 
 
 def infinite_grid(

@@ -10,7 +10,7 @@ import dash_ag_grid as dag
 from dash import Input, Output, callback, html, no_update
 
 from dashboard import auth, wall
-from dashboard.components.grids import NO_ROWS, block_answer, block_of, column, infinite_grid
+from dashboard.components.grids import NO_ROWS, block_answer, block_of, columns_in, infinite_grid
 from dashboard.i18n import bi_text, both
 from dashboard.view import PageParams, page_layout, page_params
 from queries import audit
@@ -102,8 +102,7 @@ def render(v: Viewer, p: PageParams) -> list[Any]:
 def log_grid(p: PageParams) -> dag.AgGrid:
     lang = p.lang
 
-    def col(field: str, zh: str, en: str, **kw: Any) -> dict[str, Any]:
-        return column(field, zh, en, lang, **kw)
+    col = columns_in(lang)
 
     return infinite_grid(
         ids.grid,

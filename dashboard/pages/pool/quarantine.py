@@ -14,7 +14,7 @@ from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import auth
 from dashboard.components import empty_state, notice
-from dashboard.components.grids import NO_ROWS, block_answer, block_of, column, infinite_grid
+from dashboard.components.grids import NO_ROWS, block_answer, block_of, columns_in, head_row, infinite_grid
 from dashboard.exports import csv_for_excel
 from dashboard.i18n import bi_text, both, pick
 from dashboard.inputs import store
@@ -46,13 +46,8 @@ def _reasons_text(codes: list[str], lang: str) -> str:
 
 def counts_table(frame: pl.DataFrame, lang: str) -> html.Table:
     """One line per source system and reason: the source's held rows on its first line."""
-    head = html.Tr(
-        [
-            html.Th(both("来源系统", "Source system", lang, " ")),
-            html.Th(both("被隔离行", "Held rows", lang, " ")),
-            html.Th(both("原因", "Reason", lang, " ")),
-            html.Th(both("行数", "Rows", lang, " ")),
-        ]
+    head = head_row(
+        [("来源系统", "Source system"), ("被隔离行", "Held rows"), ("原因", "Reason"), ("行数", "Rows")], lang
     )
     body, last = [], None
     for r in frame.iter_rows(named=True):
@@ -89,8 +84,7 @@ def _options(frame: pl.DataFrame, lang: str) -> tuple[list[dict[str, Any]], list
 def rows_grid(p: PageParams) -> Any:
     lang = p.lang
 
-    def col(field: str, zh: str, en: str, **kw: Any) -> dict[str, Any]:
-        return column(field, zh, en, lang, **kw)
+    col = columns_in(lang)
 
     return infinite_grid(
         ids.q_grid,

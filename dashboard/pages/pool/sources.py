@@ -13,6 +13,7 @@ from dash import html
 
 from dashboard import figures
 from dashboard.components import KpiDef, delivering_tone, empty_state, folded, graph, kpi_card
+from dashboard.components.grids import columns_in, head_row
 from dashboard.i18n import bi_text, both, pick, titles
 from dashboard.pages.pool.names import ids
 from dashboard.view import PageParams, as_of_text, rules
@@ -263,13 +264,7 @@ def source_grid(
         )
     pct = {"function": "params.value == null ? '—' : d3.format('.1%')(params.value)"}
 
-    def col(field: str, zh: str, en: str, **kw: Any) -> dict[str, Any]:
-        return {
-            "field": field,
-            "headerName": both(zh, en, lang, " "),
-            "headerTooltip": both(zh, en, lang),
-            **kw,
-        }
+    col = columns_in(lang)
 
     num = {"type": "numericColumn"}
     silent = col(
@@ -402,14 +397,15 @@ def class_figure(scope: Scope, day: int, as_of: int, p: PageParams) -> Any:
 
 
 def truth_table(truth: pl.DataFrame, lang: str) -> html.Div:
-    head = html.Tr(
+    head = head_row(
         [
-            html.Th(both("质量问题", "Defect", lang, " ")),
-            html.Th(both("检出", "Detected", lang, " ")),
-            html.Th(both("检出率", "Rate", lang, " ")),
-            html.Th(both("生成器注入", "Injected", lang, " ")),
-            html.Th(both("一致", "Match", lang, " ")),
-        ]
+            ("质量问题", "Defect"),
+            ("检出", "Detected"),
+            ("检出率", "Rate"),
+            ("生成器注入", "Injected"),
+            ("一致", "Match"),
+        ],
+        lang,
     )
     body = []
     for r in truth.iter_rows(named=True):
