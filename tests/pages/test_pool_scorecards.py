@@ -98,3 +98,10 @@ def test_the_wall_shows_no_scorecards_or_quarantine(as_user: Any) -> None:
     page = render_page(as_user("admin"), "/pool", "?kiosk=1&theme=wall")
     assert find(page, "pool-scorecards") is None and find(page, "pool-quarantine") is None
     assert find(page, "pool-source-grid") is not None
+
+
+def test_english_beside_chinese(as_user: Any) -> None:
+    page = text_of(render_page(as_user("admin"), "/pool", "?lang=en"))
+    assert "Data owners' quality scorecards" in page and "数据负责人质量记分卡" in page
+    assert "Quarantine: rows refused on arrival" in page and "Completeness" in page
+    assert "See the records" in page

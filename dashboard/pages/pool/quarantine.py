@@ -236,6 +236,17 @@ def refilter(_source_: object, _reason_: object, params: object) -> Any:
     return rows_grid(PageParams.from_store(params))
 
 
+@callback(
+    Output(ids.q_grid_box, "children", allow_duplicate=True),
+    Input(ids.q_answer, "children"),
+    State(ids.q_params, "data"),
+    prevent_initial_call=True,
+)
+def after_action(_answer: object, params: object) -> Any:
+    """A row released or discarded leaves the list: the grid asks the server again."""
+    return rows_grid(PageParams.from_store(params))
+
+
 def rows_for(
     v: Viewer, start: int, want: int, source_id: int | None, reason: str | None, lang: str
 ) -> dict[str, Any]:
