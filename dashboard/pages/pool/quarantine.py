@@ -20,7 +20,7 @@ from dashboard.i18n import bi_text, both, pick
 from dashboard.inputs import store
 from dashboard.pages.pool.names import ids
 from dashboard.view import PageParams
-from queries import audit, quarantine
+from queries import audit, meta, quarantine
 from queries.errors import PoolError
 from queries.ingest.reasons import REASONS
 from queries.ingest.write import IngestError, LandResult, discard, release
@@ -251,8 +251,10 @@ def rows_for(
     v: Viewer, start: int, want: int, source_id: int | None, reason: str | None, lang: str
 ) -> dict[str, Any]:
     frame = quarantine.held_rows(viewer=v, source_id=source_id, reason=reason, offset=start, limit=want)
-    names = {r["code"]: r for r in quarantine.counts(viewer=v).iter_rows(named=True)}
-    by_id = {r["source_id"]: pick(r["name_zh"], r["name_en"], lang) for r in names.values()}
+    by_id = {
+        r["source_id"]: pick(r["name_zh"], r["name_en"], lang)
+        for r in meta.source_labels().iter_rows(named=True)
+    }
     rows = [
         {
             "id": r["id"],
@@ -313,7 +315,7 @@ def export(_: int | None, source: object, reason: object) -> Any:
         return no_update
     try:
         frame = quarantine.export(viewer=v, source_id=_source(source), reason=_reason(reason))
-        codes = {r["source_id"]: r["code"] for r in quarantine.counts(viewer=v).iter_rows(named=True)}
+        codes = {r["source_id"]: r["code"] for r in meta.source_labels().iter_rows(named=True)}
     except PoolError:
         return no_update
     out = (
