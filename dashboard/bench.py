@@ -34,7 +34,7 @@ def _time(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
 
 def run(settings: Settings, *, repeat: int = 5) -> int:
     from dashboard.app import create_app
-    from queries import activity, audit, cache, meta, overview, pool
+    from queries import activity, audit, cache, meta, overview, owners, pool, quarantine
     from queries.scope import Viewer
 
     tmp = tempfile.mkdtemp(prefix="cc-bench-cache-")
@@ -42,8 +42,9 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
     # page modules register themselves with Dash, so they are imported after the app exists
     from dashboard.pages import audit as audit_page
     from dashboard.pages import overview as overview_page
-    from dashboard.pages import pool as pool_page
     from dashboard.pages import records as records_page
+    from dashboard.pages.pool import page as pool_page
+    from dashboard.pages.pool import quarantine as pool_quarantine
     from dashboard.view import PageParams
 
     st = meta.pool_status()
@@ -86,6 +87,12 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
                 partial(pool.detected_vs_injected, scope=sc, first_day=day - 29, last_day=day),
             ),
             (f"activity.scope_sources [{label}]", partial(activity.scope_sources, scope=sc)),
+            (
+                f"owners.scorecards 30d vs 30d before [{label}]",
+                partial(owners.scorecards, scope=sc, first_day=day - 29, last_day=day, home_department=None),
+            ),
+            # not cached (rows are held and released without the data version moving): cold == warm
+            (f"quarantine.counts by source and reason [{label}]", partial(quarantine.counts, viewer=v)),
         ]
         rows += _record_rows(v, label)
     try:
@@ -113,6 +120,9 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
             print(f"{f'audit.verify ({audit.verify().entries:,} entries)':<58}{cold:>10.1f}{warm:>10.1f}")
             cold, warm = _time(partial(audit_page.rows_for, 0, audit_page.BLOCK), repeat)
             print(f"{'audit page: one block of rows':<58}{cold:>10.1f}{warm:>10.1f}")
+            held = partial(pool_quarantine.rows_for, admin, 0, pool_quarantine.BLOCK, None, None, "zh")
+            cold, warm = _time(held, repeat)
+            print(f"{'pool page: one block of held rows (quarantine)':<58}{cold:>10.1f}{warm:>10.1f}")
         print(f"cache hits/misses: {cache.stats()}")
         print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     finally:

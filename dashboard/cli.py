@@ -1,4 +1,4 @@
-"""`command-center`: seed, serve, demo, db, user, account, audit, import, bench. Every failure ends in a clear message, not a traceback."""
+"""`command-center`: seed, serve, demo, db, user, token, owner, account, audit, import, bench. Every failure ends in a clear message, not a traceback."""
 
 from __future__ import annotations
 
@@ -278,6 +278,40 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_owner(args: argparse.Namespace) -> int:
+    """Data owners of source systems and departments: set (ends the current one), end, list."""
+    from queries import audit, owners
+    from queries import engine as eng
+
+    s = _settings(args)
+    eng.configure(s.database_url)
+    if args.action == "list":
+        frame = owners.listing()
+        print(f"{'scope':<11}{'code':<24}{'person':>7}  {'owner':<10}{'title':<12}name")
+        for r in frame.iter_rows(named=True):
+            who = "-" if r["person_id"] is None else str(r["person_id"])
+            print(
+                f"{r['scope']:<11}{r['code']:<24}{who:>7}  {r['owner_zh'] or '(无 / none)':<10}"
+                f"{r['title_zh'] or '':<12}{r['name_zh']}"
+            )
+        return 0
+    kind, code = ("source", args.source) if args.source else ("department", args.department)
+    try:
+        with audit.write(audit.Actor.cli()) as tx:
+            if args.action == "set":
+                owners.appoint(tx, kind=kind, code=code, person_id=args.person)
+            else:
+                owners.end(tx, kind=kind, code=code)
+    except ValueError as exc:
+        _say(str(exc))
+        return EXIT_USAGE
+    if args.action == "set":
+        print(f"person {args.person} now owns the data of {kind} {code!r}")
+    else:
+        print(f"{kind} {code!r} has no data owner now")
+    return 0
+
+
 def cmd_account(args: argparse.Namespace) -> int:
     """Change an existing account: a new password, or (de)activation. Either ends its sessions."""
     from queries import audit
@@ -494,6 +528,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         "list", help="every token: source, prefix, created, revoked, label (never the token)"
     )
     tp.set_defaults(func=cmd_token)
+
+    p = sub.add_parser("owner", help="data owners of source systems and departments: set | end | list")
+    osub = p.add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("set", "name the data owner (ends the current one)"),
+        ("end", "end the current owner"),
+    ):
+        op = osub.add_parser(action, help=text)
+        which = op.add_mutually_exclusive_group(required=True)
+        which.add_argument("--source", help="source system code, e.g. community_governance")
+        which.add_argument("--department", help="department code, e.g. civil_affairs")
+        if action == "set":
+            op.add_argument("--person", type=int, required=True, help="person id (see `owner list`)")
+        op.set_defaults(func=cmd_owner)
+    op = osub.add_parser("list", help="every department and source system with its current owner")
+    op.set_defaults(func=cmd_owner)
 
     p = sub.add_parser("account", help="change an account: new password, deactivate or activate")
     p.add_argument("username")

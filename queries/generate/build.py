@@ -24,7 +24,7 @@ from sqlalchemy import Connection, delete, insert, inspect, select, text
 from sqlalchemy.exc import OperationalError
 from tqdm import tqdm
 
-from queries import audit, rollups, schema
+from queries import audit, owners, rollups, schema
 from queries import calendar as cal
 from queries.engine import SUPERSEDED_KEY, make_engine, sqlite_path
 from queries.generate import parts
@@ -530,6 +530,7 @@ def _swap_in_user_data(
                 ).scalar()
                 rollups.refresh_daily(conn, since_day=local_day_of(int(first or 0)))
         made = _demo_users(conn) if demo_users else []
+        owners.appoint_defaults(audit.joined(conn, audit.Actor.cli()))
         if attached and "pool_meta" in {
             r[0] for r in conn.exec_driver_sql("SELECT name FROM old.sqlite_master WHERE type='table'")
         }:
@@ -653,8 +654,10 @@ def build_pool(
                     insert(seed_incident), [dict(id=i + 1, **inc) for i, inc in enumerate(gen.incidents)]
                 )
                 report.incidents = len(gen.incidents)
-                if demo_users and target is None:  # PostgreSQL: user tables were never touched
-                    report.demo_users = _demo_users(conn)
+                if target is None:  # PostgreSQL: user tables were never touched
+                    if demo_users:
+                        report.demo_users = _demo_users(conn)
+                    owners.appoint_defaults(audit.joined(conn, audit.Actor.cli()))
                 _meta(
                     conn,
                     {
