@@ -36,9 +36,7 @@ def upgrade() -> None:
     op.create_table(
         "quarantine",
         sa.Column("id", sa.BigInteger, primary_key=True),
-        sa.Column(
-            "batch_id", sa.Integer, sa.ForeignKey("ingest_batch.id"), nullable=False, index=True
-        ),
+        sa.Column("batch_id", sa.Integer, sa.ForeignKey("ingest_batch.id"), nullable=False, index=True),
         sa.Column("source_id", sa.SmallInteger, sa.ForeignKey("source_system.id"), nullable=False),
         sa.Column("row_no", sa.Integer, nullable=False),
         sa.Column("record_key", sa.String(64)),
