@@ -364,6 +364,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return login_flood(args.login_flood)
     if args.ingest_validation:
         return ingest_validation(_settings(args), rows=args.ingest_validation)
+    if args.lists_http:
+        from dashboard.bench import lists_http
+
+        return lists_http(args.lists_http, username=args.bench_user, password=args.bench_password)
     return run(_settings(args), repeat=args.repeat)
 
 
@@ -456,6 +460,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="ROWS",
         help="instead: time area-code normalisation and row validation on ROWS of the pool's records",
     )
+    p.add_argument(
+        "--lists-http",
+        metavar="BASE_URL",
+        help="instead: warm round trips of the three-lists page's callbacks against a running server",
+    )
+    p.add_argument("--bench-user", default="admin", help="--lists-http: the account to log in as")
+    p.add_argument("--bench-password", default="admin-demo-2026", help="--lists-http: its password")
     p.set_defaults(func=cmd_bench)
 
     args = parser.parse_args(argv)

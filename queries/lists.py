@@ -481,6 +481,25 @@ def problems(*, scope: Scope) -> pl.DataFrame:
 
 
 @cached
+def focus_problem(*, scope: Scope) -> int | None:
+    """The type a wall should show first: a void or overlap on the most severe type, else the type with
+    the most gaps, else the first; None when the viewer may open no type at all."""
+    allowed = problems(scope=scope)["problem_id"].to_list()
+    if not allowed:
+        return None
+    g = gaps(scope=scope).filter(pl.col("problem_id").is_in(allowed))
+    hot = g.filter(pl.col("kind").is_in(["void", "overlap"])).sort(
+        ["severity", "problem_id"], descending=[True, False]
+    )
+    if hot.height:
+        return int(hot["problem_id"][0])
+    per = g.filter(pl.col("problem_id").is_not_null()).group_by("problem_id").len()
+    if per.height:
+        return int(per.sort(["len", "problem_id"], descending=[True, False])["problem_id"][0])
+    return int(allowed[0])
+
+
+@cached
 def mapping(*, problem_id: int, scope: Scope, as_of_day: int) -> Mapping | None:
     """problem -> steps -> data items -> departments and persons, for one problem type; None when the
     type does not exist or is outside the viewer's scope. Live load: records of each item's source

@@ -187,3 +187,11 @@ def test_summary_compares_every_department(pool: str) -> None:
     assert s.schema["leads"] == pl.Int64
     by = lists.gaps_by_dept(scope=CITY_SCOPE)
     assert by["n"].sum() == s["gaps"].sum() and by["n"].to_list() == sorted(by["n"].to_list(), reverse=True)
+
+
+def test_the_wall_focuses_on_a_high_severity_void_or_overlap(pool: str) -> None:
+    pid = lists.focus_problem(scope=CITY_SCOPE)
+    hot = lists.gaps(scope=CITY_SCOPE).filter(pl.col("kind").is_in(["void", "overlap"]))
+    assert pid in set(hot.filter(pl.col("severity") == lists.HIGH)["problem_id"].to_list())
+    mine = lists.focus_problem(scope=DEPT_HEAD)
+    assert mine in set(lists.problems(scope=DEPT_HEAD)["problem_id"].to_list())

@@ -3,6 +3,7 @@ URL or the controls), call the queries, hand the frames to the builders. Registe
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,8 +16,8 @@ from dashboard.i18n import bi_text, both, pick
 from dashboard.pages.lists import components as c
 from dashboard.pages.lists.components import ids
 from dashboard.view import PageParams, as_of_text, guarded
-from queries import lists, meta
-from queries.scope import Viewer
+from queries import cache, lists, meta
+from queries.scope import Scope, Viewer
 
 VIEWS: dict[str, tuple[str, str]] = {
     "map": ("映射图", "Mapping"),
@@ -82,8 +83,8 @@ def resolve(v: Viewer, sel: Selection) -> tuple[str, int | None, int | None, lis
                     f"No such problem type in your scope: {inputs.quoted(sel.problem)}",
                 )
             )
-    if problem is None and codes:
-        problem = worst_problem(scope=scope, allowed=list(codes.values()))
+    if problem is None:
+        problem = lists.focus_problem(scope=scope)
     depts = meta.departments()
     dept_codes = dict(zip(depts["code"].to_list(), depts["id"].to_list(), strict=True))
     dept: int | None = None
@@ -108,15 +109,23 @@ def resolve(v: Viewer, sel: Selection) -> tuple[str, int | None, int | None, lis
     return view, problem, dept, errors
 
 
-def worst_problem(*, scope: Any, allowed: list[int]) -> int:
-    """The type a wall should show first: a void or overlap on a high-severity type, else the most gaps."""
-    g = lists.gaps(scope=scope).filter(pl.col("problem_id").is_in(allowed))
-    hot = g.filter(pl.col("kind").is_in(["void", "overlap"])).sort("severity", descending=True)
-    if hot.height:
-        return int(hot["problem_id"][0])
-    if g.filter(pl.col("problem_id").is_not_null()).height:
-        return int(g.filter(pl.col("problem_id").is_not_null())["problem_id"].mode().sort()[0])
-    return allowed[0]
+@functools.lru_cache(maxsize=128)
+def _map_figure(version: str, problem: int, scope: Scope, theme: str, lang: str) -> dict[str, Any] | None:
+    """The mapping figure as JSON, memoised per data version: building a plotly figure costs tens of ms,
+    and the picture changes only when the pool does."""
+    st = meta.pool_status()
+    m = lists.mapping(problem_id=problem, scope=scope, as_of_day=st.as_of_day)
+    if m is None:
+        return None
+    fig = c.mapping_figure(m, theme=theme, lang=lang, as_of=as_of_text(st.as_of)).to_plotly_json()
+    return {"figure": fig, "height": c.map_height(m)}
+
+
+@functools.lru_cache(maxsize=64)
+def _dept_figure(version: str, scope: Scope, theme: str, lang: str) -> dict[str, Any]:
+    st = meta.pool_status()
+    by = lists.gaps_by_dept(scope=scope)
+    return c.dept_gap_figure(by, theme=theme, lang=lang, as_of=as_of_text(st.as_of)).to_plotly_json()
 
 
 def render(v: Viewer, p: PageParams, sel: Selection) -> list[Any]:
@@ -142,17 +151,15 @@ def render(v: Viewer, p: PageParams, sel: Selection) -> list[Any]:
 
 def wall_row(v: Viewer, p: PageParams, problem: int | None) -> html.Div:
     """A hands-off wall: the mapping of the type that most needs attention, and gaps per department."""
-    st = meta.pool_status()
-    as_of = as_of_text(st.as_of)
     scope = v.scope()
-    m = lists.mapping(problem_id=problem, scope=scope, as_of_day=st.as_of_day) if problem else None
+    version = cache.data_version()
+    m = _map_figure(version, problem, scope, p.theme, p.lang) if problem else None
     left = (
-        graph(ids.mapping, c.mapping_figure(m, theme=p.theme, lang=p.lang, as_of=as_of))
+        graph(ids.mapping, m["figure"])
         if m is not None
         else empty_state(p.lang, ("没有可显示的问题类型", "No problem type to show"))
     )
-    by = lists.gaps_by_dept(scope=scope)
-    right = graph(ids.dept_gaps, c.dept_gap_figure(by, theme=p.theme, lang=p.lang, as_of=as_of))
+    right = graph(ids.dept_gaps, _dept_figure(version, scope, p.theme, p.lang))
     return html.Div(
         [html.Div(left, className="card chart-card"), html.Div(right, className="card chart-card")],
         className="lists-row lists-wall",
@@ -264,7 +271,6 @@ def body(v: Viewer, p: PageParams, view: str, problem: int | None, dept: int | N
         ]
     if view == "gaps":
         g = lists.gaps(scope=scope)
-        by = lists.gaps_by_dept(scope=scope)
         return [
             html.Div(
                 [
@@ -282,7 +288,7 @@ def body(v: Viewer, p: PageParams, view: str, problem: int | None, dept: int | N
                         className="card",
                     ),
                     html.Div(
-                        graph(ids.dept_gaps, c.dept_gap_figure(by, theme=p.theme, lang=lang, as_of=as_of)),
+                        graph(ids.dept_gaps, _dept_figure(cache.data_version(), scope, p.theme, lang)),
                         className="card chart-card",
                     ),
                 ],
