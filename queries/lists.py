@@ -696,3 +696,83 @@ def dept_summary(*, scope: Scope) -> pl.DataFrame:
     return out.with_columns(
         pl.col(c).fill_null(0).cast(pl.Int64) for c in ("duties", "leads", "supports", "items", "gaps")
     ).sort("dept_id")
+
+
+# --- export: a department's slice of the lists, keyed by codes ----------------------------------------
+
+DAY_HOURS = 8  # working hours in a working day
+
+
+def limit_text(hours: int) -> str:
+    """A time limit as the export writes it: "3d" (working days) when whole days, else "4h"."""
+    return f"{hours // DAY_HOURS}d" if hours % DAY_HOURS == 0 else f"{hours}h"
+
+
+EXPORT_SHEETS = ("problems", "steps", "data_items", "step_data", "duties", "step_duties", "grants")
+
+
+@cached
+def export_tables(*, dept_id: int | None, scope: Scope) -> dict[str, pl.DataFrame] | None:
+    """The lists a department takes part in, one frame per list, every reference a code (so a person
+    can read and edit it): the problem types it answers for or works on, their steps, the data items
+    those steps use or it owns, the duties on those steps, and the grants of those items. dept_id None
+    = the whole city. None when the viewer may not export that department."""
+    if scope.department_id is not None and dept_id != scope.department_id:
+        return None
+    snap = lists_snapshot()
+    depts = meta.departments().select(pl.col("id").cast(_I16), "code")
+    dcode = dict(zip(depts["id"].to_list(), depts["code"].to_list(), strict=True))
+    mods = meta.modules()
+    mcode = dict(zip(mods["id"].to_list(), mods["code"].to_list(), strict=True))
+    srcs = meta.sources()
+    scode = dict(zip(srcs["id"].to_list(), srcs["code"].to_list(), strict=True))
+    roles = snap.roles.join(snap.steps.select(pl.col("id").alias("step_id"), "problem_id"), on="step_id")
+    probs = snap.problems
+    if dept_id is not None:
+        mine = set(roles.filter(pl.col("dept_id") == dept_id)["problem_id"].to_list())
+        mine |= set(probs.filter(pl.col("owner_dept_id") == dept_id)["id"].to_list())
+        probs = probs.filter(pl.col("id").is_in(sorted(mine)))
+    steps = snap.steps.filter(pl.col("problem_id").is_in(probs["id"].to_list()))
+    step_data = snap.step_data.filter(pl.col("step_id").is_in(steps["id"].to_list()))
+    used = set(step_data["item_id"].to_list())
+    if dept_id is not None:
+        used |= set(snap.items.filter(pl.col("owner_dept_id") == dept_id)["id"].to_list())
+    items = snap.items.filter(pl.col("id").is_in(sorted(used)))
+    step_duty = roles.filter(pl.col("step_id").is_in(steps["id"].to_list()))
+    duties = snap.duties.filter(pl.col("id").is_in(step_duty["duty_id"].unique().to_list()))
+    grants = snap.grants.filter(pl.col("item_id").is_in(items["id"].to_list()))
+    pcode = dict(zip(snap.problems["id"].to_list(), snap.problems["code"].to_list(), strict=True))
+    stcode = dict(zip(snap.steps["id"].to_list(), snap.steps["code"].to_list(), strict=True))
+    icode = dict(zip(snap.items["id"].to_list(), snap.items["code"].to_list(), strict=True))
+    ducode = dict(zip(snap.duties["id"].to_list(), snap.duties["code"].to_list(), strict=True))
+    people = eng.read_frame(select(person.c.id, person.c.name_zh), schema={"id": pl.Int32})
+    pname = dict(zip(people["id"].to_list(), people["name_zh"].to_list(), strict=True))
+
+    def m(col: str, mapping_: dict[Any, Any]) -> pl.Expr:
+        return pl.col(col).replace_strict(mapping_, default=None, return_dtype=pl.String)
+
+    classes = {0: "public", 1: "sensitive", 2: "core"}
+    return {
+        "problems": probs.select(
+            "code", "name_zh", "name_en", "channel", "severity", "yearly_volume",
+            pl.col("limit_hours").map_elements(limit_text, return_dtype=pl.String).alias("limit"),
+            m("owner_dept_id", dcode).alias("owner_dept"), m("module_id", mcode).alias("module"),
+        ),
+        "steps": steps.select(
+            m("problem_id", pcode).alias("problem"), "seq", "code", "name_zh", "name_en", "stage", "decision",
+            pl.col("limit_hours").map_elements(limit_text, return_dtype=pl.String).alias("limit"),
+        ),
+        "data_items": items.select(
+            "code", "name_zh", "name_en", "kind", m("module_id", mcode).alias("module"),
+            m("source_id", scode).alias("source"), m("owner_dept_id", dcode).alias("owner_dept"),
+            m("classification", classes).alias("classification"), "refresh",
+        ),
+        "step_data": step_data.select(m("step_id", stcode).alias("step"), m("item_id", icode).alias("item")),
+        "duties": duties.select(
+            "code", m("dept_id", dcode).alias("dept"), m("person_id", pname).alias("person"), "name_zh", "name_en"
+        ),
+        "step_duties": step_duty.select(
+            m("step_id", stcode).alias("step"), m("duty_id", ducode).alias("duty"), "role"
+        ).sort("step", "duty"),
+        "grants": grants.select(m("item_id", icode).alias("item"), m("dept_id", dcode).alias("dept")),
+    }  # fmt: skip

@@ -23,24 +23,36 @@ __all__ = ["signed"]  # the role-login fixture, shared with the role tests
 PATH = "/lists"
 
 
-def update(client: FlaskClient, view: object, problem: object, dept: object, theme: str = "desk") -> Any:
-    """Post the page's own callback (controls changed) exactly as the browser does."""
+def post(client: FlaskClient, output: str, inputs: list[object], state: list[object], changed: str) -> Any:
+    """Post one of the page's callbacks exactly as the browser does; returns its response."""
     deps = json.loads(client.get("/_dash-dependencies").data)
-    cb = next(d for d in deps if d["output"] == f"..{ids.kpis}.children...{ids.body}.children..")
-    values = [view, problem, dept, 1]
+    cb = next(d for d in deps if d["output"] == output)
+    outs = [o for o in output.strip(".").split("...")] if output.startswith("..") else [output]
     body = {
         "output": cb["output"],
-        "outputs": [
-            {"id": ids.kpis, "property": "children"},
-            {"id": ids.body, "property": "children"},
-        ],
-        "inputs": [{**i, "value": v} for i, v in zip(cb["inputs"], values, strict=True)],
-        "state": [{**cb["state"][0], "value": {"lang": "zh", "theme": theme, "kiosk": theme == "wall"}}],
-        "changedPropIds": [f"{ids.view}.value"],
+        "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in outs]
+        if len(outs) > 1
+        else {"id": outs[0].split(".")[0], "property": outs[0].split(".")[1]},
+        "inputs": [{**i, "value": v} for i, v in zip(cb["inputs"], inputs, strict=True)],
+        "state": [{**s, "value": v} for s, v in zip(cb["state"], state, strict=True)],
+        "changedPropIds": [changed],
     }
     resp = client.post("/_dash-update-component", json=body)
     assert resp.status_code == 200, resp.data[:400]
     return json.loads(resp.data)["response"]
+
+
+def update(client: FlaskClient, view: object, problem: object, dept: object, theme: str = "desk") -> Any:
+    """The controls changed: the KPI row and the body again."""
+    params = {"lang": "zh", "theme": theme, "kiosk": theme == "wall"}
+    output = f"..{ids.kpis}.children...{ids.body}.children.."
+    return post(client, output, [view, problem, dept, 1], [params], f"{ids.view}.value")
+
+
+def export(client: FlaskClient, button: str, dept: object) -> Any:
+    params = {"lang": "zh", "theme": "desk", "kiosk": False}
+    out = post(client, f"{ids.download}.data", [1, 1], [dept, params], f"{button}.n_clicks")
+    return out[ids.download]["data"]
 
 
 def test_admin_lands_on_the_mapping_with_the_gap_counts(signed: Any) -> None:
@@ -159,3 +171,32 @@ def test_wall_alert_is_red_for_a_high_severity_void(signed: Any) -> None:
     quiet = next(d for d in range(1, 19) if d not in set(gaps["fix_dept_id"].to_list()))
     head = Viewer(9, "head", "head", "department_head", department_id=quiet)
     assert wall.alert_levels(head)[PATH] is None
+
+
+def test_export_is_logged_and_holds_the_department_s_lists(signed: Any, tmp_path: Any) -> None:
+    import base64
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from queries import audit
+
+    client = signed("minzheng")
+    before = audit.show(action="export.xlsx", limit=1000).height
+    got = export(client, ids.export_xlsx, "public_security")  # asks for another bureau: gets its own
+    assert got["filename"].startswith("lists-civil_affairs-") and got["filename"].endswith(".xlsx")
+    wb = load_workbook(io.BytesIO(base64.b64decode(got["content"])))
+    tables = lists.export_tables(dept_id=2, scope=scope_of("minzheng"))
+    assert tables is not None
+    assert wb.sheetnames == ["about", *lists.EXPORT_SHEETS]
+    for name, frame in tables.items():
+        rows = list(wb[name].iter_rows(values_only=True))
+        assert list(rows[0]) == frame.columns and len(rows) - 1 == frame.height, name
+    log = audit.show(action="export.xlsx", limit=1000)
+    assert log.height == before + 1
+    assert log["actor_username"][0] == "minzheng" and log["object_id"][0] == "civil_affairs"
+    got = export(client, ids.export_csv, None)
+    names = zipfile.ZipFile(io.BytesIO(base64.b64decode(got["content"]))).namelist()
+    assert names == ["about.txt", *[f"{n}.csv" for n in lists.EXPORT_SHEETS]]
+    assert audit.show(action="export.csv", limit=1).height == 1

@@ -195,3 +195,20 @@ def test_the_wall_focuses_on_a_high_severity_void_or_overlap(pool: str) -> None:
     assert pid in set(hot.filter(pl.col("severity") == lists.HIGH)["problem_id"].to_list())
     mine = lists.focus_problem(scope=DEPT_HEAD)
     assert mine in set(lists.problems(scope=DEPT_HEAD)["problem_id"].to_list())
+
+
+def test_export_holds_a_closed_slice_of_the_lists(pool: str) -> None:
+    t = lists.export_tables(dept_id=2, scope=CITY_SCOPE)
+    assert t is not None and tuple(t) == lists.EXPORT_SHEETS
+    problems = set(t["problems"]["code"])
+    assert set(t["steps"]["problem"]) <= problems
+    steps, items, duties = set(t["steps"]["code"]), set(t["data_items"]["code"]), set(t["duties"]["code"])
+    assert set(t["step_data"]["step"]) <= steps and set(t["step_data"]["item"]) <= items
+    assert set(t["step_duties"]["step"]) <= steps and set(t["step_duties"]["duty"]) == duties
+    assert set(t["grants"]["item"]) <= items
+    assert "civil_affairs" in set(t["duties"]["dept"])
+    assert set(t["data_items"]["classification"]) <= {"public", "sensitive", "core"}
+    assert all(v[-1] in "dh" and v[:-1].isdigit() for v in t["problems"]["limit"].to_list())
+    everything = lists.export_tables(dept_id=None, scope=CITY_SCOPE)
+    assert everything is not None and everything["problems"].height == gen.SCALE_PROBLEMS["test"]
+    assert lists.export_tables(dept_id=1, scope=DEPT_HEAD) is None

@@ -8,15 +8,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-from dash import dcc, html
+from dash import ctx, dcc, html, no_update
 
-from dashboard import inputs
+from dashboard import auth, inputs
 from dashboard.components import empty_state, graph, notice
 from dashboard.i18n import bi_text, both, pick
 from dashboard.pages.lists import components as c
 from dashboard.pages.lists.components import ids
 from dashboard.view import PageParams, as_of_text, guarded
-from queries import cache, lists, meta
+from queries import audit, cache, lists, meta
+from queries.errors import PoolError
 from queries.scope import Scope, Viewer
 
 VIEWS: dict[str, tuple[str, str]] = {
@@ -217,6 +218,20 @@ def _controls(
                 disabled=v.role in ("department_head", "operator"),
                 className="lists-select",
             ),
+            html.Div(
+                [
+                    html.Button(
+                        both("导出 Excel", "Export Excel", lang, " "), id=ids.export_xlsx, className="btn"
+                    ),
+                    html.Button(
+                        both("导出 CSV", "Export CSV", lang, " "), id=ids.export_csv, className="btn"
+                    ),
+                    dcc.Download(id=ids.download),
+                ],
+                className="lists-export",
+                # operators see the city-wide summary only: nothing to export
+                style={"display": "none"} if v.role == "operator" else None,
+            ),
         ],
         id=ids.controls,
         className="card lists-controls",
@@ -348,3 +363,38 @@ def layout_for(p: PageParams, sel: Selection) -> html.Div:
         id=ids.root,
         className="lists",
     )
+
+
+def export(xlsx_clicks: object, csv_clicks: object, dept: object, params: object) -> Any:
+    """The selected department's lists (or the city's, for leaders) as Excel or zipped CSV; every export
+    is written to the responsibility log before the file leaves."""
+    p = PageParams.from_store(params)
+    kind = "csv" if ctx.triggered_id == ids.export_csv else "xlsx"
+    try:
+        v = auth.current_viewer()
+        if v is None or v.role == "operator":
+            return no_update
+        _view, _problem, dept_id, _errors = resolve(
+            v, Selection("dept", None, dept if isinstance(dept, str) else None)
+        )
+        got = meta.consistent(lambda st: (st, lists.export_tables(dept_id=dept_id, scope=v.scope())))
+    except PoolError:
+        return no_update
+    st, tables = got
+    if tables is None:
+        return no_update
+    who = _dept_code(dept_id) if dept_id is not None else ALL
+    rows = sum(f.height for f in tables.values())
+    audit.log_read(
+        audit.Actor.of(v), f"export.{kind}", "lists", who, detail={"rows": rows, "sheets": len(tables)}
+    )
+    header = both(
+        f"三单融合清单 · {who} · 数据截至 {as_of_text(st.as_of)}",
+        f"Three lists in one · {who} · as of {as_of_text(st.as_of)}",
+        p.lang,
+        " / ",
+    )
+    stamp = as_of_text(st.as_of).replace(" ", "_").replace(":", "")
+    if kind == "csv":
+        return dcc.send_bytes(c.csv_zip_bytes(tables, header), f"lists-{who}-{stamp}.zip")
+    return dcc.send_bytes(c.xlsx_bytes(tables, header), f"lists-{who}-{stamp}.xlsx")

@@ -34,6 +34,9 @@ class ids:
     gaps = "lists-gap-grid"
     dept_gaps = "lists-dept-gap-graph"
     message = "lists-message"
+    export_xlsx = "lists-export-xlsx-button"
+    export_csv = "lists-export-csv-button"
+    download = "lists-download"
 
 
 DAY_H = 8
@@ -714,3 +717,41 @@ def summary_table(s: pl.DataFrame, lang: str) -> html.Table:
         ],
         lang,
     )
+
+
+# --- export files --------------------------------------------------------------------------------------
+
+
+def xlsx_bytes(tables: dict[str, pl.DataFrame], header: str) -> bytes:
+    """One sheet per list, a header row of column names; the first sheet starts with the as-of note in
+    a sheet of its own ("about") so every list sheet is a plain table an import can read back."""
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    about = wb.active
+    assert about is not None
+    about.title = "about"
+    about.append([header])
+    for name, frame in tables.items():
+        ws = wb.create_sheet(name)
+        ws.append(frame.columns)
+        for row in frame.iter_rows():
+            ws.append(list(row))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def csv_zip_bytes(tables: dict[str, pl.DataFrame], header: str) -> bytes:
+    """One UTF-8 CSV (with BOM, for Excel) per list in a zip, and an about.txt with the as-of note."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("about.txt", header + "\n")
+        for name, frame in tables.items():
+            zf.writestr(f"{name}.csv", "\ufeff" + frame.write_csv())
+    return buf.getvalue()

@@ -53,3 +53,12 @@ callback(
     State(ids.params, "data"),
     prevent_initial_call=True,
 )(cb.update)
+
+callback(
+    Output(ids.download, "data"),
+    Input(ids.export_xlsx, "n_clicks"),
+    Input(ids.export_csv, "n_clicks"),
+    State(ids.dept, "value"),
+    State(ids.params, "data"),
+    prevent_initial_call=True,
+)(cb.export)
