@@ -737,9 +737,17 @@ def export_tables(*, dept_id: int | None, scope: Scope) -> dict[str, pl.DataFram
     used = set(step_data["item_id"].to_list())
     if dept_id is not None:
         used |= set(snap.items.filter(pl.col("owner_dept_id") == dept_id)["id"].to_list())
+    else:
+        used |= set(snap.items["id"].to_list())  # the whole city: items no step uses too
     items = snap.items.filter(pl.col("id").is_in(sorted(used)))
     step_duty = roles.filter(pl.col("step_id").is_in(steps["id"].to_list()))
-    duties = snap.duties.filter(pl.col("id").is_in(step_duty["duty_id"].unique().to_list()))
+    held = set(step_duty["duty_id"].to_list())
+    held |= set(
+        snap.duties.filter(pl.col("dept_id") == dept_id)["id"].to_list()
+        if dept_id
+        else snap.duties["id"].to_list()
+    )
+    duties = snap.duties.filter(pl.col("id").is_in(sorted(held)))
     grants = snap.grants.filter(pl.col("item_id").is_in(items["id"].to_list()))
     pcode = dict(zip(snap.problems["id"].to_list(), snap.problems["code"].to_list(), strict=True))
     stcode = dict(zip(snap.steps["id"].to_list(), snap.steps["code"].to_list(), strict=True))

@@ -16,7 +16,7 @@ from dashboard.i18n import bi_text, both, pick
 from dashboard.pages.lists import components as c
 from dashboard.pages.lists.components import ids
 from dashboard.view import PageParams, as_of_text, guarded
-from queries import audit, cache, lists, meta
+from queries import audit, cache, lists, lists_io, meta
 from queries.errors import PoolError
 from queries.scope import Scope, Viewer
 
@@ -396,5 +396,5 @@ def export(xlsx_clicks: object, csv_clicks: object, dept: object, params: object
     )
     stamp = as_of_text(st.as_of).replace(" ", "_").replace(":", "")
     if kind == "csv":
-        return dcc.send_bytes(c.csv_zip_bytes(tables, header), f"lists-{who}-{stamp}.zip")
-    return dcc.send_bytes(c.xlsx_bytes(tables, header), f"lists-{who}-{stamp}.xlsx")
+        return dcc.send_bytes(lists_io.csv_zip_bytes(tables, header), f"lists-{who}-{stamp}.zip")
+    return dcc.send_bytes(lists_io.xlsx_bytes(tables, header), f"lists-{who}-{stamp}.xlsx")
