@@ -534,15 +534,7 @@ def mapping(*, problem_id: int, scope: Scope, as_of_day: int) -> Mapping | None:
     items = (
         items.join(load, on="source_id", how="left")
         .with_columns(pl.col("load_7d").fill_null(0))
-        .join(
-            meta.modules().select(
-                pl.col("id").alias("module_id"),
-                pl.col("name_zh").alias("module_zh"),
-                pl.col("name_en").alias("module_en"),
-            ),
-            on="module_id",
-            how="left",
-        )
+        .join(_module_names(), on="module_id", how="left")
         .sort("id")
     )
     steps = (
@@ -556,9 +548,7 @@ def mapping(*, problem_id: int, scope: Scope, as_of_day: int) -> Mapping | None:
         )
         .sort("seq")
     )
-    people = eng.read_frame(
-        select(person.c.id, person.c.name_zh, person.c.title_zh), schema={"id": pl.Int32}
-    ).rename({"id": "person_id", "name_zh": "person", "title_zh": "title"})
+    people = _people()
     step_depts = roles.join(people, on="person_id", how="left").select(
         "step_id", "dept_id", "role", "person", "title"
     )
@@ -580,6 +570,21 @@ def mapping(*, problem_id: int, scope: Scope, as_of_day: int) -> Mapping | None:
         denied=denied,
         hidden_items=hidden,
     )
+
+
+def _module_names() -> pl.DataFrame:
+    return meta.modules().select(
+        pl.col("id").alias("module_id"),
+        pl.col("name_zh").alias("module_zh"),
+        pl.col("name_en").alias("module_en"),
+    )
+
+
+def _people() -> pl.DataFrame:
+    """person_id, person (name), title: who a duty or a gap names."""
+    return eng.read_frame(
+        select(person.c.id, person.c.name_zh, person.c.title_zh), schema={"id": pl.Int32}
+    ).rename({"id": "person_id", "name_zh": "person", "title_zh": "title"})
 
 
 @cached
@@ -626,9 +631,7 @@ def dept_list(*, dept_id: int, scope: Scope) -> DeptList | None:
     if depts.is_empty():
         return None
     lists = lists_snapshot()
-    people = eng.read_frame(
-        select(person.c.id, person.c.name_zh, person.c.title_zh), schema={"id": pl.Int32}
-    ).rename({"id": "person_id", "name_zh": "person", "title_zh": "title"})
+    people = _people()
     probs = lists.problems.select(
         pl.col("id").alias("problem_id"),
         pl.col("name_zh").alias("problem_zh"),
@@ -657,15 +660,7 @@ def dept_list(*, dept_id: int, scope: Scope) -> DeptList | None:
     )
     items = (
         lists.items.filter(pl.col("owner_dept_id") == dept_id)
-        .join(
-            meta.modules().select(
-                pl.col("id").alias("module_id"),
-                pl.col("name_zh").alias("module_zh"),
-                pl.col("name_en").alias("module_en"),
-            ),
-            on="module_id",
-            how="left",
-        )
+        .join(_module_names(), on="module_id", how="left")
         .sort("id")
     )
     g = gaps(scope=scope).filter(pl.col("fix_dept_id") == dept_id)

@@ -275,6 +275,10 @@ def _check(new: Rows, file_rows: Rows, dept_ids: dict[str, int]) -> list[Problem
     def bad(sheet: str, i: int, zh: str, en: str) -> None:
         errs.append(Problem(sheet, i, zh, en))
 
+    def known(sheet: str, i: int, value: str, allowed: Any, what: tuple[str, str]) -> None:
+        if value not in allowed:
+            bad(sheet, i, f"未知{what[0]} {value!r}", f"unknown {what[1]} {value!r}")
+
     def dept(sheet: str, i: int, value: str, *, empty_ok: bool = False) -> None:
         if not (empty_ok and value == "") and value not in dept_ids:
             bad(sheet, i, f"未知部门 {value!r}", f"unknown department {value!r}")
@@ -298,14 +302,12 @@ def _check(new: Rows, file_rows: Rows, dept_ids: dict[str, int]) -> list[Problem
             )
 
     for i, r in enumerate(file_rows.get("problems", []), start=2):
-        if r["channel"] not in CHANNELS:
-            bad("problems", i, f"未知渠道 {r['channel']!r}", f"unknown channel {r['channel']!r}")
+        known("problems", i, r["channel"], CHANNELS, ("渠道", "channel"))
         number("problems", i, "severity", r["severity"], 1, 3)
         number("problems", i, "yearly_volume", r["yearly_volume"], 0, 10**9)
         limit("problems", i, r["limit"])
         dept("problems", i, r["owner_dept"])
-        if r["module"] not in mods:
-            bad("problems", i, f"未知模块 {r['module']!r}", f"unknown module {r['module']!r}")
+        known("problems", i, r["module"], mods, ("模块", "module"))
     order: dict[tuple[str, str], int] = {}
     for i, r in enumerate(file_rows.get("steps", []), start=2):
         if r["problem"] not in problems:
@@ -315,8 +317,7 @@ def _check(new: Rows, file_rows: Rows, dept_ids: dict[str, int]) -> list[Problem
                 f"环节没有所属问题类型 {r['problem']!r}",
                 f"step without a problem type: {r['problem']!r}",
             )
-        if r["stage"] not in STAGES:
-            bad("steps", i, f"未知阶段 {r['stage']!r}", f"unknown stage {r['stage']!r}")
+        known("steps", i, r["stage"], STAGES, ("阶段", "stage"))
         if r["decision"].lower() not in _TRUE | _FALSE:
             bad(
                 "steps",
@@ -336,23 +337,13 @@ def _check(new: Rows, file_rows: Rows, dept_ids: dict[str, int]) -> list[Problem
             )
         order.setdefault(k, i)
     for i, r in enumerate(file_rows.get("data_items", []), start=2):
-        if r["classification"] not in CLASSES:
-            bad(
-                "data_items",
-                i,
-                f"未知分级 {r['classification']!r}",
-                f"unknown classification {r['classification']!r}",
-            )
-        if r["module"] not in mods:
-            bad("data_items", i, f"未知模块 {r['module']!r}", f"unknown module {r['module']!r}")
-        if r["source"] not in srcs:
-            bad("data_items", i, f"未知来源系统 {r['source']!r}", f"unknown source system {r['source']!r}")
+        known("data_items", i, r["classification"], CLASSES, ("分级", "classification"))
+        known("data_items", i, r["module"], mods, ("模块", "module"))
+        known("data_items", i, r["source"], srcs, ("来源系统", "source system"))
         dept("data_items", i, r["owner_dept"], empty_ok=True)
     for i, r in enumerate(file_rows.get("step_data", []), start=2):
-        if r["step"] not in steps:
-            bad("step_data", i, f"未知环节 {r['step']!r}", f"unknown step {r['step']!r}")
-        if r["item"] not in items:
-            bad("step_data", i, f"未知数据项 {r['item']!r}", f"unknown data item {r['item']!r}")
+        known("step_data", i, r["step"], steps, ("环节", "step"))
+        known("step_data", i, r["item"], items, ("数据项", "data item"))
     for i, r in enumerate(file_rows.get("duties", []), start=2):
         dept("duties", i, r["dept"])
         if (r["dept"], r["person"]) not in people:
@@ -363,10 +354,8 @@ def _check(new: Rows, file_rows: Rows, dept_ids: dict[str, int]) -> list[Problem
                 f"no such person in the department: {r['person']!r}",
             )
     for i, r in enumerate(file_rows.get("step_duties", []), start=2):
-        if r["step"] not in steps:
-            bad("step_duties", i, f"未知环节 {r['step']!r}", f"unknown step {r['step']!r}")
-        if r["duty"] not in duties:
-            bad("step_duties", i, f"未知职责 {r['duty']!r}", f"unknown duty {r['duty']!r}")
+        known("step_duties", i, r["step"], steps, ("环节", "step"))
+        known("step_duties", i, r["duty"], duties, ("职责", "duty"))
         if r["role"] not in ROLES:
             bad(
                 "step_duties",
@@ -375,11 +364,10 @@ def _check(new: Rows, file_rows: Rows, dept_ids: dict[str, int]) -> list[Problem
                 f"role must be lead or support: {r['role']!r}",
             )
     for i, r in enumerate(file_rows.get("grants", []), start=2):
-        if r["item"] not in items:
-            bad("grants", i, f"未知数据项 {r['item']!r}", f"unknown data item {r['item']!r}")
+        known("grants", i, r["item"], items, ("数据项", "data item"))
         dept("grants", i, r["dept"])
     # a row the file keeps may still point at something the file removed
-    for name, col, known in (
+    for name, col, present in (
         ("steps", "problem", problems),
         ("step_data", "step", steps),
         ("step_data", "item", items),
@@ -389,7 +377,7 @@ def _check(new: Rows, file_rows: Rows, dept_ids: dict[str, int]) -> list[Problem
     ):
         mine = {_key(name, r) for r in file_rows.get(name, [])}
         for r in new[name]:
-            if _key(name, r) not in mine and r[col] not in known:
+            if _key(name, r) not in mine and r[col] not in present:
                 bad(
                     name,
                     0,
