@@ -34,7 +34,7 @@ def _time(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
 
 def run(settings: Settings, *, repeat: int = 5) -> int:
     from dashboard.app import create_app
-    from queries import activity, audit, cache, meta, overview, owners, pool, quarantine
+    from queries import activity, audit, cache, lists, meta, overview, owners, pool, quarantine
     from queries.scope import Viewer
 
     tmp = tempfile.mkdtemp(prefix="cc-bench-cache-")
@@ -43,6 +43,7 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
     from dashboard.pages import audit as audit_page
     from dashboard.pages import overview as overview_page
     from dashboard.pages import records as records_page
+    from dashboard.pages.lists import callbacks as lists_page
     from dashboard.pages.pool import page as pool_page
     from dashboard.pages.pool import quarantine as pool_quarantine
     from dashboard.view import PageParams
@@ -93,6 +94,12 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
             ),
             # not cached (rows are held and released without the data version moving): cold == warm
             (f"quarantine.counts by source and reason [{label}]", partial(quarantine.counts, viewer=v)),
+            (f"lists.gaps (the gap finder) [{label}]", partial(lists.gaps, scope=sc)),
+            (f"lists.matrix [{label}]", partial(lists.matrix, scope=sc)),
+            (
+                f"lists.mapping of type 1 [{label}]",
+                partial(lists.mapping, problem_id=1, scope=sc, as_of_day=day),
+            ),
         ]
         rows += _record_rows(v, label)
     try:
@@ -111,6 +118,12 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
                     print(f"{'render pool page [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
                     cold, warm = _time(partial(records_page.render, admin, p, {}), repeat)
                     print(f"{'render record browser [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
+                    for view in ("map", "matrix", "gaps"):
+                        sel = lists_page.Selection(view)
+                        cold, warm = _time(partial(lists_page.render, admin, p, sel), repeat)
+                        print(
+                            f"{'render lists page ' + view + ' [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}"
+                        )
                     # the log is not cached (the data version does not move with it): every call is "cold"
                     cold, warm = _time(partial(audit_page.render, admin, p), repeat)
                     print(
@@ -563,3 +576,73 @@ def _overview_refresh(opener: Any, base: str) -> Callable[[], float]:
         return (time.perf_counter() - t) * 1000
 
     return call
+
+
+def lists_http(base: str, *, username: str, password: str, rounds: int = 40) -> int:
+    """Warm round trips of the three-lists page's callback over HTTP against a running server, as a
+    browser posts them (mapping, matrix, gap list; desk): p50 / p95 and the answer's size. Bounded:
+    `rounds` requests per view after one warm-up each. Prints figures; asserts nothing."""
+    import http.cookiejar
+    import json
+    import re
+    import urllib.parse
+    import urllib.request
+
+    from dashboard.pages.lists.components import ids
+
+    base = base.rstrip("/")
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(base + "/login", timeout=30) as resp:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', resp.read().decode())
+    form = {"username": username, "password": password, "next": "/"}
+    if token:
+        form["csrf_token"] = token.group(1)
+    opener.open(base + "/login", urllib.parse.urlencode(form).encode(), timeout=60).read()
+    with opener.open(base + "/_dash-dependencies", timeout=30) as resp:
+        deps = json.loads(resp.read())
+    cb = next(d for d in deps if d["output"] == f"..{ids.kpis}.children...{ids.body}.children..")
+
+    def post(view: str, problem: str | None) -> tuple[float, int]:
+        values = [view, problem, "all", 1]
+        body = {
+            "output": cb["output"],
+            "outputs": [{"id": ids.kpis, "property": "children"}, {"id": ids.body, "property": "children"}],
+            "inputs": [{**i, "value": v} for i, v in zip(cb["inputs"], values, strict=True)],
+            "state": [{**cb["state"][0], "value": {"lang": "zh", "theme": "desk", "kiosk": False}}],
+            "changedPropIds": [f"{ids.view}.value"],
+        }
+        req = urllib.request.Request(
+            base + "/_dash-update-component",
+            json.dumps(body).encode(),
+            {"Content-Type": "application/json"},
+        )
+        t0 = time.perf_counter()
+        with opener.open(req, timeout=60) as resp:
+            size = len(resp.read())
+        return (time.perf_counter() - t0) * 1000, size
+
+    def healthz() -> tuple[float, int]:
+        t0 = time.perf_counter()
+        with opener.open(base + "/healthz", timeout=30) as resp:
+            size = len(resp.read())
+        return (time.perf_counter() - t0) * 1000, size
+
+    print(f"three-lists callback over HTTP against {base} as {username}: {rounds} warm requests per view")
+    print(f"{'view':<28}{'p50 ms':>10}{'p95 ms':>10}{'KB':>10}")
+    # /healthz (logged in: one scoped count) is the floor on this machine at this moment: on a
+    # shared, busy machine both rise together
+    for view, fn in (
+        ("/healthz (floor)", healthz),
+        ("map", lambda: post("map", "hotline_outage")),
+        ("matrix", lambda: post("matrix", None)),
+        ("gaps", lambda: post("gaps", None)),
+    ):
+        fn()  # fills the cache of the worker that answers
+        times, size = [], 0
+        for _ in range(rounds):
+            ms, size = fn()
+            times.append(ms)
+        times.sort()
+        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+        print(f"{view:<28}{statistics.median(times):>10.1f}{p95:>10.1f}{size / 1024:>10.1f}")
+    return 0

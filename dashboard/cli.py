@@ -1,4 +1,4 @@
-"""`command-center`: seed, serve, demo, db, user, token, owner, account, audit, import, bench. Every failure ends in a clear message, not a traceback."""
+"""`command-center`: seed, serve, demo, db, user, token, owner, account, audit, import, lists, bench. Every failure ends in a clear message, not a traceback."""
 
 from __future__ import annotations
 
@@ -460,6 +460,56 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lists(args: argparse.Namespace) -> int:
+    """Three lists in one: export a department's lists, or import them (validated; --dry-run shows the
+    changes), through the write door with a responsibility-log entry."""
+    from pathlib import Path
+
+    from queries import audit, lists, lists_io, meta
+    from queries import engine as eng
+    from queries.scope import CITY_SCOPE
+
+    eng.configure(_settings(args).database_url)
+    depts = dict(zip(meta.departments()["code"].to_list(), meta.departments()["id"].to_list(), strict=True))
+    if args.dept is not None and args.dept not in depts:
+        _say(f"unknown department {args.dept!r}; known: {', '.join(depts)}")
+        return EXIT_USAGE
+    path = Path(args.file)
+    actor = audit.Actor.cli()
+    if args.action == "export":
+        tables = lists.export_tables(dept_id=depts.get(args.dept or ""), scope=CITY_SCOPE)
+        assert tables is not None
+        header = f"three lists in one: {args.dept or 'city'}"
+        data = (
+            lists_io.csv_zip_bytes(tables, header)
+            if path.suffix == ".zip"
+            else lists_io.xlsx_bytes(tables, header)
+        )
+        audit.log_read(
+            actor, f"export.{'csv' if path.suffix == '.zip' else 'xlsx'}", "lists", args.dept or "city"
+        )
+        path.write_bytes(data)
+        print(f"wrote {path}: " + ", ".join(f"{k} {v.height}" for k, v in tables.items()))
+        return 0
+    if not path.exists():
+        _say(f"no such file: {path}")
+        return EXIT_USAGE
+    reader = lists_io.read_csv_zip if path.suffix == ".zip" else lists_io.read_xlsx
+    rows, problems = reader(path.read_bytes())
+    out = lists_io.Outcome(problems=problems)
+    if not problems:
+        out = lists_io.import_lists(rows, dept_code=args.dept, actor=actor, dry_run=args.dry_run)
+    for p in out.problems:
+        print(f"{p.sheet} row {p.row}: {p.zh} / {p.en}")
+    if not out.ok:
+        print(f"refused: {len(out.problems)} problem(s); nothing was changed")
+        return 1
+    for name, (added, changed, removed) in out.changes.items():
+        print(f"{name:<12} +{added} ~{changed} -{removed}")
+    print("applied" if out.applied else ("dry run: nothing written" if args.dry_run else "no change"))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from dashboard.bench import ingest, ingest_validation, login_flood, run
 
@@ -469,6 +519,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return ingest(_settings(args), rows=args.ingest, batches=args.api_batches)
     if args.ingest_validation:
         return ingest_validation(_settings(args), rows=args.ingest_validation)
+    if args.lists_http:
+        from dashboard.bench import lists_http
+
+        return lists_http(args.lists_http, username=args.bench_user, password=args.bench_password)
     return run(_settings(args), repeat=args.repeat)
 
 
@@ -575,6 +629,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ip.add_argument("--batch-rows", type=int, default=50_000, help="rows per transaction (default 50,000)")
     ip.add_argument("--quiet", action="store_true", help="no progress bar")
     ip.set_defaults(func=cmd_import)
+    p = sub.add_parser(
+        "lists", help="three lists in one: export | import a department's lists (.xlsx or .zip of CSV)"
+    )
+    p.add_argument("action", choices=["export", "import"])
+    p.add_argument("file", help="the .xlsx (one sheet per list) or .zip (one CSV per list)")
+    p.add_argument("--dept", help="department code, e.g. civil_affairs (default: the whole city)")
+    p.add_argument(
+        "--dry-run", action="store_true", help="import: show rows added, changed, removed; write nothing"
+    )
+    p.set_defaults(func=cmd_lists)
 
     p = sub.add_parser("bench", help="time every page's queries (cold and warm) and renders; prints figures")
     p.add_argument("--repeat", type=int, default=5)
@@ -599,6 +663,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "clients send 1,000-row batches to a gunicorn on loopback while the overview is timed",
     )
     p.add_argument("--api-batches", type=int, default=25, help="with --ingest: batches per API client")
+    p.add_argument(
+        "--lists-http",
+        metavar="BASE_URL",
+        help="instead: warm round trips of the three-lists page's callbacks against a running server",
+    )
+    p.add_argument("--bench-user", default="admin", help="--lists-http: the account to log in as")
+    p.add_argument("--bench-password", default="admin-demo-2026", help="--lists-http: its password")
     p.set_defaults(func=cmd_bench)
 
     args = parser.parse_args(argv)

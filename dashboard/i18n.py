@@ -10,6 +10,7 @@ T: dict[str, tuple[str, str]] = {
     "brand": ("蒙自市数字治理指挥中心", "Mengzi Digital Governance Command Center"),
     "overview": ("总览", "Overview"),
     "pool": ("数据池", "Data pool"),
+    "lists": ("三单融合", "Three lists in one"),
     "audit": ("责任日志", "Responsibility log"),
     "browser": ("记录浏览", "Record browser"),
     "as_of": ("数据截至", "Data as of"),

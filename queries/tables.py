@@ -373,3 +373,115 @@ USER_DATA_TABLES = (
     quarantine,
     data_owner,
 )
+
+# --- Three-Lists-in-One (migration 0007): problem, process, data and responsibility lists -----------
+# Made by the generator part queries/generate/lists.py (rebuilt by every load, like the records) and
+# replaced through the write door by a department's list import. Time limits are working hours
+# (one working day = 8 h), so a step's and its problem type's limits compare directly.
+lists_problem = Table(
+    "lists_problem",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("code", String(48), nullable=False, unique=True),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(96), nullable=False),
+    Column(
+        "channel", String(16), nullable=False
+    ),  # hotline | photo | grid | iot | petition | border | quality
+    Column("severity", SmallInteger, nullable=False),  # 1 low, 2 medium, 3 high
+    Column("yearly_volume", Integer, nullable=False),  # expected cases a year
+    Column("limit_hours", Integer, nullable=False),  # the whole loop's time limit, working hours
+    Column(
+        "owner_dept_id", SmallInteger, ForeignKey("department.id"), nullable=False
+    ),  # answers for the type
+    Column("module_id", SmallInteger, ForeignKey("module.id")),  # the sub-platform it mostly concerns
+)
+
+lists_step = Table(
+    "lists_step",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("problem_id", SmallInteger, ForeignKey("lists_problem.id"), nullable=False, index=True),
+    Column("seq", SmallInteger, nullable=False),  # order within the problem type's process
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(96), nullable=False),
+    Column(
+        "stage", String(16), nullable=False
+    ),  # monitoring | analysis | response | evaluation | feedback | optimization
+    Column("decision", Boolean, nullable=False),  # a decision point (branching) rather than a plain step
+    Column("limit_hours", Integer, nullable=False),  # working hours
+    UniqueConstraint("problem_id", "seq"),
+)
+
+lists_data_item = Table(
+    "lists_data_item",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(96), nullable=False),
+    Column("kind", String(12), nullable=False),  # item | indicator
+    Column("module_id", SmallInteger, ForeignKey("module.id"), nullable=False),
+    Column("source_id", SmallInteger, ForeignKey("source_system.id"), nullable=False),
+    Column("owner_dept_id", SmallInteger, ForeignKey("department.id")),  # NULL = nobody owns it (a gap)
+    Column("classification", SmallInteger, nullable=False),  # 0 public, 1 sensitive, 2 core
+    Column("refresh", String(12), nullable=False),  # realtime | hourly | daily | weekly | monthly
+)
+
+lists_step_data = Table(
+    "lists_step_data",
+    metadata,
+    Column("step_id", Integer, ForeignKey("lists_step.id"), primary_key=True),
+    Column("item_id", SmallInteger, ForeignKey("lists_data_item.id"), primary_key=True, index=True),
+)
+
+lists_duty = Table(
+    "lists_duty",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("dept_id", SmallInteger, ForeignKey("department.id"), nullable=False, index=True),
+    Column("person_id", Integer, ForeignKey("person.id"), nullable=False),  # the accountable person
+    Column("name_zh", String(96), nullable=False),
+    Column("name_en", String(128), nullable=False),
+)
+
+lists_step_duty = Table(
+    "lists_step_duty",
+    metadata,
+    Column("step_id", Integer, ForeignKey("lists_step.id"), primary_key=True),
+    Column("duty_id", Integer, ForeignKey("lists_duty.id"), primary_key=True, index=True),
+    Column("role", String(8), nullable=False),  # lead | support
+)
+
+# The data-permission list: a sensitive or core item may be used by its owner and the departments
+# granted it here; a public item by anyone.
+lists_data_grant = Table(
+    "lists_data_grant",
+    metadata,
+    Column("item_id", SmallInteger, ForeignKey("lists_data_item.id"), primary_key=True),
+    Column("dept_id", SmallInteger, ForeignKey("department.id"), primary_key=True),
+)
+
+# Ground truth of the synthetic lists: every gap the generator injected, so tests check the finder.
+lists_seed_gap = Table(
+    "lists_seed_gap",
+    metadata,
+    Column("kind", String(16), nullable=False),
+    Column("problem_id", SmallInteger),
+    Column("step_id", Integer),
+    Column("item_id", SmallInteger),
+    Column("dept_id", SmallInteger),  # the department that needs the item (permission gaps)
+)
+
+LISTS_TABLES = (
+    lists_problem,
+    lists_step,
+    lists_data_item,
+    lists_step_data,
+    lists_duty,
+    lists_step_duty,
+    lists_data_grant,
+    lists_seed_gap,
+)

@@ -1,0 +1,214 @@
+"""Three-Lists-in-One: the generator injects a recorded gap of every kind at every scale, and the gap
+finder finds exactly those (nothing more, nothing less), on SQLite and PostgreSQL; views follow the scope."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from queries import lists
+from queries.generate import lists as gen
+from queries.generate import reference as ref
+from queries.scope import CITY_SCOPE, Viewer
+
+KEY = ["kind", "problem_id", "step_id", "item_id", "dept_id"]
+DEPT_HEAD = Viewer(0, "minzheng", "x", "department_head", department_id=2).scope()
+OPERATOR = Viewer(0, "operator", "x", "operator").scope()
+
+
+def _people() -> dict[tuple[int, str], int]:
+    out, pid = {}, 0
+    for d in ref.DEPARTMENTS:
+        for title in ("局长", "分管副局长", "数据专员"):
+            pid += 1
+            out[(d[0], title)] = pid
+    return out
+
+
+def _keys(frame: pl.DataFrame) -> set[tuple[object, ...]]:
+    return set(frame.select(KEY).iter_rows())
+
+
+@pytest.mark.parametrize("scale", ["test", "demo", "full"])
+def test_every_scale_injects_every_kind_and_the_finder_finds_exactly_them(scale: str) -> None:
+    """Demo and full pools are checked on the generator's plan itself (no need to build millions of
+    records for the lists): the rows that would be written, read back as a Lists."""
+    rows = gen.plan(np.random.default_rng(7), scale, _people())
+    seeded = pl.DataFrame(rows["lists_seed_gap"], schema={k: lists.GAP_SCHEMA[k] for k in KEY})
+    counts = dict(seeded.group_by("kind").len().iter_rows())
+    assert counts == {k: gen.SCALE_GAPS[scale] for k in lists.GAP_KINDS}
+    assert len(rows["lists_problem"]) == gen.SCALE_PROBLEMS[scale]
+    source_dept = {sid: s.dept_id for sid, _, s in ref.sources()}
+    found = lists.find_gaps(lists.lists_from_rows(rows, source_dept))
+    assert _keys(found) == _keys(seeded)
+    assert found.height == seeded.height  # no gap found twice
+    assert found["fix_dept_id"].null_count() == 0  # every gap names who closes it
+
+
+def test_a_clean_plan_has_no_gaps() -> None:
+    """The finder is not merely echoing the record: with the injected gaps mended there are none."""
+    rows = gen.plan(np.random.default_rng(7), "test", _people())
+    seeded = rows["lists_seed_gap"]
+    source_dept = {sid: s.dept_id for sid, _, s in ref.sources()}
+    # mend the permission gaps (grant what was withheld) and the ownerless items (give them back)
+    for g in seeded:
+        if g["kind"] == "permission":
+            rows["lists_data_grant"].append({"item_id": g["item_id"], "dept_id": g["dept_id"]})
+        if g["kind"] == "no_owner":
+            item = rows["lists_data_item"][g["item_id"] - 1]
+            item["owner_dept_id"] = source_dept[item["source_id"]]
+    found = lists.find_gaps(lists.lists_from_rows(rows, source_dept))
+    assert set(found["kind"]) == {"no_process", "void", "overlap", "no_data", "over_limit"}
+    assert "permission" not in set(found["kind"]) and "no_owner" not in set(found["kind"])
+
+
+def test_generated_lists_hold_the_closed_loop() -> None:
+    rows = gen.plan(np.random.default_rng(1), "full", _people())
+    stages = {s["stage"] for s in rows["lists_step"]}
+    assert stages == {"monitoring", "analysis", "response", "evaluation", "feedback", "optimization"}
+    channels = {p["channel"] for p in rows["lists_problem"]}
+    assert channels == set(gen.CHANNELS)
+    # the test scale already has every channel
+    assert {p.channel for p in gen.problems_for("test")} == set(gen.CHANNELS)
+
+
+def test_gap_finder_on_the_pool_matches_the_recorded_gaps(pool: str) -> None:
+    found = lists.gaps(scope=CITY_SCOPE)
+    seeded = lists.seeded_gaps()
+    assert _keys(found) == _keys(seeded)
+    assert seeded.height == len(lists.GAP_KINDS) * gen.SCALE_GAPS["test"]
+    assert found["fix_zh"].null_count() == 0 and found["fix_person"].null_count() == 0
+    counts = lists.gap_counts(scope=CITY_SCOPE)
+    assert counts["kind"].to_list() == list(lists.GAP_KINDS)
+    assert counts["n"].to_list() == [gen.SCALE_GAPS["test"]] * len(lists.GAP_KINDS)
+    # one void is always placed on a high-severity type: the wall's alert is red
+    assert lists.alert_level(scope=CITY_SCOPE) == "red"
+
+
+def test_gap_fixers_follow_the_rules(pool: str) -> None:
+    g = lists.gaps(scope=CITY_SCOPE)
+    snap = lists.lists_snapshot()
+    owner = dict(snap.problems.select("id", "owner_dept_id").iter_rows())
+    for r in g.filter(pl.col("kind").is_in(["no_process", "void", "overlap"])).iter_rows(named=True):
+        assert r["fix_dept_id"] == owner[r["problem_id"]]
+        assert r["fix_role"] == "department" and r["fix_title"] == "局长"
+    item_owner = dict(snap.items.select("id", "owner_dept_id").iter_rows())
+    for r in g.filter(pl.col("kind") == "permission").iter_rows(named=True):
+        assert r["fix_dept_id"] == item_owner[r["item_id"]] != r["dept_id"]
+        assert r["fix_role"] == "data_owner" and r["fix_title"] == "数据专员"
+    for r in g.filter(pl.col("kind") == "over_limit").iter_rows(named=True):
+        assert r["step_limit"] > r["problem_limit"]
+
+
+def test_department_head_sees_only_their_own(pool: str) -> None:
+    mine = lists.gaps(scope=DEPT_HEAD)
+    everyone = lists.gaps(scope=CITY_SCOPE)
+    assert set(mine["fix_dept_id"]) <= {2}
+    assert mine.height == everyone.filter(pl.col("fix_dept_id") == 2).height > 0
+    ids, frame = lists.matrix(scope=DEPT_HEAD)
+    assert ids == [2] and "r2" in frame.columns and "r1" not in frame.columns
+    assert frame.height > 0 and (frame["r2"] != "").any()
+    assert lists.dept_list(dept_id=1, scope=DEPT_HEAD) is None
+    own = lists.dept_list(dept_id=2, scope=DEPT_HEAD)
+    assert own is not None and own.name_zh == "市民政局"
+    assert own.gaps.height == mine.height and set(own.steps["dept_id"]) == {2}
+    assert set(lists.dept_summary(scope=DEPT_HEAD)["dept_id"]) == {2}
+
+
+def test_matrix_covers_every_type_and_department(pool: str) -> None:
+    ids, frame = lists.matrix(scope=CITY_SCOPE)
+    assert ids == list(range(1, 19))
+    assert frame.height == gen.SCALE_PROBLEMS["test"]
+    assert frame.columns[:8] == [
+        "problem_id",
+        "code",
+        "name_zh",
+        "name_en",
+        "channel",
+        "severity",
+        "owner_dept_id",
+        "gaps",
+    ]
+    roles = {v for d in ids for v in frame[f"r{d}"]}
+    assert roles == {"lead", "support", ""}
+    # every gap is marked in at least one cell of the matrix
+    assert frame["gaps"].sum() >= lists.gap_counts(scope=CITY_SCOPE)["n"].sum() - gen.SCALE_GAPS["test"]
+    no_process = lists.seeded_gaps().filter(pl.col("kind") == "no_process")["problem_id"].to_list()
+    row = frame.filter(pl.col("problem_id") == no_process[0])
+    assert row["gaps"][0] >= 1 and all(row[f"r{d}"][0] == "" for d in ids)
+
+
+def test_mapping_of_one_type(pool: str) -> None:
+    day = 20777  # 2026-11-20, the test pool's last day
+    m = lists.mapping(problem_id=1, scope=CITY_SCOPE, as_of_day=day)
+    assert m is not None and m.problem["code"] == "hotline_outage"
+    assert m.steps["seq"].to_list() == list(range(1, 8))
+    assert m.steps["open_cases"].null_count() == 7  # the closed-loop seam: no cases yet
+    assert m.items.height > 0 and (m.items["load_7d"] > 0).any()
+    assert m.items.schema["load_7d"] == pl.Int64
+    assert set(m.step_depts["role"]) <= {"lead", "support"}
+    assert lists.mapping(problem_id=999, scope=CITY_SCOPE, as_of_day=day) is None
+
+
+def test_mapping_shows_holes(pool: str) -> None:
+    seeded = lists.seeded_gaps()
+    void = seeded.filter(pl.col("kind") == "void").row(0, named=True)
+    m = lists.mapping(problem_id=void["problem_id"], scope=CITY_SCOPE, as_of_day=20777)
+    assert m is not None
+    assert m.steps.filter(pl.col("id") == void["step_id"])["n_leads"][0] == 0
+    perm = seeded.filter(pl.col("kind") == "permission").row(0, named=True)
+    snap = lists.lists_snapshot()
+    steps = snap.step_data.filter(pl.col("item_id") == perm["item_id"]).join(
+        snap.roles.filter(pl.col("dept_id") == perm["dept_id"]), on="step_id"
+    )
+    pid = snap.steps.filter(pl.col("id") == steps["step_id"][0])["problem_id"][0]
+    m = lists.mapping(problem_id=int(pid), scope=CITY_SCOPE, as_of_day=20777)
+    assert m is not None
+    assert (perm["item_id"], perm["dept_id"]) in set(m.denied.iter_rows())
+    assert not m.step_items.filter(pl.col("item_id") == perm["item_id"])["permitted"].all()
+
+
+def test_operator_does_not_see_core_items(pool: str) -> None:
+    # grid_building uses the resident registry, a core item
+    m = lists.mapping(problem_id=3, scope=OPERATOR, as_of_day=20777)
+    assert m is not None and m.hidden_items >= 1
+    assert (m.items["classification"] <= 1).all()
+    full = lists.mapping(problem_id=3, scope=CITY_SCOPE, as_of_day=20777)
+    assert (
+        full is not None and full.hidden_items == 0 and full.items.height == m.items.height + m.hidden_items
+    )
+
+
+def test_summary_compares_every_department(pool: str) -> None:
+    s = lists.dept_summary(scope=CITY_SCOPE)
+    assert s.height == 18
+    assert s["gaps"].sum() == lists.gaps(scope=CITY_SCOPE).height
+    assert s.schema["leads"] == pl.Int64
+    by = lists.gaps_by_dept(scope=CITY_SCOPE)
+    assert by["n"].sum() == s["gaps"].sum() and by["n"].to_list() == sorted(by["n"].to_list(), reverse=True)
+
+
+def test_the_wall_focuses_on_a_high_severity_void_or_overlap(pool: str) -> None:
+    pid = lists.focus_problem(scope=CITY_SCOPE)
+    hot = lists.gaps(scope=CITY_SCOPE).filter(pl.col("kind").is_in(["void", "overlap"]))
+    assert pid in set(hot.filter(pl.col("severity") == lists.HIGH)["problem_id"].to_list())
+    mine = lists.focus_problem(scope=DEPT_HEAD)
+    assert mine in set(lists.problems(scope=DEPT_HEAD)["problem_id"].to_list())
+
+
+def test_export_holds_a_closed_slice_of_the_lists(pool: str) -> None:
+    t = lists.export_tables(dept_id=2, scope=CITY_SCOPE)
+    assert t is not None and tuple(t) == lists.EXPORT_SHEETS
+    problems = set(t["problems"]["code"])
+    assert set(t["steps"]["problem"]) <= problems
+    steps, items, duties = set(t["steps"]["code"]), set(t["data_items"]["code"]), set(t["duties"]["code"])
+    assert set(t["step_data"]["step"]) <= steps and set(t["step_data"]["item"]) <= items
+    assert set(t["step_duties"]["step"]) <= steps and set(t["step_duties"]["duty"]) == duties
+    assert set(t["grants"]["item"]) <= items
+    assert "civil_affairs" in set(t["duties"]["dept"])
+    assert set(t["data_items"]["classification"]) <= {"public", "sensitive", "core"}
+    assert all(v[-1] in "dh" and v[:-1].isdigit() for v in t["problems"]["limit"].to_list())
+    everything = lists.export_tables(dept_id=None, scope=CITY_SCOPE)
+    assert everything is not None and everything["problems"].height == gen.SCALE_PROBLEMS["test"]
+    assert lists.export_tables(dept_id=1, scope=DEPT_HEAD) is None
