@@ -75,7 +75,13 @@ def test_a_cleared_role_reveals_one_record_and_it_is_logged(
     url, _ = sqlite_pool
     with browser_page() as (page, watch):
         login(page, server, "admin", "admin-demo-2026", next_path="/records?cls=sensitive")
-        page.wait_for_selector("#records-grid .ag-row [col-id='record_key']", timeout=30000)
+        # the infinite model draws a loading row first: wait until the block's values are in
+        page.wait_for_function(
+            "() => { const c = document.querySelector("
+            "'#records-grid .ag-center-cols-container .ag-row [col-id=\"record_key\"]');"
+            " return c && c.innerText.trim().length > 0; }",
+            timeout=30000,
+        )
         row = page.locator("#records-grid .ag-center-cols-container .ag-row").first
         masked = row.locator("[col-id='record_key']").inner_text().strip()
         rid = row.get_attribute("row-id")
