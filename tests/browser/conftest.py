@@ -20,6 +20,9 @@ from tests.conftest import absent
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
 
 
+START_WAIT_S = 180
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _browser_available() -> None:
     if not chromium.available():
@@ -56,7 +59,9 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerFac
         proc = subprocess.Popen([str(exe), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
         procs.append(proc)
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        # a readiness wait, not a speed check: gunicorn imports every page in each worker, which on a
+        # loaded 2-core machine has taken over 30 s
+        deadline = time.monotonic() + START_WAIT_S
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise RuntimeError(f"server exited: {(inst / 'server.log').read_text()[-2000:]}")
@@ -67,7 +72,7 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerFac
                 return base  # 503 from a missing pool is still a running server
             except OSError:
                 time.sleep(0.3)
-        raise RuntimeError("server did not start in 30 s")
+        raise RuntimeError(f"server did not start in {START_WAIT_S} s")
 
     yield start
     for p in procs:
