@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import g
 
-from dashboard.settings import Settings
+from dashboard.settings import Settings, child_env, load
 
 
 def _time(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
@@ -375,7 +375,6 @@ def ingest(
     timed at rest and during the ingestion. Prints figures; asserts nothing. On PostgreSQL it writes
     into the configured pool itself."""
     import json
-    import os
     import secrets
     import socket
     import subprocess
@@ -433,11 +432,14 @@ def ingest(
             sk.bind(("127.0.0.1", 0))
             port = int(sk.getsockname()[1])
         base = f"http://127.0.0.1:{port}"
-        env = dict(
-            os.environ,
-            CC_DATABASE_URL=url,
-            CC_INSTANCE_DIR=str(tmp / "instance"),
-            CC_BIND=f"127.0.0.1:{port}",
+        env = child_env(
+            load(
+                {
+                    "CC_DATABASE_URL": url,
+                    "CC_INSTANCE_DIR": str(tmp / "instance"),
+                    "CC_BIND": f"127.0.0.1:{port}",
+                }
+            )
         )
         exe = Path(sys.executable).with_name("command-center")
         with open(tmp / "server.log", "wb") as log:
