@@ -194,3 +194,23 @@ def test_decisions_go_through_the_write_door(writable_pool: str) -> None:
             note="",
         )
     assert audit.verify().entries == before + 1  # nothing refused was written or logged
+
+
+def test_the_command_prints_the_pages_report(
+    sqlite_configured: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dashboard.cli import main
+
+    assert (
+        main(["--url", sqlite_configured, "prices", "report", "--product", "pork", "--market", "wenlan"]) == 0
+    )
+    printed = pl.read_csv(capsys.readouterr().out.encode(), infer_schema_length=None)
+    frame = prices.report(scope=CITY_SCOPE, product="pork", market="wenlan")
+    assert printed.columns == frame.columns and printed.height == frame.height == 72
+    assert printed["ifpa"].to_list() == frame["ifpa"].to_list()
+    assert main(["--url", sqlite_configured, "prices", "report", "--product", "durian", "--market", "x"]) == 2
+    assert "No product 'durian'" in capsys.readouterr().err
+    assert main(["--url", sqlite_configured, "prices", "report", "--product", "grape", "--market", "caoba",
+                 "--format", "json"]) == 0  # fmt: skip
+    rows = pl.read_json(capsys.readouterr().out.encode())
+    assert not rows["qualifies"].any() and rows["alps"].null_count() == rows.height
