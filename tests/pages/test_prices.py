@@ -9,14 +9,11 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, delete
 
 from queries import audit
-from queries.generate import reference as ref
-from queries.tables import login_event
-from tests.pages.conftest import find_ids, login, render_page, text_of
+from tests.pages.conftest import find_ids, render_page, text_of
+from tests.pages.test_audit import sign_in
 
-PASSWORDS = {u[0]: u[5] for u in ref.DEMO_USERS}
 BOARD, WARN, DETAIL, SERIES, NOTICE = (
     "prices-board-graph",
     "prices-warnings-table",
@@ -24,12 +21,6 @@ BOARD, WARN, DETAIL, SERIES, NOTICE = (
     "prices-series-graph",
     "prices-url-notice",
 )
-
-
-def sign_in(client: FlaskClient, url: str, name: str) -> None:
-    with create_engine(url).begin() as conn:
-        conn.execute(delete(login_event).where(login_event.c.username == name, login_event.c.ok.is_(False)))
-    assert login(client, name, PASSWORDS[name]).status_code == 302
 
 
 def test_the_ids_are_the_pages(client: FlaskClient) -> None:

@@ -218,19 +218,7 @@ def indicator(
             "hovertemplate": "%{x|%Y-%m}: %{y:.2f}<extra></extra>",
         }
     ]
-    shapes = [
-        {
-            "type": "line",
-            "xref": "paper",
-            "x0": 0,
-            "x1": 1,
-            "y0": s * b,
-            "y1": s * b,
-            "line": {"color": th["muted"], "dash": "dot", "width": 1},
-        }
-        for b in bands
-        for s in (1, -1)
-    ]
+    shapes = [_hline(s * b, str(th["muted"]), "dot") for b in bands for s in (1, -1)]
     title, sub = titles(q, unit, lang)
     empty = (
         [
@@ -260,6 +248,19 @@ def indicator(
         shapes=shapes,
         annotations=empty,
     )
+
+
+def _hline(y: float, color: str, dash: str) -> dict[str, object]:
+    """A horizontal reference line across the plot at `y` (a band edge, a warning line)."""
+    return {
+        "type": "line",
+        "xref": "paper",
+        "x0": 0,
+        "x1": 1,
+        "y0": y,
+        "y1": y,
+        "line": {"color": color, "dash": dash, "width": 1},
+    }
 
 
 def hog_grain(weeks: pl.DataFrame, *, lang: str, theme: str, as_of: str) -> go.Figure:
@@ -297,17 +298,9 @@ def hog_grain(weeks: pl.DataFrame, *, lang: str, theme: str, as_of: str) -> go.F
         },
     ]
     shapes = [
-        {
-            "type": "line",
-            "xref": "paper",
-            "x0": 0,
-            "x1": 1,
-            "y0": y,
-            "y1": y,
-            "line": {"color": c, "dash": "dash", "width": 1},
-        }
+        _hline(y, c, "dash")
         for y, c in (
-            (sig.HOG_GRAIN_CRITICAL, th["bad"]),
+            (sig.HOG_GRAIN_CRITICAL, str(th["bad"])),
             (sig.HOG_GRAIN_LOW, "#f59e0b"),
             (sig.HOG_GRAIN_HIGH, "#f59e0b"),
         )

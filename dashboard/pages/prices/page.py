@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash
+import dash_leaflet as dl
 import polars as pl
 from dash import Input, Output, State, callback, dcc, html, no_update
 
@@ -44,6 +45,7 @@ class ids:
     alps = "prices-alps-graph"
     hog = "prices-hog-graph"
     coops = "prices-coop-table"
+    map = "prices-market-map"
     ledger = "prices-ledger-table"
     kind = "prices-decision-kind-dropdown"
     amount = "prices-decision-amount-input"
@@ -202,7 +204,8 @@ def render(v: Viewer, p: PageParams, ask: tuple[str | None, str | None] = (None,
             ],
             className="card prices-detail",
         ),
-        html.Div([hog_card, coop_card(v, lang)], className="prices-row"),
+        html.Div([hog_card, market_map(v, b, lang)], className="prices-row"),
+        coop_card(v, lang),
         ledger_card(v, lang),
     ]
 
@@ -298,6 +301,10 @@ def kpi_cards(b: pl.DataFrame, hog: pl.DataFrame, lang: str, month: int) -> list
     ]
 
 
+def _head(cols: tuple[tuple[str, str], ...], lang: str) -> html.Tr:
+    return html.Tr([html.Th(both(zh, en, lang, " ")) for zh, en in cols])
+
+
 def _band_text(value: float | None, band: str | None, words: dict[str, tuple[str, str]], lang: str) -> str:
     if value is None or band is None:
         return "—"
@@ -307,17 +314,15 @@ def _band_text(value: float | None, band: str | None, words: dict[str, tuple[str
 def warnings_table(w: pl.DataFrame, lang: str, *, wall_: bool = False) -> html.Table | html.Div:
     if not w.height:
         return html.Div(both("本月没有预警", "No warnings this month", lang, " / "), className="chart-foot")
-    head = html.Tr(
-        [
-            html.Th(both(zh, en, lang, " "))
-            for zh, en in (
-                ("产品 · 市场", "Product · market"),
-                ("等级", "Level"),
-                ("IFPA", "IFPA"),
-                ("ALPS", "ALPS"),
-                ("原因", "Why"),
-            )
-        ]
+    head = _head(
+        (
+            ("产品 · 市场", "Product · market"),
+            ("等级", "Level"),
+            ("IFPA", "IFPA"),
+            ("ALPS", "ALPS"),
+            ("原因", "Why"),
+        ),
+        lang,
     )
     body = []
     for r in w.iter_rows(named=True):
@@ -458,20 +463,67 @@ def pick_series(product: object, market: object, params: object) -> Any:
     return guarded(detail_panel, p.lang, p, prod, mkt), {**p.store(), "product": prod, "market": mkt}
 
 
+def market_map(v: Viewer, b: pl.DataFrame, lang: str) -> html.Div:
+    """The markets the viewer sees, each coloured by its worst series this month. No tile layer: nothing
+    is fetched from outside the host (the map is the markets' positions on a plain ground)."""
+    worst = b.group_by("market").agg(pl.col("level").max().alias("worst"))
+    mk = prices.markets(scope=v.scope()).join(worst, left_on="code", right_on="market", how="inner")
+    markers = [
+        dl.CircleMarker(
+            center=[r["lat"], r["lon"]],
+            radius=14,
+            color=charts.LEVEL_COLORS[int(r["worst"])],
+            fillColor=charts.LEVEL_COLORS[int(r["worst"])],
+            fillOpacity=0.8,
+            children=[
+                dl.Tooltip(
+                    f"{pick(r['name_zh'], r['name_en'], lang)}: {pick(*charts.LEVEL_WORDS[int(r['worst'])], lang)}",
+                    permanent=True,
+                    direction="right",
+                )
+            ],
+        )
+        for r in mk.iter_rows(named=True)
+    ]
+    return html.Div(
+        [
+            html.Div(
+                [
+                    bi_text("各市场最严重的预警", "Each market's worst warning", lang),
+                    html.Span(
+                        pick(" · 最新月 · 不加载底图", " · newest month · no base map", lang),
+                        className="chart-foot",
+                    ),
+                ],
+                className="card-title",
+            ),
+            dl.Map(
+                markers,
+                id=ids.map,
+                center=[sum(mk["lat"]) / mk.height, sum(mk["lon"]) / mk.height]
+                if mk.height
+                else [23.37, 103.39],
+                zoom=10,
+                attributionControl=False,
+                style={"height": "400px", "width": "100%", "background": "var(--bg)"},
+            ),
+        ],
+        className="card",
+    )
+
+
 def coop_card(v: Viewer, lang: str) -> html.Div:
     q = prices.coop_quality(scope=v.scope())
-    head = html.Tr(
-        [
-            html.Th(both(zh, en, lang, " "))
-            for zh, en in (
-                ("合作社", "Cooperative"),
-                ("月份覆盖 (≥70%)", "Months present (>= 70%)"),
-                ("迟报", "Late"),
-                ("异常值", "Outliers"),
-                ("按斤上报", "Sent per jin"),
-                ("产量/销量 (吨)", "Produced / sold (t)"),
-            )
-        ]
+    head = _head(
+        (
+            ("合作社", "Cooperative"),
+            ("月份覆盖 (≥70%)", "Months present (>= 70%)"),
+            ("迟报", "Late"),
+            ("异常值", "Outliers"),
+            ("按斤上报", "Sent per jin"),
+            ("产量/销量 (吨)", "Produced / sold (t)"),
+        ),
+        lang,
     )
     rows = [
         html.Tr(
@@ -566,20 +618,18 @@ def ledger_table(v: Viewer, lang: str) -> html.Table | html.Div:
     d = prices.decisions(scope=v.scope())
     if not d.height:
         return html.Div(both("尚无决策", "No decisions yet", lang, " / "), className="chart-foot")
-    head = html.Tr(
-        [
-            html.Th(both(zh, en, lang, " "))
-            for zh, en in (
-                ("序列", "Series"),
-                ("预警月", "Warning month"),
-                ("决策", "Decision"),
-                ("金额 (元)", "Amount (yuan)"),
-                ("决策人", "By"),
-                ("当时价格", "Price then"),
-                ("最新价格", "Price since"),
-                ("变化", "Change"),
-            )
-        ]
+    head = _head(
+        (
+            ("序列", "Series"),
+            ("预警月", "Warning month"),
+            ("决策", "Decision"),
+            ("金额 (元)", "Amount (yuan)"),
+            ("决策人", "By"),
+            ("当时价格", "Price then"),
+            ("最新价格", "Price since"),
+            ("变化", "Change"),
+        ),
+        lang,
     )
     rows = [
         html.Tr(
