@@ -143,8 +143,9 @@ def _first_series(sc: Any) -> Any:
 
 def prices_http(base: str, *, username: str, password: str, n: int = 100) -> int:
     """Warm round trips over HTTP of the price page through Dash's page router (the whole page, as a
-    browser asks for it) and of its series callback (another product picked): p50 and p95 over `n`
-    requests each, after 3 to warm the cache. Logs in once; prints figures; asserts nothing."""
+    browser asks for it) and of its series callback (another product picked), with the overview page
+    measured the same way beside them as the baseline: p50 and p95 over `n` requests each, after 3 to
+    warm the cache. Logs in once; prints figures; asserts nothing."""
     import http.cookiejar
     import json
     import re
@@ -162,17 +163,20 @@ def prices_http(base: str, *, username: str, password: str, n: int = 100) -> int
     with opener.open(base + "/_dash-dependencies", timeout=30) as resp:
         deps = json.loads(resp.read())
     router = next(d for d in deps if "_pages_content.children" in d["output"])
-    values = {"pathname": "/prices", "search": "", "hash": "", "href": f"{base}/prices"}
-    page_body = {
-        "output": router["output"],
-        "outputs": [
-            {"id": o.split(".")[0], "property": o.split(".")[1]}
-            for o in router["output"].strip(".").split("...")
-        ],
-        "inputs": [{**i, "value": values.get(i["property"])} for i in router["inputs"]],
-        "state": [{**st, "value": None} for st in router["state"]],
-        "changedPropIds": ["_pages_location.pathname"],
-    }
+
+    def page_body(path: str) -> dict[str, Any]:
+        values = {"pathname": path, "search": "", "hash": "", "href": f"{base}{path}"}
+        return {
+            "output": router["output"],
+            "outputs": [
+                {"id": o.split(".")[0], "property": o.split(".")[1]}
+                for o in router["output"].strip(".").split("...")
+            ],
+            "inputs": [{**i, "value": values.get(i["property"])} for i in router["inputs"]],
+            "state": [{**st, "value": None} for st in router["state"]],
+            "changedPropIds": ["_pages_location.pathname"],
+        }
+
     detail_body = {
         "output": "..prices-detail-panel.children...prices-params-store.data..",
         "outputs": [
@@ -201,10 +205,12 @@ def prices_http(base: str, *, username: str, password: str, n: int = 100) -> int
         return (time.perf_counter() - t0) * 1000, size
 
     print(f"price page over HTTP against {base}, {n} warm requests each")
-    for label, body in (
-        ("whole /prices page (router)", page_body),
+    cases: tuple[tuple[str, dict[str, Any]], ...] = (
+        ("whole / overview page (the baseline)", page_body("/")),
+        ("whole /prices page (router)", page_body("/prices")),
         ("series callback (pork/wenlan)", detail_body),
-    ):
+    )
+    for label, body in cases:
         for _ in range(3):
             post(body)
         got = [post(body) for _ in range(n)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash
+import dash_ag_grid as dag
 import dash_leaflet as dl
 import polars as pl
 from dash import Input, Output, State, callback, dcc, html, no_update
@@ -513,34 +514,64 @@ def market_map(v: Viewer, b: pl.DataFrame, lang: str) -> html.Div:
 
 
 def coop_card(v: Viewer, lang: str) -> html.Div:
+    """One AG Grid (row data, not a component per cell: at full scale there are 72 cooperatives)."""
     q = prices.coop_quality(scope=v.scope())
-    head = _head(
-        (
-            ("合作社", "Cooperative"),
-            ("月份覆盖 (≥70%)", "Months present (>= 70%)"),
-            ("迟报", "Late"),
-            ("异常值", "Outliers"),
-            ("按斤上报", "Sent per jin"),
-            ("产量/销量 (吨)", "Produced / sold (t)"),
-        ),
-        lang,
-    )
     rows = [
-        html.Tr(
-            [
-                html.Td(pick(r["name_zh"], r["name_en"], lang)),
-                html.Td(
-                    f"{r['months_present']}/{r['span_months']} ({r['coverage']:.0%})",
-                    className="cell-bad" if (r["coverage"] or 0) < sig.ALPS_MIN_COVERAGE else "",
-                ),
-                html.Td(f"{r['late']} ({r['late_rate']:.0%})"),
-                html.Td(str(r["outliers"]), className="cell-warn" if r["outliers"] else ""),
-                html.Td(str(r["per_jin"])),
-                html.Td(f"{(r['produced_kg'] or 0) / 1000:,.0f} / {(r['sold_kg'] or 0) / 1000:,.0f}"),
-            ]
-        )
+        {
+            "coop": pick(r["name_zh"], r["name_en"], lang),
+            "months": f"{r['months_present']}/{r['span_months']}",
+            "coverage": r["coverage"],
+            "late": r["late_rate"],
+            "outliers": r["outliers"],
+            "per_jin": r["per_jin"],
+            "produced_t": round((r["produced_kg"] or 0) / 1000),
+            "sold_t": round((r["sold_kg"] or 0) / 1000),
+        }
         for r in q.iter_rows(named=True)
     ]
+    pct = {"function": "params.value == null ? '—' : d3.format('.0%')(params.value)"}
+
+    def col(field: str, zh: str, en: str, **kw: Any) -> dict[str, Any]:
+        return {
+            "field": field,
+            "headerName": both(zh, en, lang, " "),
+            "headerTooltip": both(zh, en, lang),
+            **kw,
+        }
+
+    num = {"type": "numericColumn"}
+    grid = dag.AgGrid(
+        id=ids.coops,
+        rowData=rows,
+        columnDefs=[
+            col("coop", "合作社", "Cooperative", flex=3, minWidth=220, tooltipField="coop"),
+            col("months", "有数据月份", "Months present", **num),
+            col(
+                "coverage",
+                "覆盖 (≥70%)",
+                "Coverage (>= 70%)",
+                **num,
+                valueFormatter=pct,
+                cellClassRules={"cell-bad": f"params.value < {sig.ALPS_MIN_COVERAGE}"},
+            ),
+            col("late", "迟报率", "Late", **num, valueFormatter=pct),
+            col("outliers", "异常值", "Outliers", **num, cellClassRules={"cell-warn": "params.value > 0"}),
+            col("per_jin", "按斤上报", "Sent per jin", **num),
+            col("produced_t", "产量 (吨)", "Produced (t)", **num),
+            col("sold_t", "销量 (吨)", "Sold (t)", **num),
+        ],
+        className="ag-grid ag-theme-alpine",
+        defaultColDef={
+            "sortable": True,
+            "resizable": True,
+            "filter": False,
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
+        },
+        dashGridOptions={"animateRows": False, "tooltipShowDelay": 200, "rowHeight": 28},
+        columnSize="responsiveSizeToFit",
+        style={"height": "360px", "width": "100%"},
+    )
     return html.Div(
         [
             html.Div(
@@ -555,10 +586,7 @@ def coop_card(v: Viewer, lang: str) -> html.Div:
                 ),
                 className="chart-foot",
             ),
-            html.Div(
-                html.Table([html.Thead(head), html.Tbody(rows)], className="prices-table", id=ids.coops),
-                className="prices-scroll",
-            ),
+            grid,
         ],
         className="card",
     )
