@@ -324,7 +324,14 @@ def hog_grain(weeks: pl.DataFrame, *, lang: str, theme: str, as_of: str) -> go.F
         subtitle=sub,
         theme=theme,
         xaxis={"tickformat": "%Y-%m"},
-        yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "zeroline": False, "ticksuffix": "%"},
+        yaxis2={
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            "zeroline": False,
+            "ticksuffix": "%",
+            "automargin": True,
+        },
         shapes=shapes,
         template=BARE,
     )
