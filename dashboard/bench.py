@@ -6,6 +6,7 @@ from the cache (every later viewer and every other worker). Prints figures; asse
 
 from __future__ import annotations
 
+import math
 import resource
 import shutil
 import statistics
@@ -46,6 +47,7 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
     from dashboard.pages.lists import callbacks as lists_page
     from dashboard.pages.pool import page as pool_page
     from dashboard.pages.pool import quarantine as pool_quarantine
+    from dashboard.pages.prices import page as prices_page
     from dashboard.view import PageParams
 
     st = meta.pool_status()
@@ -100,6 +102,7 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
                 f"lists.mapping of type 1 [{label}]",
                 partial(lists.mapping, problem_id=1, scope=sc, as_of_day=day),
             ),
+            *_price_rows(label, sc),
         ]
         rows += _record_rows(v, label)
     try:
@@ -124,6 +127,8 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
                         print(
                             f"{'render lists page ' + view + ' [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}"
                         )
+                    cold, warm = _time(partial(prices_page.render, admin, p), repeat)
+                    print(f"{'render prices page [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
                     # the log is not cached (the data version does not move with it): every call is "cold"
                     cold, warm = _time(partial(audit_page.render, admin, p), repeat)
                     print(
@@ -179,6 +184,107 @@ def _record_rows(v: Any, label: str) -> list[tuple[str, Callable[[], Any]]]:
         )
     )
     return out
+
+
+def _price_rows(label: str, sc: Any) -> list[tuple[str, Callable[[], Any]]]:
+    """The price monitor's reads (indicators were computed at load: these only read and label them)."""
+    from queries import prices
+
+    month = prices.end_month()
+    return [
+        (f"prices.board [{label}]", partial(prices.board, scope=sc, month=month)),
+        (f"prices.warnings [{label}]", partial(prices.warnings, scope=sc, month=month)),
+        (f"prices.series pork/wholesale-or-first [{label}]", partial(_first_series, sc)),
+        (f"prices.coop_quality [{label}]", partial(prices.coop_quality, scope=sc)),
+    ]
+
+
+def _first_series(sc: Any) -> Any:
+    from queries import prices
+
+    top = prices.board(scope=sc, month=prices.end_month()).row(0, named=True)
+    return prices.series(scope=sc, product=top["product"], market=top["market"])
+
+
+def prices_http(base: str, *, username: str, password: str, n: int = 100) -> int:
+    """Warm round trips over HTTP of the price page through Dash's page router (the whole page, as a
+    browser asks for it) and of its series callback (another product picked), with the overview page
+    measured the same way beside them as the baseline: p50 and p95 over `n` requests each, after 3 to
+    warm the cache. Logs in once; prints figures; asserts nothing."""
+    import http.cookiejar
+    import json
+    import re
+    import urllib.parse
+    import urllib.request
+
+    base = base.rstrip("/")
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(base + "/login", timeout=30) as resp:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', resp.read().decode())
+    form = {"username": username, "password": password, "next": "/"}
+    if token:
+        form["csrf_token"] = token.group(1)
+    opener.open(base + "/login", urllib.parse.urlencode(form).encode(), timeout=60).read()
+    with opener.open(base + "/_dash-dependencies", timeout=30) as resp:
+        deps = json.loads(resp.read())
+    router = next(d for d in deps if "_pages_content.children" in d["output"])
+
+    def page_body(path: str) -> dict[str, Any]:
+        values = {"pathname": path, "search": "", "hash": "", "href": f"{base}{path}"}
+        return {
+            "output": router["output"],
+            "outputs": [
+                {"id": o.split(".")[0], "property": o.split(".")[1]}
+                for o in router["output"].strip(".").split("...")
+            ],
+            "inputs": [{**i, "value": values.get(i["property"])} for i in router["inputs"]],
+            "state": [{**st, "value": None} for st in router["state"]],
+            "changedPropIds": ["_pages_location.pathname"],
+        }
+
+    detail_body = {
+        "output": "..prices-detail-panel.children...prices-params-store.data..",
+        "outputs": [
+            {"id": "prices-detail-panel", "property": "children"},
+            {"id": "prices-params-store", "property": "data"},
+        ],
+        "inputs": [
+            {"id": "prices-product-dropdown", "property": "value", "value": "pork"},
+            {"id": "prices-market-dropdown", "property": "value", "value": "wenlan"},
+        ],
+        "state": [
+            {"id": "prices-params-store", "property": "data", "value": {"lang": "zh", "theme": "desk"}}
+        ],
+        "changedPropIds": ["prices-product-dropdown.value"],
+    }
+
+    def post(body: dict[str, Any]) -> tuple[float, int]:
+        req = urllib.request.Request(
+            base + "/_dash-update-component",
+            json.dumps(body).encode(),
+            {"Content-Type": "application/json"},
+        )
+        t0 = time.perf_counter()
+        with opener.open(req, timeout=60) as resp:
+            size = len(resp.read())
+        return (time.perf_counter() - t0) * 1000, size
+
+    print(f"price page over HTTP against {base}, {n} warm requests each")
+    cases: tuple[tuple[str, dict[str, Any]], ...] = (
+        ("whole / overview page (the baseline)", page_body("/")),
+        ("whole /prices page (router)", page_body("/prices")),
+        ("series callback (pork/wenlan)", detail_body),
+    )
+    for label, body in cases:
+        for _ in range(3):
+            post(body)
+        got = [post(body) for _ in range(n)]
+        ms = sorted(t for t, _ in got)
+        p95 = ms[min(len(ms) - 1, max(0, math.ceil(0.95 * len(ms)) - 1))]
+        print(
+            f"{label:<40} p50 {statistics.median(ms):6.1f} ms  p95 {p95:6.1f} ms  {got[-1][1] / 1024:.0f} KB"
+        )
+    return 0
 
 
 def login_flood(base: str, *, threads: int = 16, tries: int = 129) -> int:

@@ -1,4 +1,4 @@
-"""`command-center`: seed, serve, demo, db, user, token, owner, account, audit, import, lists, bench. Every failure ends in a clear message, not a traceback."""
+"""`command-center`: seed, serve, demo, db, user, token, owner, account, audit, import, lists, prices, bench. Every failure ends in a clear message, not a traceback."""
 
 from __future__ import annotations
 
@@ -510,6 +510,29 @@ def cmd_lists(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prices(args: argparse.Namespace) -> int:
+    """One price series month by month: the same frame the price page shows (queries.prices.report)."""
+    from queries import engine as eng
+    from queries import prices
+    from queries.errors import PoolError
+    from queries.scope import CITY_SCOPE
+
+    eng.configure(_settings(args).database_url)
+    try:
+        frame = prices.report(scope=CITY_SCOPE, product=args.product, market=args.market)
+    except prices.PriceInputError as exc:
+        _say(f"{exc.zh} / {exc.en}")
+        return EXIT_USAGE
+    except PoolError as exc:
+        _say(f"{exc.zh} / {exc.en} ({exc.hint})")
+        return EXIT_POOL
+    if args.format == "json":
+        print(frame.write_json())
+    else:
+        print(frame.write_csv(), end="")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from dashboard.bench import ingest, ingest_validation, login_flood, run
 
@@ -523,6 +546,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from dashboard.bench import lists_http
 
         return lists_http(args.lists_http, username=args.bench_user, password=args.bench_password)
+    if args.prices_http:
+        from dashboard.bench import prices_http
+
+        user, _, password = (args.as_user or "admin:admin-demo-2026").partition(":")
+        return prices_http(args.prices_http, username=user, password=password)
     return run(_settings(args), repeat=args.repeat)
 
 
@@ -639,6 +667,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--dry-run", action="store_true", help="import: show rows added, changed, removed; write nothing"
     )
     p.set_defaults(func=cmd_lists)
+    p = sub.add_parser("prices", help="agricultural prices: report one series month by month")
+    psub = p.add_subparsers(dest="action", required=True)
+    pp = psub.add_parser("report", help="price, observations, IFPA and band, ALPS and band, qualification")
+    pp.add_argument("--product", required=True, help="product code, e.g. pork")
+    pp.add_argument("--market", required=True, help="market code, e.g. wholesale")
+    pp.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.set_defaults(func=cmd_prices)
 
     p = sub.add_parser("bench", help="time every page's queries (cold and warm) and renders; prints figures")
     p.add_argument("--repeat", type=int, default=5)
@@ -670,6 +705,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--bench-user", default="admin", help="--lists-http: the account to log in as")
     p.add_argument("--bench-password", default="admin-demo-2026", help="--lists-http: its password")
+    p.add_argument(
+        "--prices-http",
+        metavar="BASE_URL",
+        help="instead: p50/p95 of the price page and its series callback over HTTP against a running server",
+    )
+    p.add_argument("--as-user", metavar="NAME:PASSWORD", help="the account --prices-http logs in as")
     p.set_defaults(func=cmd_bench)
 
     args = parser.parse_args(argv)

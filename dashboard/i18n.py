@@ -13,6 +13,7 @@ T: dict[str, tuple[str, str]] = {
     "lists": ("三单融合", "Three lists in one"),
     "audit": ("责任日志", "Responsibility log"),
     "browser": ("记录浏览", "Record browser"),
+    "prices": ("农产品价格", "Agricultural prices"),
     "as_of": ("数据截至", "Data as of"),
     "stale": ("数据已滞后", "Data is stale"),
     "scope": ("范围", "Scope"),

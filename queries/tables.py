@@ -344,6 +344,170 @@ data_owner = Table(
     Index("ix_data_owner_scope_scope_id", "scope", "scope_id"),
 )
 
+# --- agricultural prices (issue 9, migration 0008) -------------------------------------------------
+# Made by the generator part queries/generate/prices.py. Prices are stored normalised to yuan/kg next to
+# the value and unit as reported; months are year * 12 + (month - 1), weeks (local day + 3) // 7.
+price_product = Table(
+    "price_product",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name_zh", String(32), nullable=False),
+    Column("name_en", String(64), nullable=False),
+    Column(
+        "category", String(16), nullable=False
+    ),  # vegetable | fruit | livestock | meat | grain | specialty
+)
+
+price_market = Table(
+    "price_market",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(96), nullable=False),
+    Column("kind", String(16), nullable=False),  # wholesale | farmers | farm_gate
+    Column("county_wide", Boolean, nullable=False),  # seen by every scope; else only its township's
+    Column("township_code", Integer, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+)
+
+price_coop = Table(
+    "price_coop",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name_zh", String(96), nullable=False),
+    Column("name_en", String(128), nullable=False),
+    Column("township_code", Integer, nullable=False, index=True),
+    Column("product_id", SmallInteger, nullable=False),
+    Column("members", Integer, nullable=False),
+)
+
+# One row per product x market series, with its WFP qualification worked out at load time.
+price_series = Table(
+    "price_series",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("product_id", SmallInteger, nullable=False),
+    Column("market_id", SmallInteger, nullable=False),
+    Column("months_present", Integer, nullable=False),
+    Column("span_months", Integer, nullable=False),
+    Column("last_month", Integer),
+    Column("qualifies", Boolean, nullable=False),
+    Column("reasons", Text, nullable=False),  # JSON list of [zh, en]: every ALPS rule the series fails
+    Column("seed_expect", String(16)),  # generator truth: ok | short | sparse | stale
+    UniqueConstraint("product_id", "market_id"),
+)
+
+price_obs = Table(
+    "price_obs",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("series_id", Integer, nullable=False),
+    Column("coop_id", Integer),  # farm-gate reports come from a cooperative
+    Column("day", Integer, nullable=False),  # local day observed
+    Column("reported_day", Integer, nullable=False),
+    Column("price_raw", Float, nullable=False),
+    Column("unit_raw", String(16), nullable=False),  # yuan/kg | yuan/jin
+    Column("price", Float, nullable=False),  # yuan/kg
+    Column("volume_kg", Float),
+    Column("outlier", Boolean, nullable=False),  # detected at load; kept, but out of the monthly mean
+    Column("seed_flag", String(16)),  # generator truth: jin | late | outlier
+    Index("ix_price_obs_series_id_day", "series_id", "day"),
+)
+
+# Monthly price and the indicators, computed at load (never per request).
+price_month = Table(
+    "price_month",
+    metadata,
+    Column("series_id", Integer, nullable=False),
+    Column("month", Integer, nullable=False),
+    Column("price", Float, nullable=False),  # mean of the month's observations (outliers left out)
+    Column("n_obs", Integer, nullable=False),
+    Column("n_outlier", Integer, nullable=False),
+    Column("cqgr", Float),
+    Column("cagr", Float),
+    Column("ifpa", Float),
+    Column("ifpa_band", String(16)),
+    Column("trend", Float),  # ALPS seasonal trend
+    Column("resid_sd", Float),
+    Column("alps", Float),
+    Column("alps_band", String(8)),
+    Column("cost", Float),  # production cost, yuan/kg (farm-gate series)
+    Column("below_cost", Float),  # share under cost; > 0 is the subsidy trigger
+    Column("level", SmallInteger, nullable=False),  # 0 normal, 1 watch, 2 abnormal, 3 crisis
+    Column("side", String(4)),  # high | low
+    Column("agreed", Boolean, nullable=False),
+    UniqueConstraint("series_id", "month"),
+)
+
+price_hog_week = Table(
+    "price_hog_week",
+    metadata,
+    Column("week", Integer, primary_key=True, autoincrement=False),
+    Column("hog", Float),
+    Column("corn", Float),
+    Column("pork", Float),
+    Column("ratio", Float),
+    Column("pork_yoy", Float),
+    Column("fall_level", SmallInteger),
+    Column("rise_level", SmallInteger),
+)
+
+price_cost = Table(
+    "price_cost",
+    metadata,
+    Column("product_id", SmallInteger, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("cost", Float, nullable=False),  # yuan/kg
+    UniqueConstraint("product_id", "year"),
+)
+
+price_coop_month = Table(
+    "price_coop_month",
+    metadata,
+    Column("coop_id", Integer, nullable=False),
+    Column("month", Integer, nullable=False),
+    Column("produced_kg", Float, nullable=False),
+    Column("sold_kg", Float, nullable=False),
+    UniqueConstraint("coop_id", "month"),
+)
+
+# Generator truth: the shocks it injected, so tests check the warnings find them.
+price_episode = Table(
+    "price_episode",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("series_id", Integer, nullable=False),
+    Column("first_month", Integer, nullable=False),
+    Column("last_month", Integer, nullable=False),
+    Column("side", String(4), nullable=False),  # high | low
+    Column("factor", Float, nullable=False),
+    Column("note_zh", Text, nullable=False),
+    Column("note_en", Text, nullable=False),
+)
+
+# User data: a decision taken on a warning. Products and markets are named by code (they are rebuilt
+# with every load; a decision outlives them).
+price_decision = Table(
+    "price_decision",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("product_code", String(32), nullable=False),
+    Column("market_code", String(32), nullable=False),
+    Column("month", Integer, nullable=False),  # the warning's month
+    Column("level", SmallInteger, nullable=False),
+    Column(
+        "kind", String(24), nullable=False
+    ),  # subsidy | reserve_purchase | reserve_release | guidance | none
+    Column("amount_yuan", Float),
+    Column("note", Text, nullable=False),
+    Column("decided_by", String(96), nullable=False),
+    Column("decided_at", BigInteger, nullable=False),
+    Index("ix_price_decision_product_code_market_code", "product_code", "market_code"),
+)
+
 # --- what each table is to a rebuild (`seed`); a test holds every table to exactly one of these -----
 # Reference data: replaced in place by primary key, so rows that user data points at stay put.
 REFERENCE_TABLES = (
@@ -372,6 +536,7 @@ USER_DATA_TABLES = (
     ingest_batch,
     quarantine,
     data_owner,
+    price_decision,
 )
 
 # --- Three-Lists-in-One (migration 0007): problem, process, data and responsibility lists -----------

@@ -41,7 +41,7 @@ def test_default_dwell() -> None:
 @pytest.mark.parametrize(
     ("query", "fragment"),
     [
-        ("playlist=overview:30,prices:20", "Unknown page 'prices'"),
+        ("playlist=overview:30,harvest:20", "Unknown page 'harvest'"),
         ("playlist=overview:abc", "not a whole number"),
         ("playlist=overview:0", "outside 5-3600"),
         ("playlist=overview:99999", "outside 5-3600"),

@@ -97,10 +97,10 @@ def test_english(server: str) -> None:
 
 def test_bad_url_parameters_get_a_message(server: str) -> None:
     with browser_page() as (page, watch):
-        login(page, server, "admin", "admin-demo-2026", next_path="/?playlist=overview:9,prices:20&lang=fr")
+        login(page, server, "admin", "admin-demo-2026", next_path="/?playlist=overview:9,harvest:20&lang=fr")
         page.wait_for_selector("#app-notice .notice")
         text = page.inner_text("#app-notice")
-        assert "prices" in text and "fr" in text
+        assert "harvest" in text and "fr" in text
         _clean(watch)
 
 

@@ -179,9 +179,9 @@ def test_language_switch_sets_a_cookie_and_returns(client: FlaskClient) -> None:
 def test_shell_reports_bad_url_parameters(app: Dash, client: FlaskClient) -> None:
     from dashboard.app import parse_wall
 
-    store, disabled, notice, cls = parse_wall("?playlist=overview:10,prices:20&lang=fr&kiosk=1", "zh")
+    store, disabled, notice, cls = parse_wall("?playlist=overview:10,harvest:20&lang=fr&kiosk=1", "zh")
     text = text_of(notice)
-    assert "prices" in text and "fr" in text
+    assert "harvest" in text and "fr" in text
     assert [i["name"] for i in store["items"]] == ["overview"] and disabled is False
     assert "kiosk" in cls and "theme-wall" in cls
 

@@ -1,0 +1,152 @@
+"""The price monitor page through Dash's router and its callbacks: the board and the warnings with their
+reasons, a bad URL named and survived, the scope of a township leader, the wall's alert, and decisions
+through the door only for those who may decide."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from queries import audit
+from tests.pages.conftest import find_ids, render_page, text_of
+from tests.pages.test_audit import sign_in
+
+BOARD, WARN, DETAIL, SERIES, NOTICE = (
+    "prices-board-graph",
+    "prices-warnings-table",
+    "prices-detail-panel",
+    "prices-series-graph",
+    "prices-url-notice",
+)
+
+
+def test_the_ids_are_the_pages(client: FlaskClient) -> None:
+    from dashboard.pages.prices import page
+
+    assert (page.ids.board, page.ids.warnings, page.ids.detail, page.ids.series, page.ids.url_notice) == (
+        BOARD,
+        WARN,
+        DETAIL,
+        SERIES,
+        NOTICE,
+    )
+
+
+def test_the_board_and_the_warnings_with_their_reasons(
+    client: FlaskClient, sqlite_pool: tuple[str, Any]
+) -> None:
+    url, _ = sqlite_pool
+    sign_in(client, url, "admin")
+    out = render_page(client, "/prices")
+    got = find_ids(out)
+    assert {
+        BOARD,
+        WARN,
+        DETAIL,
+        SERIES,
+        "prices-hog-graph",
+        "prices-coop-table",
+        "prices-kpi-abnormal",
+    } <= got
+    text = text_of(out)
+    assert (
+        "两种方法均判异常" in text and "both abnormal, escalated" in text
+    )  # the pork shock, in both languages
+    assert "哪些产品、哪些市场价格异常?" in text and "截至 2026-11-20" in text
+    assert NOTICE not in got
+
+
+def test_a_series_asked_for_in_the_url(client: FlaskClient, sqlite_pool: tuple[str, Any]) -> None:
+    url, _ = sqlite_pool
+    sign_in(client, url, "admin")
+    out = render_page(client, "/prices", "?product=grape&market=caoba&lang=en")
+    text = text_of(out)
+    assert "No ALPS figure: less than 3 years of data (24 months)" in text  # which rule it fails
+    assert NOTICE not in find_ids(out)
+
+
+def test_a_bad_url_is_named_and_the_page_still_renders(
+    client: FlaskClient, sqlite_pool: tuple[str, Any]
+) -> None:
+    url, _ = sqlite_pool
+    sign_in(client, url, "admin")
+    out = render_page(client, "/prices", "?product=durian&market=wholesale")
+    got = find_ids(out)
+    assert NOTICE in got and {BOARD, SERIES} <= got
+    assert "No product 'durian'" in text_of(out) and "showing the worst series" in text_of(out)
+
+
+def test_a_township_leader_sees_only_their_markets(client: FlaskClient, sqlite_pool: tuple[str, Any]) -> None:
+    url, _ = sqlite_pool
+    sign_in(client, url, "wenlan")  # leader of 文澜街道
+    out = render_page(client, "/prices", "?product=tomato&market=caoba")
+    text = text_of(out)
+    assert "outside your scope" in text
+    assert "草坝镇农贸市场" not in text.replace("No market 'caoba'", "")
+    assert "文澜农贸市场" in text
+
+
+def test_wall_theme_and_alert(client: FlaskClient, sqlite_pool: tuple[str, Any]) -> None:
+    url, _ = sqlite_pool
+    sign_in(client, url, "operator")
+    out = render_page(client, "/prices", "?kiosk=1")
+    got = find_ids(out)
+    assert {BOARD, WARN, "prices-hog-graph"} <= got and DETAIL not in got  # no pickers or forms on the wall
+    from dashboard import wall
+    from queries.scope import Viewer
+
+    assert wall.alert_levels(Viewer(1, "operator", "o", "operator"))["/prices"] == "red"
+
+
+def _post(client: FlaskClient, body: dict[str, Any]) -> dict[str, Any]:
+    resp = client.post("/_dash-update-component", json=body)
+    assert resp.status_code == 200, resp.data[:300]
+    return json.loads(resp.data)  # type: ignore[no-any-return]
+
+
+def _decide(client: FlaskClient, kind: str, amount: float | None) -> dict[str, Any]:
+    states = [
+        ("prices-product-dropdown", "value", "tomato"),
+        ("prices-market-dropdown", "value", "farmgate"),
+        ("prices-decision-kind-dropdown", "value", kind),
+        ("prices-decision-amount-input", "value", amount),
+        ("prices-decision-note-input", "value", "按每公斤0.3元补贴"),
+        ("prices-params-store", "data", {"lang": "en", "theme": "desk", "kiosk": False}),
+    ]
+    body = {
+        "output": "..prices-decision-status.children...prices-ledger-table.children..",
+        "outputs": [
+            {"id": "prices-decision-status", "property": "children"},
+            {"id": "prices-ledger-table", "property": "children"},
+        ],
+        "inputs": [{"id": "prices-decision-button", "property": "n_clicks", "value": 1}],
+        "state": [{"id": i, "property": p, "value": v} for i, p, v in states],
+        "changedPropIds": ["prices-decision-button.n_clicks"],
+    }
+    return _post(client, body)
+
+
+@pytest.mark.parametrize("writable_pool", ["sqlite"], indirect=True)  # the door itself: both, in queries
+def test_a_leader_decides_through_the_door(client: FlaskClient, writable_pool: str) -> None:
+    before = audit.verify().entries
+    sign_in(client, writable_pool, "leader")
+    out = _decide(client, "subsidy", None)
+    assert "Give an amount in yuan" in text_of(out)
+    out = _decide(client, "subsidy", 30000)
+    assert "recorded" in text_of(out) and "30,000" in text_of(out)
+    entries = audit.show(action="price.", limit=5)
+    assert entries.height == 1 and entries["actor_username"][0] == "leader"
+    assert audit.verify().ok and audit.verify().entries > before
+
+
+def test_an_operator_cannot_decide(client: FlaskClient, sqlite_pool: tuple[str, Any]) -> None:
+    url, _ = sqlite_pool
+    sign_in(client, url, "operator")
+    out = render_page(client, "/prices")
+    assert "prices-decision-button" not in find_ids(out)
+    before = audit.verify().entries
+    assert "Only leaders and administrators may decide" in text_of(_decide(client, "none", None))
+    assert audit.verify().entries == before  # refused before the door: nothing written, nothing logged
