@@ -358,8 +358,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from dashboard.bench import ingest_validation, login_flood, run
+    from dashboard.bench import divide_http, ingest_validation, login_flood, run
 
+    if args.divide_http:
+        user, _, password = (args.divide_user or "").partition(":")
+        if not user or not password:
+            print("--divide-http needs --divide-user NAME:PASSWORD", file=sys.stderr)
+            return 2
+        return divide_http(args.divide_http, user, password)
     if args.login_flood:
         return login_flood(args.login_flood)
     if args.ingest_validation:
@@ -456,6 +462,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="ROWS",
         help="instead: time area-code normalisation and row validation on ROWS of the pool's records",
     )
+    p.add_argument(
+        "--divide-http",
+        metavar="BASE_URL",
+        help="instead: p50/p95 of the divide map and panel callbacks over HTTP against a running server",
+    )
+    p.add_argument("--divide-user", metavar="NAME:PASSWORD", help="the account --divide-http logs in as")
     p.set_defaults(func=cmd_bench)
 
     args = parser.parse_args(argv)

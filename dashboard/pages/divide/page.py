@@ -235,15 +235,24 @@ def refresh(_: int | None, period: object, metric: object, params: object) -> An
 def switch_metric(metric: object, period: object, params: object) -> Any:
     p = PageParams.from_store(params)
     m = dc.METRICS[inputs.one_of(metric, dc.METRICS, "index")]
+    got = _viewer_table(period)
+    if got is None:
+        return dash.no_update, dash.no_update
+    towns, cuts = dc.township_features(geo.township_outlines(), got[1], m, None, p.lang)
+    return towns, dc.legend(m, cuts, p.lang)
+
+
+def _viewer_table(period: object) -> tuple[Any, pl.DataFrame] | None:
+    """(scope, township table) of the viewer for the period the browser sent; None when there is
+    nothing to show (no pool, no login, no indicators): the callback leaves the page as it is."""
     try:
+        scope = viewer().scope()
         per = _period(period)
         if per is None:
-            return dash.no_update, dash.no_update
-        table = divide.township_table(scope=viewer().scope(), period=per)
-        towns, cuts = dc.township_features(geo.township_outlines(), table, m, None, p.lang)
+            return None
+        return scope, divide.township_table(scope=scope, period=per)
     except (PoolError, PermissionError):
-        return dash.no_update, dash.no_update
-    return towns, dc.legend(m, cuts, p.lang)
+        return None
 
 
 @callback(
@@ -257,19 +266,16 @@ def pick_township(click: object, period: object, params: object) -> Any:
     p = PageParams.from_store(params)
     props = inputs.store(inputs.store(click).get("properties"))
     code = props.get("code")
-    if not isinstance(code, int):
+    got = _viewer_table(period) if isinstance(code, int) else None
+    if got is None:
         return dash.no_update
+    scope, table = got
+    if code not in table["township_code"].to_list():
+        return empty_state(p.lang, ("该乡镇不在您的范围内", "This township is outside your scope"))
     try:
-        scope = viewer().scope()
-        per = _period(period)
-        if per is None:
-            return dash.no_update
-        table = divide.township_table(scope=scope, period=per)
-        if code not in table["township_code"].to_list():
-            return empty_state(p.lang, ("该乡镇不在您的范围内", "This township is outside your scope"))
         asof = as_of_text(meta.pool_status().as_of)
-        return panel_children(scope, table, code, geo.township_outlines(), asof, p)
-    except (PoolError, PermissionError):
+        return panel_children(scope, table, int(code), geo.township_outlines(), asof, p)  # type: ignore[arg-type]
+    except PoolError:
         return dash.no_update
 
 
