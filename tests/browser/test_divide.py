@@ -12,7 +12,7 @@ from tests.browser.chromium import browser_page, login
 
 pytestmark = pytest.mark.browser
 
-ZONES = "#divide-map path.leaflet-interactive"
+ZONES = "#divide-map .leaflet-townships-pane path"
 MINGJIU = 7  # feature order of the schematic file: township codes ascending
 
 
@@ -24,7 +24,7 @@ def test_map_click_hover_and_switch(server: str, artifacts: Path) -> None:
         assert page.locator("#divide-map .leaflet-tile").count() == 0  # no basemap unless configured
         assert "老寨苗族乡" in page.inner_text("#divide-panel")  # the neediest township opens first
         page.locator(ZONES).nth(MINGJIU).dispatch_event("click")
-        page.wait_for_function("document.querySelector('#divide-panel').innerText.includes('鸣鹫镇')")
+        page.wait_for_function("() => document.querySelector('#divide-panel').innerText.includes('鸣鹫镇')")
         page.locator(ZONES).nth(MINGJIU).hover(force=True)
         tip = page.locator(".leaflet-tooltip")
         tip.wait_for()
@@ -34,7 +34,7 @@ def test_map_click_hover_and_switch(server: str, artifacts: Path) -> None:
         page.click("#divide-metric-dropdown")
         page.get_by_text("少数民族占比", exact=False).first.click()
         page.wait_for_function(
-            "document.querySelector('#divide-legend').innerText.includes('少数民族占比')", timeout=15000
+            "() => document.querySelector('#divide-legend').innerText.includes('少数民族占比')", timeout=15000
         )
         assert page.locator(ZONES).nth(MINGJIU).get_attribute("fill") == "#f59e0b"
         page.screenshot(path=str(artifacts / "divide-click.png"))

@@ -153,7 +153,12 @@ def leaflet_map(mid: str, towns: dict[str, Any], counties: dict[str, Any], basem
     layers: list[Any] = [dl.TileLayer(url=basemap)] if basemap else []
     layers += [
         dl.GeoJSON(data=counties, style={"variable": "divide.county"}, interactive=False),
-        dl.GeoJSON(data=towns, id=mid, style={"variable": "divide.township"}),
+        # a pane of their own: drawn above the counties, and found by tests and the page's ready check
+        dl.Pane(
+            dl.GeoJSON(data=towns, id=mid, style={"variable": "divide.township"}),
+            name="townships",
+            style={"zIndex": 450},
+        ),
     ]
     return dl.MapContainer(
         layers,

@@ -28,7 +28,7 @@ dash.register_page(
     name="divide",
     title="数字鸿沟 · Digital divide",
     order=5,
-    ready="#divide-map .leaflet-interactive",
+    ready="#divide-map .leaflet-townships-pane path",
     roles=("operator", "leader", "department_head", "admin"),
 )
 
