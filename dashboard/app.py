@@ -18,7 +18,7 @@ from flask import Flask, Response, has_request_context, redirect, request
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response as BaseResponse
 
-from dashboard import auth, inputs, wall
+from dashboard import api, auth, inputs, wall
 from dashboard.i18n import LANGS, T, bi, bi_text, both, norm_lang, pick
 from dashboard.settings import REPO_ROOT, Settings, load
 from queries import cache, engine, meta, schema
@@ -67,6 +67,7 @@ def create_app(overrides: dict[str, str] | None = None) -> Dash:
         CC_DEFAULT_LANG=s.default_lang,
     )
     auth.init(server)
+    api.init(server, max_bytes=s.ingest_max_bytes, max_rows=s.ingest_max_rows)
     _routes(server)
 
     app = _Dash(

@@ -21,6 +21,9 @@ from queries.scope import Viewer
 PUBLIC_PATHS = frozenset({"/login", "/logout", "/healthz", "/lang/zh", "/lang/en"})
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon")
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Machine routes that authenticate every request by an API token (dashboard/api.py), never by the
+# session cookie: no login redirect and no form token, since a browser never sends the token by itself.
+TOKEN_PATHS = frozenset({"/api/v1/records"})
 # One argon2 verification at a time per worker: a login flood queues here instead of taking every
 # core from the pages and /healthz. A try that cannot start within HASH_QUEUE_S is told to retry
 # (briefly: a waiting try holds one of the worker's few threads).
@@ -111,7 +114,7 @@ def init(server: Flask) -> None:
             return _forbidden(
                 "拒绝跨站请求: 请求来源与本站不符", "Cross-site request refused: its origin is not this site"
             )
-        if not request.path.startswith("/_dash-"):
+        if not request.path.startswith("/_dash-") and request.path not in TOKEN_PATHS:
             csrf.protect()  # forms: login, logout
         return None
 
@@ -125,7 +128,7 @@ def init(server: Flask) -> None:
     @server.before_request
     def guard() -> Response | None:
         path = request.path
-        if is_public(path):
+        if is_public(path) or path in TOKEN_PATHS:
             return None
         try:
             viewer = current_viewer()

@@ -34,7 +34,7 @@ def _time(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
 
 def run(settings: Settings, *, repeat: int = 5) -> int:
     from dashboard.app import create_app
-    from queries import activity, audit, cache, meta, overview, pool
+    from queries import activity, audit, cache, meta, overview, owners, pool, quarantine
     from queries.scope import Viewer
 
     tmp = tempfile.mkdtemp(prefix="cc-bench-cache-")
@@ -42,7 +42,9 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
     # page modules register themselves with Dash, so they are imported after the app exists
     from dashboard.pages import audit as audit_page
     from dashboard.pages import overview as overview_page
-    from dashboard.pages import pool as pool_page
+    from dashboard.pages import records as records_page
+    from dashboard.pages.pool import page as pool_page
+    from dashboard.pages.pool import quarantine as pool_quarantine
     from dashboard.view import PageParams
 
     st = meta.pool_status()
@@ -85,7 +87,14 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
                 partial(pool.detected_vs_injected, scope=sc, first_day=day - 29, last_day=day),
             ),
             (f"activity.scope_sources [{label}]", partial(activity.scope_sources, scope=sc)),
+            (
+                f"owners.scorecards 30d vs 30d before [{label}]",
+                partial(owners.scorecards, scope=sc, first_day=day - 29, last_day=day, home_department=None),
+            ),
+            # not cached (rows are held and released without the data version moving): cold == warm
+            (f"quarantine.counts by source and reason [{label}]", partial(quarantine.counts, viewer=v)),
         ]
+        rows += _record_rows(v, label)
     try:
         for label, fn in rows:
             cold, warm = _time(fn, repeat)
@@ -100,6 +109,8 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
                     print(f"{'render overview page [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
                     cold, warm = _time(partial(pool_page.render, admin, p), repeat)
                     print(f"{'render pool page [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
+                    cold, warm = _time(partial(records_page.render, admin, p, {}), repeat)
+                    print(f"{'render record browser [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
                     # the log is not cached (the data version does not move with it): every call is "cold"
                     cold, warm = _time(partial(audit_page.render, admin, p), repeat)
                     print(
@@ -109,12 +120,53 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
             print(f"{f'audit.verify ({audit.verify().entries:,} entries)':<58}{cold:>10.1f}{warm:>10.1f}")
             cold, warm = _time(partial(audit_page.rows_for, 0, audit_page.BLOCK), repeat)
             print(f"{'audit page: one block of rows':<58}{cold:>10.1f}{warm:>10.1f}")
+            held = partial(pool_quarantine.rows_for, admin, 0, pool_quarantine.BLOCK, None, None, "zh")
+            cold, warm = _time(held, repeat)
+            print(f"{'pool page: one block of held rows (quarantine)':<58}{cold:>10.1f}{warm:>10.1f}")
             divide_renders(admin, repeat)
         print(f"cache hits/misses: {cache.stats()}")
         print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
+
+
+def _record_rows(v: Any, label: str) -> list[tuple[str, Callable[[], Any]]]:
+    """The record browser's reads on the raw table: a block of rows (the first, and the deepest the grid
+    pages to), the capped count, and the duplicate groups, for a few filters the pool page links to."""
+    from queries import masking, records
+
+    sc, cleared = v.scope(), masking.can_reveal(v.role)
+    out: list[tuple[str, Callable[[], Any]]] = []
+    for query in (
+        {},
+        {"defect": "duplicate"},
+        {"source": "community_governance", "defect": "duplicate"},
+        {"defect": "late", "cls": "sensitive"},
+        {"township": "532503204", "defect": "badcode"},
+    ):
+        f, _ = records.parse_filter(query, v)
+        name = "&".join(f"{k}={x}" for k, x in query.items()) or "no filter"
+        kw: dict[str, Any] = {"scope": sc, "cleared": cleared, "f": f, "sort": None, "lang": "zh"}
+        blocks = records.BROWSE_CAP // records.BLOCK
+
+        def scroll(kw: dict[str, Any] = kw, blocks: int = blocks) -> None:
+            for i in range(blocks):  # block after block, as the grid asks while the viewer scrolls down
+                records.rows(start=i * records.BLOCK, end=(i + 1) * records.BLOCK, **kw)
+
+        out += [
+            (f"records.rows first 100 {name} [{label}]", partial(records.rows, start=0, end=100, **kw)),
+            (f"records.rows all {blocks} blocks to the cap, {name} [{label}]", scroll),
+            (f"records.count {name} [{label}]", partial(records.count, scope=sc, cleared=cleared, f=f)),
+        ]
+    f, _ = records.parse_filter({"source": "community_governance"}, v)
+    out.append(
+        (
+            f"records.duplicate_groups community_governance [{label}]",
+            partial(records.duplicate_groups, scope=sc, cleared=cleared, f=f, lang="zh"),
+        )
+    )
+    return out
 
 
 def divide_renders(viewer: Any, repeat: int) -> None:
@@ -331,3 +383,279 @@ def ingest_validation(settings: Settings, *, rows: int = 1_000_000) -> int:
         best = min(_seconds(fn) for _ in range(3))
         print(f"{label:<52}{best:>8.2f} s{rows / best:>14,.0f} rows/s")
     return 0
+
+
+def bench_rows(n: int, *, source_code: str, key_base: int, seed: int = 7, recent: bool = False) -> Any:
+    """`n` rows as a sub-platform sends them (text, ISO times), resampled from the pool's records of one
+    source with fresh business keys, and the defects the field sees: 1% a county-only area code, 0.5%
+    an unreadable quantity, 0.5% a key repeated within the file, 2% the township written by name,
+    the amount missing where the pool has it missing. `recent`: occurred in the last 6 hours, received
+    minutes later, as an API push is (a file holds history)."""
+    import numpy as np
+    import polars as pl
+    from sqlalchemy import select
+
+    from queries import engine
+    from queries.ingest.reference import load_reference
+    from queries.ingest.validate import batch_from_records
+    from queries.tables import record
+
+    ref = load_reference()
+    src = ref.sources[source_code]
+    pool_rows = engine.read_frame(select(record).where(record.c.source_id == src.id).limit(200_000))
+    rng = np.random.default_rng(seed)
+    sample = pool_rows[rng.integers(0, pool_rows.height, n)]
+    if recent:
+        now = int(time.time())
+        occurred = now - rng.integers(600, 6 * 3600, n)
+        sample = sample.with_columns(
+            occurred_at=pl.Series(occurred), received_at=pl.Series(occurred + rng.integers(5, 300, n))
+        )
+    keys = key_base + np.arange(n, dtype=np.int64)
+    repeat = rng.random(n) < 0.005
+    keys[repeat] = keys[np.maximum(np.nonzero(repeat)[0] - 1, 0)]
+    roll = rng.random(n)
+    named = {str(c): f"蒙自{name}" for c, name in ref.area.townships.items()}
+    iso = "%Y-%m-%dT%H:%M:%S+08:00"
+    frame = batch_from_records(sample, ref).with_columns(
+        pl.Series("record_key", keys),
+        *((pl.from_epoch(c) + pl.duration(hours=8)).dt.strftime(iso) for c in ("occurred_at", "received_at")),
+    )
+    frame = frame.select(pl.all().cast(pl.String)).with_columns(
+        area_code=pl.when(pl.Series(roll < 0.01))
+        .then(pl.lit("532503"))
+        .when(pl.Series(roll > 0.98))
+        .then(pl.col("area_code").replace(named))
+        .otherwise(pl.col("area_code")),
+        qty=pl.when(pl.Series((roll >= 0.01) & (roll < 0.015))).then(pl.lit("n/a")).otherwise(pl.col("qty")),
+    )
+    return frame
+
+
+def _pcts(values: list[float]) -> str:
+    if not values:
+        return "n/a"
+    s = sorted(values)
+
+    def at(q: float) -> float:
+        return s[min(len(s) - 1, int(q * len(s)))]
+
+    return f"median {statistics.median(s):.0f} ms, p95 {at(0.95):.0f} ms, max {s[-1]:.0f} ms ({len(s)} calls)"
+
+
+def ingest(
+    settings: Settings,
+    *,
+    rows: int = 1_000_000,
+    clients: int = 4,
+    batches: int = 25,
+    batch_rows: int = 1_000,
+    source_code: str = "population_system",
+) -> int:
+    """(a) `rows` rows from a CSV file through the import into the pool (a copy, for SQLite), rows/s;
+    (b) `clients` API clients sending `batches` batches of `batch_rows` rows each to a gunicorn started
+    here on loopback over the same pool, p50/p95 per batch, while the overview's refresh callback is
+    timed at rest and during the ingestion. Prints figures; asserts nothing. On PostgreSQL it writes
+    into the configured pool itself."""
+    import json
+    import os
+    import secrets
+    import socket
+    import subprocess
+    import sys
+    import threading
+    import urllib.request
+    from pathlib import Path
+
+    from queries import audit, engine, meta, tokens, users
+    from queries.engine import sqlite_path
+    from queries.ingest.files import import_file
+
+    tmp = Path(tempfile.mkdtemp(prefix="cc-bench-ingest-"))
+    url = settings.database_url
+    try:
+        src_path = sqlite_path(url)
+        if src_path is not None:
+            copy = tmp / "pool.sqlite"
+            shutil.copyfile(src_path, copy)
+            url = f"sqlite:///{copy}"
+            print(f"pool: a copy of {src_path} ({copy.stat().st_size / 2**20:,.0f} MB)")
+        else:
+            print(f"pool: {url.split('@')[-1]} (PostgreSQL: the bench writes into it)")
+        engine.configure(url)
+        st = meta.pool_status()
+        print(f"scale={st.scale}  records={st.records:,}")
+
+        # (a) the file import (rows=0 skips it)
+        t0 = time.perf_counter()
+        if rows:
+            frame = bench_rows(rows, source_code=source_code, key_base=9_000_000_000)
+            csv = tmp / "records.csv"
+            frame.write_csv(csv)
+            del frame
+            made = time.perf_counter() - t0
+            print(
+                f"(a) file import: {rows:,} rows of {source_code}, {csv.stat().st_size / 2**20:,.0f} MB CSV ({made:.1f} s to make)"
+            )
+            t0 = time.perf_counter()
+            done = import_file(csv, source_code=source_code, actor=audit.Actor.cli())
+            took = time.perf_counter() - t0
+            print(
+                f"    {took:.1f} s, {rows / took:,.0f} rows/s; accepted {done.accepted:,}, duplicate "
+                f"{done.duplicate:,}, quarantined {done.quarantined:,} in {done.batches} transactions"
+            )
+            for r in done.reasons().iter_rows(named=True):
+                print(f"      {r['n']:>9,}  {r['reason']}")
+
+        # (b) API clients against a live server
+        with audit.write(audit.Actor.cli()) as tx:
+            token = tokens.create(tx, source_code=source_code, label="bench").token
+            password = secrets.token_urlsafe(18)
+            users.create_user(tx, username="bench-ingest", password=password, role="admin")
+        with socket.socket() as sk:
+            sk.bind(("127.0.0.1", 0))
+            port = int(sk.getsockname()[1])
+        base = f"http://127.0.0.1:{port}"
+        env = dict(
+            os.environ,
+            CC_DATABASE_URL=url,
+            CC_INSTANCE_DIR=str(tmp / "instance"),
+            CC_BIND=f"127.0.0.1:{port}",
+        )
+        exe = Path(sys.executable).with_name("command-center")
+        with open(tmp / "server.log", "wb") as log:
+            server = subprocess.Popen([str(exe), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_up(base, server)
+            opener = _login(base, "bench-ingest", password)
+            refresh = _overview_refresh(opener, base)
+            for _ in range(3):
+                refresh()  # warm: the cache holds this data version's answers
+            rest = [refresh() for _ in range(20)]
+            bodies = [
+                [
+                    json.dumps(b.to_dicts(), ensure_ascii=False).encode()
+                    for b in bench_rows(
+                        batches * batch_rows,
+                        source_code=source_code,
+                        key_base=9_500_000_000 + c * 10**7,
+                        seed=c,
+                        recent=True,
+                    ).iter_slices(batch_rows)
+                ]
+                for c in range(clients)
+            ]
+            latencies: list[float] = []
+            codes: list[int] = []
+            lock = threading.Lock()
+
+            def client(mine: list[bytes]) -> None:
+                for body in mine:
+                    req = urllib.request.Request(
+                        base + "/api/v1/records",
+                        data=body,
+                        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                    )
+                    t = time.perf_counter()
+                    try:
+                        with urllib.request.urlopen(req, timeout=120) as resp:
+                            resp.read()
+                            code = resp.status
+                    except urllib.error.HTTPError as exc:
+                        code = exc.code
+                    with lock:
+                        latencies.append((time.perf_counter() - t) * 1000)
+                        codes.append(code)
+
+            threads = [threading.Thread(target=client, args=(b,)) for b in bodies]
+            t0 = time.perf_counter()
+            for th in threads:
+                th.start()
+            during: list[float] = []
+            while any(th.is_alive() for th in threads):
+                during.append(refresh())
+            for th in threads:
+                th.join()
+            wall_s = time.perf_counter() - t0
+            sent = clients * batches * batch_rows
+            print(
+                f"(b) API: {clients} clients x {batches} batches x {batch_rows:,} rows against gunicorn "
+                f"({settings.workers} workers x {settings.threads} threads), {wall_s:.1f} s, {sent / wall_s:,.0f} rows/s"
+            )
+            print("    answers: " + ", ".join(f"{c} x{codes.count(c)}" for c in sorted(set(codes))))
+            print(f"    per batch: {_pcts(latencies)}")
+            print(f"    overview refresh callback at rest:       {_pcts(rest)}")
+            print(f"    overview refresh callback during ingest: {_pcts(during)}")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def _wait_up(base: str, proc: Any) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("the bench server exited at start")
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=2).read()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("the bench server did not start in 60 s")
+
+
+def _login(base: str, username: str, password: str) -> Any:
+    import http.cookiejar
+    import re
+    import urllib.parse
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(base + "/login", timeout=30) as resp:
+        page = resp.read().decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    form = {
+        "username": username,
+        "password": password,
+        "next": "/",
+        "csrf_token": token.group(1) if token else "",
+    }
+    opener.open(base + "/login", urllib.parse.urlencode(form).encode(), timeout=60).read()
+    return opener
+
+
+def _overview_refresh(opener: Any, base: str) -> Callable[[], float]:
+    """One call of the overview's refresh callback (what every open overview asks each minute), in ms."""
+    import json
+    import urllib.request
+
+    body = json.dumps(
+        {
+            "output": "overview-content.children",
+            "outputs": {"id": "overview-content", "property": "children"},
+            "inputs": [{"id": "app-refresh-interval", "property": "n_intervals", "value": 1}],
+            "state": [
+                {"id": "overview-params-store", "property": "data", "value": {"lang": "zh", "theme": "desk"}},
+                {"id": "overview-kpi-dropdown", "property": "value", "value": "index"},
+            ],
+            "changedPropIds": ["app-refresh-interval.n_intervals"],
+        }
+    ).encode()
+
+    def call() -> float:
+        req = urllib.request.Request(
+            base + "/_dash-update-component", data=body, headers={"Content-Type": "application/json"}
+        )
+        t = time.perf_counter()
+        with opener.open(req, timeout=60) as resp:
+            resp.read()
+            if resp.status != 200:
+                raise RuntimeError(f"overview refresh answered {resp.status}")
+        return (time.perf_counter() - t) * 1000
+
+    return call

@@ -1,4 +1,4 @@
-"""`command-center`: seed, serve, demo, db, user, account, audit, bench. Every failure ends in a clear message, not a traceback."""
+"""`command-center`: seed, serve, demo, db, user, token, owner, account, audit, import, bench. Every failure ends in a clear message, not a traceback."""
 
 from __future__ import annotations
 
@@ -60,6 +60,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
         print(f"note: chinese-calendar has no holiday data for {report.calendar_gaps}; weekends used there")
     if report.kept_users:
         print(f"accounts kept from the previous pool: {report.kept_users}")
+    if report.kept_records:
+        print(f"ingested records kept from the previous pool (API, import): {report.kept_records:,}")
     _print_accounts(report.demo_users)
     return 0
 
@@ -276,6 +278,40 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_owner(args: argparse.Namespace) -> int:
+    """Data owners of source systems and departments: set (ends the current one), end, list."""
+    from queries import audit, owners
+    from queries import engine as eng
+
+    s = _settings(args)
+    eng.configure(s.database_url)
+    if args.action == "list":
+        frame = owners.listing()
+        print(f"{'scope':<11}{'code':<24}{'person':>7}  {'owner':<10}{'title':<12}name")
+        for r in frame.iter_rows(named=True):
+            who = "-" if r["person_id"] is None else str(r["person_id"])
+            print(
+                f"{r['scope']:<11}{r['code']:<24}{who:>7}  {r['owner_zh'] or '(无 / none)':<10}"
+                f"{r['title_zh'] or '':<12}{r['name_zh']}"
+            )
+        return 0
+    kind, code = ("source", args.source) if args.source else ("department", args.department)
+    try:
+        with audit.write(audit.Actor.cli()) as tx:
+            if args.action == "set":
+                owners.appoint(tx, kind=kind, code=code, person_id=args.person)
+            else:
+                owners.end(tx, kind=kind, code=code)
+    except ValueError as exc:
+        _say(str(exc))
+        return EXIT_USAGE
+    if args.action == "set":
+        print(f"person {args.person} now owns the data of {kind} {code!r}")
+    else:
+        print(f"{kind} {code!r} has no data owner now")
+    return 0
+
+
 def cmd_account(args: argparse.Namespace) -> int:
     """Change an existing account: a new password, or (de)activation. Either ends its sessions."""
     from queries import audit
@@ -357,6 +393,73 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """`import records FILE --source CODE`: a file of one source system through validation and the
+    writer, one transaction per chunk (a crash loses at most the chunk in flight; a rerun then finds
+    the landed chunks as duplicates). Exit 0 when something was read and not every row refused."""
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from queries import audit
+    from queries import engine as eng
+    from queries.ingest.files import FileRefused, ImportSummary, import_file
+    from queries.ingest.reference import load_reference
+    from queries.ingest.validate import MalformedBatch
+
+    s = _settings(args)
+    eng.configure(s.database_url)
+    if load_reference().source(args.source) is None:
+        _say(
+            f"来源系统 {args.source!r} 不存在 / no source system {args.source!r}; "
+            f"sources: {', '.join(sorted(load_reference().sources))}"
+        )
+        return EXIT_USAGE
+    if args.batch_rows < 1:
+        _say("--batch-rows 至少为 1 / --batch-rows must be at least 1")
+        return EXIT_USAGE
+    path = Path(args.file)
+    size = path.stat().st_size if path.is_file() else 0
+    bar = tqdm(
+        unit="row", unit_scale=True, file=sys.stderr, dynamic_ncols=True, desc=path.name, disable=args.quiet
+    )
+
+    def tick(n: int, so_far: ImportSummary) -> None:
+        bar.update(n)
+        bar.set_postfix(accepted=so_far.accepted, quarantined=so_far.quarantined)
+
+    try:
+        done = import_file(
+            path,
+            source_code=args.source,
+            actor=audit.Actor.cli(),
+            chunk_rows=args.batch_rows,
+            dry_run=args.dry_run,
+            on_chunk=tick,
+        )
+    except (FileRefused, MalformedBatch) as exc:
+        bar.close()
+        _say(f"{exc.zh}\n{exc.en}")
+        return 1
+    finally:
+        bar.close()
+    if done.rows == 0:
+        _say(f"文件中没有数据行: {path} / the file has no data rows: {path}")
+        return 1
+    mode = "试运行, 未写入 / dry run, nothing written" if args.dry_run else f"{done.batches} 批 / batches"
+    print(f"{path.name} ({done.format}, {done.encoding}, {size:,} bytes) -> {args.source}: {mode}")
+    print(
+        f"行 rows {done.rows:,}  入库 accepted {done.accepted:,}  "
+        f"重复 duplicate {done.duplicate:,}  隔离 quarantined {done.quarantined:,}"
+    )
+    for r in done.reasons().iter_rows(named=True):
+        print(f"  {r['n']:>10,}  {r['reason']:<26}{r['zh']} / {r['en']}")
+    if done.accepted + done.duplicate == 0:
+        _say("每一行都被隔离, 没有数据入库 / every row was quarantined; nothing landed")
+        return 1
+    return 0
+
+
 def cmd_import_boundaries(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -388,7 +491,7 @@ def cmd_import_boundaries(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from dashboard.bench import divide_http, ingest_validation, login_flood, run
+    from dashboard.bench import divide_http, ingest, ingest_validation, login_flood, run
 
     if args.divide_http:
         user, _, password = (args.divide_user or "").partition(":")
@@ -398,6 +501,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return divide_http(args.divide_http, user, password)
     if args.login_flood:
         return login_flood(args.login_flood)
+    if args.ingest is not None:
+        return ingest(_settings(args), rows=args.ingest, batches=args.api_batches)
     if args.ingest_validation:
         return ingest_validation(_settings(args), rows=args.ingest_validation)
     return run(_settings(args), repeat=args.repeat)
@@ -460,6 +565,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     tp.set_defaults(func=cmd_token)
 
+    p = sub.add_parser("owner", help="data owners of source systems and departments: set | end | list")
+    osub = p.add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("set", "name the data owner (ends the current one)"),
+        ("end", "end the current owner"),
+    ):
+        op = osub.add_parser(action, help=text)
+        which = op.add_mutually_exclusive_group(required=True)
+        which.add_argument("--source", help="source system code, e.g. community_governance")
+        which.add_argument("--department", help="department code, e.g. civil_affairs")
+        if action == "set":
+            op.add_argument("--person", type=int, required=True, help="person id (see `owner list`)")
+        op.set_defaults(func=cmd_owner)
+    op = osub.add_parser("list", help="every department and source system with its current owner")
+    op.set_defaults(func=cmd_owner)
+
     p = sub.add_parser("account", help="change an account: new password, deactivate or activate")
     p.add_argument("username")
     what = p.add_mutually_exclusive_group(required=True)
@@ -479,6 +600,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(func=cmd_audit)
 
+    p = sub.add_parser("import", help="import a file of one source system: import records FILE --source CODE")
+    isub = p.add_subparsers(dest="what", required=True)
+    ip = isub.add_parser(
+        "records", help="CSV (UTF-8 or GB18030), Excel .xlsx or Parquet, validated like the API"
+    )
+    ip.add_argument("file")
+    ip.add_argument("--source", required=True, help="source system code, e.g. traffic_platform")
+    ip.add_argument("--dry-run", action="store_true", help="validate and report; write nothing")
+    ip.add_argument("--batch-rows", type=int, default=50_000, help="rows per transaction (default 50,000)")
+    ip.add_argument("--quiet", action="store_true", help="no progress bar")
+    ip.set_defaults(func=cmd_import)
     p = sub.add_parser("import", help="import data files")
     isub = p.add_subparsers(dest="what", required=True)
     q = isub.add_parser("boundaries", help="real township boundaries (GeoJSON) replace the schematic zones")
@@ -500,6 +632,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="ROWS",
         help="instead: time area-code normalisation and row validation on ROWS of the pool's records",
     )
+    p.add_argument(
+        "--ingest",
+        type=int,
+        nargs="?",
+        const=1_000_000,
+        metavar="ROWS",
+        help="instead: import a CSV of ROWS rows (default 1,000,000) into a copy of the pool, then 4 API "
+        "clients send 1,000-row batches to a gunicorn on loopback while the overview is timed",
+    )
+    p.add_argument("--api-batches", type=int, default=25, help="with --ingest: batches per API client")
     p.add_argument(
         "--divide-http",
         metavar="BASE_URL",

@@ -67,7 +67,8 @@ def flag(value: object) -> bool:
 
 
 def _is_pattern(component_id: object) -> bool:
-    return isinstance(component_id, dict)
+    # Dash's callback map keeps a pattern-matching id as its JSON text ('{"key":["ALL"],"type":...}')
+    return isinstance(component_id, dict) or (isinstance(component_id, str) and component_id.startswith("{"))
 
 
 def _matches(item: object, component_id: object, prop: str) -> bool:

@@ -72,6 +72,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "CC_BASEMAP_URL", "", "Tile URL template for maps; empty = no basemap, no request leaves the host."
     ),
+    Setting(
+        "CC_INGEST_MAX_BYTES",
+        "16777216",
+        "Largest body POST /api/v1/records takes (bytes); a bigger batch is refused with 413.",
+    ),
+    Setting("CC_INGEST_MAX_ROWS", "10000", "Most rows one API batch may carry; more is refused with 413."),
 )
 
 
@@ -94,6 +100,8 @@ class Settings:
     session_days: int
     basemap_url: str
     cookie_secure: bool = False
+    ingest_max_bytes: int = 16 * 2**20
+    ingest_max_rows: int = 10_000
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -198,6 +206,8 @@ def load(overrides: dict[str, str] | None = None) -> Settings:
         session_days=_int(env, "CC_SESSION_DAYS", 1),
         basemap_url=env["CC_BASEMAP_URL"],
         cookie_secure=_bool(env, "CC_COOKIE_SECURE"),
+        ingest_max_bytes=_int(env, "CC_INGEST_MAX_BYTES", 1024),
+        ingest_max_rows=_int(env, "CC_INGEST_MAX_ROWS", 1),
     )
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, insert, select
 
 from queries import engine as eng
 from queries.scope import Viewer
@@ -144,14 +144,7 @@ class Tx:
 def _lock_and_read_head(conn: Connection) -> tuple[int, str]:
     """The chain head, read only once this transaction holds the log's write lock, so two writers can
     never both extend the same head (the chain would fork; the primary key would refuse one anyway)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY})
-    elif conn.dialect.name == "sqlite":
-        # sqlite3 opens a transaction only at the first INSERT/UPDATE/DELETE, and that statement takes the
-        # write lock. With no write yet, the head would be read without a lock: take it now.
-        raw = conn.connection.dbapi_connection
-        if raw is not None and not getattr(raw, "in_transaction", True):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+    eng.exclusive(conn, PG_LOCK_KEY)
     head = conn.execute(
         select(audit_log.c.id, audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)
     ).first()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import Executable
@@ -179,6 +179,21 @@ def write() -> Iterator[Connection]:
                     "The pool was just rebuilt; this write was not saved, please try again",
                     "the new pool is in place now; repeating the action saves it there",
                 )
+
+
+def exclusive(conn: Connection, pg_key: int) -> None:
+    """Hold a write lock for the rest of this transaction before reading what the write depends on.
+
+    PostgreSQL: the transaction-scoped advisory lock `pg_key` (writers of one kind queue on it).
+    SQLite: the database's write lock. sqlite3 opens a transaction only at the first INSERT/UPDATE/
+    DELETE, and that statement takes the lock; with no write yet, a read would run unlocked: take it now.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": pg_key})
+    elif conn.dialect.name == "sqlite":
+        raw = conn.connection.dbapi_connection
+        if raw is not None and not getattr(raw, "in_transaction", True):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _raise_timeout(exc: Exception) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from queries import cache
 from queries import engine as eng
@@ -125,3 +126,19 @@ def scoped_records(*, scope: Scope) -> int:
     q = select(func.coalesce(func.sum(rollup_daily.c.n), 0)).where(scope.where(rollup_daily))
     with eng.connect() as conn:
         return int(conn.execute(q).scalar() or 0)
+
+
+def move_version(conn: Connection, *, records_added: int, newest_received: int) -> str:
+    """A new data version after an ingest, in the writer's transaction: every cached read in every
+    worker keys on it (workers re-read it at most CC_VERSION_TTL_SECONDS apart), so all move on.
+    Also counts the records in and moves the as-of time forward (never back)."""
+    rows = dict(conn.execute(select(pool_meta.c.key, pool_meta.c.value)).all())
+    version = f"{int(time.time() * 1000)}-{uuid.uuid4().hex[:8]}"
+    values = {
+        "data_version": version,
+        "records": str(int(rows.get("records", 0)) + int(records_added)),
+        "as_of": str(max(int(rows.get("as_of", 0)), int(newest_received))),
+    }
+    conn.execute(delete(pool_meta).where(pool_meta.c.key.in_(list(values))))
+    conn.execute(insert(pool_meta), [{"key": k, "value": v} for k, v in values.items()])
+    return version

@@ -39,8 +39,11 @@ DAILY_COLUMNS = [
 
 
 def local_day(ts_col: ColumnElement[Any]) -> ColumnElement[int]:
-    """Local (UTC+8) day number of an epoch-seconds column; integer division on both dialects."""
-    return cast((ts_col + literal(TZ)) / literal(86400), Integer)
+    """Local (UTC+8) day number of an epoch-seconds column; integer division on both dialects.
+
+    `//`, not `/`: SQLAlchemy 2 renders `/` of two integers as true division on PostgreSQL, and the
+    cast back to INTEGER then rounds, putting every afternoon record on the next day."""
+    return cast((ts_col + literal(TZ)) // literal(86400), Integer)
 
 
 def refresh_daily(conn: Connection, *, since_day: int | None = None) -> int:

@@ -179,3 +179,181 @@ def test_audit_verify_names_a_deleted_entry(inst: Path, capsys: pytest.CaptureFi
     assert main(["audit", "verify"]) == 1
     out = capsys.readouterr().out
     assert "chain broken at entry 3: entry 3 is missing (removed)" in out and "责任链断裂于条目 3" in out
+
+
+# --- import records ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def import_pool(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One pool for the import tests (each uses its own business keys)."""
+    from queries.generate.build import build_pool
+    from tests.conftest import END, SEED
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('import') / 'pool.sqlite'}"
+    build_pool(url, scale="test", seed=SEED, end=END, progress=False)
+    return url
+
+
+def import_rows(first_key: int, n: int, **change: object) -> list[dict[str, object]]:
+    return [
+        {
+            "module": "transport",
+            "record_type": "卡口过车",
+            "occurred_at": "2026-11-20 10:00:00",
+            "received_at": "2026-11-20 10:05:00",
+            "classification": "public",
+            "qty": "3",
+            "amount": "12.5",
+            "record_key": str(first_key + i),
+            "area_code": "蒙自文澜街道",
+        }
+        | change
+        for i in range(n)
+    ]
+
+
+def ingested(url: str, lo: int, hi: int) -> int:
+    from queries.ingest.write import INGEST_ID_BASE
+    from queries.tables import record
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as c:
+            q = select(record.c.id).where(
+                record.c.id >= INGEST_ID_BASE, record.c.record_key >= lo, record.c.record_key < hi
+            )
+            return len(c.execute(q).all())
+    finally:
+        engine.dispose()
+
+
+def run_import(url: str, path: Path, *extra: str) -> int:
+    return main(
+        ["--url", url, "import", "records", str(path), "--source", "traffic_platform", "--quiet", *extra]
+    )
+
+
+def test_import_csv_in_chunks_then_a_rerun_adds_nothing(
+    import_pool: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import polars as pl
+
+    rows = import_rows(7000, 5) + import_rows(7005, 2, qty="-1") + import_rows(7007, 1, area_code="532503")
+    path = tmp_path / "batch.csv"
+    path.write_bytes(
+        b"\xef\xbb\xbf" + pl.DataFrame(rows).write_csv().encode()
+    )  # UTF-8 with BOM, as Excel saves
+    assert run_import(import_pool, path, "--batch-rows", "3") == 0
+    out = capsys.readouterr().out
+    assert "3 批 / batches" in out and "utf-8" in out
+    assert "行 rows 8  入库 accepted 5  重复 duplicate 0  隔离 quarantined 3" in out
+    assert "qty_negative" in out and "数量为负数 / qty is negative" in out and "area_code_county_only" in out
+    assert ingested(import_pool, 7000, 7100) == 5
+    # a rerun (say after a crash) recognises every landed chunk and holds no row twice
+    assert run_import(import_pool, path, "--batch-rows", "3") == 0
+    assert "入库 accepted 0  重复 duplicate 5  隔离 quarantined 3" in capsys.readouterr().out
+    assert ingested(import_pool, 7000, 7100) == 5
+    # a dry run of new rows reports them and writes nothing
+    path.write_text(pl.DataFrame(import_rows(7100, 4)).write_csv())
+    assert run_import(import_pool, path, "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "dry run, nothing written" in out and "入库 accepted 4" in out
+    assert ingested(import_pool, 7100, 7200) == 0
+
+
+def test_import_gb18030_csv(import_pool: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import polars as pl
+
+    path = tmp_path / "gbk.csv"
+    path.write_bytes(pl.DataFrame(import_rows(7200, 3)).write_csv().encode("gb18030"))
+    assert run_import(import_pool, path) == 0
+    assert "gb18030" in capsys.readouterr().out
+    assert ingested(import_pool, 7200, 7300) == 3
+
+
+def test_import_files_that_say_no(
+    import_pool: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import polars as pl
+
+    header_only = tmp_path / "empty.csv"
+    header_only.write_text(",".join(import_rows(0, 1)[0]) + "\n")
+    assert run_import(import_pool, header_only) == 1
+    assert "no data rows" in capsys.readouterr().err
+    nothing = tmp_path / "nothing.csv"
+    nothing.write_bytes(b"")
+    assert run_import(import_pool, nothing) == 1
+    assert "lacks required columns: module" in capsys.readouterr().err
+    refused = tmp_path / "refused.csv"
+    refused.write_text(pl.DataFrame(import_rows(7300, 2, classification="secret")).write_csv())
+    assert run_import(import_pool, refused) == 1
+    assert "every row was quarantined" in capsys.readouterr().err
+    no_qty = tmp_path / "no_qty.csv"
+    no_qty.write_text(pl.DataFrame(import_rows(7400, 2)).drop("qty").write_csv())
+    assert run_import(import_pool, no_qty) == 1
+    assert "lacks required columns: qty" in capsys.readouterr().err
+    assert main(["--url", import_pool, "import", "records", str(no_qty), "--source", "nope"]) == 2
+    assert "no source system 'nope'" in capsys.readouterr().err
+    assert run_import(import_pool, tmp_path / "absent.csv") == 1
+    assert "No such file" in capsys.readouterr().err
+    assert ingested(import_pool, 7300, 7500) == 0
+
+
+def test_import_excel(import_pool: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import datetime as dt
+
+    import openpyxl
+
+    def workbook(rows: list[dict[str, object]], name: str, merge: str | None = None) -> Path:
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        assert ws is not None
+        ws.append(list(rows[0]))
+        for r in rows:
+            ws.append(list(r.values()))
+        if merge:
+            ws.merge_cells(merge)
+        path = tmp_path / name
+        wb.save(path)
+        return path
+
+    rows = import_rows(7500, 3, occurred_at=dt.datetime(2026, 11, 20, 10), qty=3, area_code=532503001)
+    assert run_import(import_pool, workbook(rows, "ok.xlsx")) == 0
+    assert "入库 accepted 3" in capsys.readouterr().out
+    assert ingested(import_pool, 7500, 7600) == 3
+    missing = [{k: v for k, v in r.items() if k != "area_code"} for r in import_rows(7600, 2)]
+    assert run_import(import_pool, workbook(missing, "missing.xlsx")) == 1
+    assert "lacks required columns: area_code" in capsys.readouterr().err
+    assert run_import(import_pool, workbook(import_rows(7600, 2), "merged.xlsx", merge="A1:B1")) == 1
+    err = capsys.readouterr().err
+    assert "merged-cell header (A1:B1)" in err and "合并单元格" in err
+    assert ingested(import_pool, 7600, 7700) == 0
+
+
+def test_import_parquet(import_pool: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import polars as pl
+
+    frame = pl.DataFrame(import_rows(7700, 4)).with_columns(
+        pl.col("qty").cast(pl.Float64), pl.col("record_key").cast(pl.Int64)
+    )
+    path = tmp_path / "ok.parquet"
+    frame.write_parquet(path)
+    assert run_import(import_pool, path) == 0
+    assert ingested(import_pool, 7700, 7800) == 4
+    capsys.readouterr()
+    wrong = tmp_path / "wrong.parquet"
+    frame.with_columns(pl.col("qty").cast(pl.Float64) > 1, occurred_at=pl.lit([1, 2])).write_parquet(wrong)
+    assert run_import(import_pool, wrong) == 1
+    err = capsys.readouterr().err
+    assert "qty (Boolean)" in err and "occurred_at (List(Int64))" in err
+
+
+def test_bench_ingest_prints_its_figures(import_pool: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A small run of the ingest bench (file import, then 4 API clients against a real gunicorn)."""
+    assert main(["--url", import_pool, "bench", "--ingest", "3000", "--api-batches", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "(a) file import: 3,000 rows" in out and "rows/s; accepted" in out
+    assert "answers: 200 x4" in out and "per batch: median" in out
+    assert "overview refresh callback during ingest" in out
+    assert ingested(import_pool, 9_000_000_000, 10_000_000_000) == 0  # it wrote into a copy

@@ -10,6 +10,7 @@ import dash_ag_grid as dag
 from dash import Input, Output, callback, html, no_update
 
 from dashboard import auth, wall
+from dashboard.components.grids import NO_ROWS, block_answer, block_of, columns_in, infinite_grid
 from dashboard.i18n import bi_text, both
 from dashboard.view import PageParams, page_layout, page_params
 from queries import audit
@@ -101,18 +102,11 @@ def render(v: Viewer, p: PageParams) -> list[Any]:
 def log_grid(p: PageParams) -> dag.AgGrid:
     lang = p.lang
 
-    def col(field: str, zh: str, en: str, **kw: Any) -> dict[str, Any]:
-        return {
-            "field": field,
-            "headerName": both(zh, en, lang, " "),
-            "headerTooltip": both(zh, en, lang),
-            **kw,
-        }
+    col = columns_in(lang)
 
-    return dag.AgGrid(
-        id=ids.grid,
-        rowModelType="infinite",
-        columnDefs=[
+    return infinite_grid(
+        ids.grid,
+        [
             col("id", "序号", "No.", width=90, type="numericColumn"),
             col("at", "时间", "Time", width=210 if p.theme == "wall" else 170),
             col("actor", "操作人", "Actor", flex=1, minWidth=140, tooltipField="actor"),
@@ -122,24 +116,16 @@ def log_grid(p: PageParams) -> dag.AgGrid:
             col("detail", "说明", "Detail", flex=2, minWidth=200, tooltipField="detail"),
             col("hash", "哈希", "Hash", width=130, tooltipField="hash_full"),
         ],
-        className="ag-grid " + ("ag-theme-alpine-dark" if p.theme == "wall" else "ag-theme-alpine"),
-        # the server gives one order (newest first) and its own filters (the CLI's): no client sorting
-        defaultColDef={"sortable": False, "filter": False, "resizable": True},
-        dashGridOptions={
-            "cacheBlockSize": BLOCK,
-            "maxBlocksInCache": 5,
-            "infiniteInitialRowCount": 1,
-            "rowHeight": 34 if p.theme == "wall" else 28,
-            "tooltipShowDelay": 200,
-        },
-        style={"height": "100%", "width": "100%"},
+        p.theme,
+        BLOCK,
     )
 
 
 def rows_for(start: int, end: int) -> dict[str, Any]:
     """One block of the log as the infinite row model wants it; rowCount is known once the end shows."""
+    start = max(0, start)
     want = max(1, min(end - start, BLOCK))
-    frame = audit.show(limit=want, offset=max(0, start))
+    frame = audit.show(limit=want, offset=start)
     rows = [
         {
             "id": r["id"],
@@ -156,8 +142,7 @@ def rows_for(start: int, end: int) -> dict[str, Any]:
         }
         for r in frame.iter_rows(named=True)
     ]
-    count = start + len(rows) if len(rows) < want else -1
-    return {"rowData": rows, "rowCount": count}
+    return block_answer(rows, start, want)
 
 
 @callback(Output(ids.grid, "getRowsResponse"), Input(ids.grid, "getRowsRequest"), prevent_initial_call=True)
@@ -167,13 +152,10 @@ def get_rows(request: object) -> Any:
         viewer = auth.current_viewer()
     except PoolError:
         return no_update
-    if viewer is None or viewer.role != "admin" or not isinstance(request, dict):
-        return {"rowData": [], "rowCount": 0}
+    block = block_of(request, BLOCK)
+    if viewer is None or viewer.role != "admin" or block is None:
+        return NO_ROWS
     try:
-        start, end = int(request.get("startRow", 0)), int(request.get("endRow", BLOCK))
-    except (TypeError, ValueError):
-        start, end = 0, BLOCK
-    try:
-        return rows_for(start, end)
+        return rows_for(block[0], block[0] + block[1])
     except PoolError:
         return no_update

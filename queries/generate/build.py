@@ -21,14 +21,17 @@ from typing import Any
 import numpy as np
 import polars as pl
 from sqlalchemy import Connection, delete, insert, inspect, select, text
+from sqlalchemy.exc import OperationalError
 from tqdm import tqdm
 
-from queries import audit, rollups, schema
+from queries import audit, owners, rollups, schema
 from queries import calendar as cal
 from queries.engine import SUPERSEDED_KEY, make_engine, sqlite_path
 from queries.generate import parts
 from queries.generate import reference as ref
 from queries.generate.records import COLUMNS, build_geo, duplicate, synthesize
+from queries.ingest.write import INGEST_ID_BASE
+from queries.ingest.write import PG_LOCK_KEY as INGEST_LOCK_KEY
 from queries.tables import (
     GENERATED_TABLES,
     USER_DATA_TABLES,
@@ -79,6 +82,7 @@ class BuildReport:
     calendar_gaps: list[int] = field(default_factory=list)
     demo_users: list[tuple[str, str, str]] = field(default_factory=list)
     kept_users: int = 0
+    kept_records: int = 0  # ingested (API, import) records carried from the pool being replaced
 
 
 class BuildError(RuntimeError):
@@ -448,8 +452,40 @@ def _old_user_tables(conn: Connection) -> dict[str, list[str]]:
     return out
 
 
+def _ingested(conn: Connection, schema: pl.Schema, *, after: int = 0) -> pl.DataFrame:
+    """Records that arrived by the API or an import (ids from INGEST_ID_BASE up): user data inside a
+    generated table, carried across every rebuild. On PostgreSQL the ingest lock is taken first, so no
+    batch lands between this read and the delete of the generated rows (writers wait for the build)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": INGEST_LOCK_KEY})
+    q = select(record).where(record.c.id >= max(INGEST_ID_BASE, after + 1)).order_by(record.c.id)
+    result = conn.execute(q)
+    frame = pl.DataFrame(result.all(), schema=list(result.keys()), orient="row", infer_schema_length=None)
+    if frame.height == 0:
+        return pl.DataFrame(schema=schema)
+    return frame.select(schema.names()).cast(dict(schema))  # type: ignore[arg-type]
+
+
+def _max(frame: pl.DataFrame, column: str) -> int:
+    return int(frame.select(pl.col(column).max().fill_null(0)).item())
+
+
+def _ingested_from_file(old: Path, schema: pl.Schema) -> pl.DataFrame:
+    """The ingested records of the SQLite pool being replaced (none when there is no such file)."""
+    if not old.exists():
+        return pl.DataFrame(schema=schema)
+    engine = make_engine(f"sqlite:///{old}")
+    try:
+        with engine.connect() as conn:
+            return _ingested(conn, schema)
+    except OperationalError:  # an older pool without the record table: nothing was ingested there
+        return pl.DataFrame(schema=schema)
+    finally:
+        engine.dispose()
+
+
 def _swap_in_user_data(
-    conn: Connection, old: Path, demo_users: bool
+    conn: Connection, old: Path, demo_users: bool, carried_to: int = 0
 ) -> tuple[int, list[tuple[str, str, str]]]:
     """Copy every user-data table from the pool file being replaced into the new one, as the last step.
 
@@ -480,7 +516,21 @@ def _swap_in_user_data(
             )
             if table is app_user:
                 carried = int(result.rowcount or 0)
+        if attached:
+            # records ingested into the old pool while this one was being built: in, and their days recounted
+            names = ", ".join(c.name for c in record.columns)
+            moved = conn.exec_driver_sql(
+                f"INSERT INTO main.record ({names}) SELECT {names} FROM old.record WHERE id >= ?",
+                (max(INGEST_ID_BASE, carried_to + 1),),
+            )
+            if moved.rowcount:
+                first = conn.exec_driver_sql(
+                    "SELECT MIN(occurred_at) FROM main.record WHERE id >= ?",
+                    (max(INGEST_ID_BASE, carried_to + 1),),
+                ).scalar()
+                rollups.refresh_daily(conn, since_day=local_day_of(int(first or 0)))
         made = _demo_users(conn) if demo_users else []
+        owners.appoint_defaults(audit.joined(conn, audit.Actor.cli()))
         if attached and "pool_meta" in {
             r[0] for r in conn.exec_driver_sql("SELECT name FROM old.sqlite_master WHERE type='table'")
         }:
@@ -546,6 +596,9 @@ def build_pool(
         # created empty (a valid SQLite file) with owner-only access before anything sensitive is in it
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         url = f"sqlite:///{path}"
+    schema_ = records_frame({c: gen.cols[c][:0] for c in COLUMNS}).schema
+    # SQLite: the old file's ingested records now; any that land during the build are added at the swap
+    carried = _ingested_from_file(target, schema_) if target is not None else pl.DataFrame(schema=schema_)
     engine = make_engine(url, timeout_ms=3_600_000, create=True)
     try:
         t1 = time.perf_counter()
@@ -560,11 +613,15 @@ def build_pool(
             with conn.begin():
                 _replace_reference(conn, reference_rows(seed))
             with conn.begin():
+                if target is None:  # PostgreSQL: the pool itself, in this transaction
+                    carried = _ingested(conn, schema_)
                 for table in reversed((*GENERATED_TABLES, *parts.tables())):  # parts may point at records
                     conn.execute(delete(table))
                 for ix in record.indexes:
                     conn.execute(text(f"DROP INDEX IF EXISTS {ix.name}"))
-                frame = records_frame(gen.cols)
+                generated = records_frame(gen.cols)
+                frame = pl.concat([generated, carried]) if carried.height else generated
+                report.kept_records = carried.height
                 _write_records(conn, frame, bar)
                 bar.close()
                 report.seconds["write"] = time.perf_counter() - t1
@@ -583,31 +640,33 @@ def build_pool(
                     end_ts=end_ts,
                     first_day=local_day_of(int(gen.cols["occurred_at"].min())),
                     last_day=local_day_of(end_ts),
-                    records=frame,
+                    records=generated,  # parts build on the generator's rows, not on ingested ones
                 )
                 for part in parts.registered():
                     t4 = time.perf_counter()
                     _progress(progress, f"part: {part.name}")
                     part.build(conn, ctx)
                     report.seconds[f"part:{part.name}"] = time.perf_counter() - t4
-                del frame, ctx.records
+                del frame, generated, ctx.records
                 _progress(progress, f"rollups: {rows} rows; seed truth")
                 report.defects = _write_defects(conn, gen)
                 conn.execute(
                     insert(seed_incident), [dict(id=i + 1, **inc) for i, inc in enumerate(gen.incidents)]
                 )
                 report.incidents = len(gen.incidents)
-                if demo_users and target is None:  # PostgreSQL: user tables were never touched
-                    report.demo_users = _demo_users(conn)
+                if target is None:  # PostgreSQL: user tables were never touched
+                    if demo_users:
+                        report.demo_users = _demo_users(conn)
+                    owners.appoint_defaults(audit.joined(conn, audit.Actor.cli()))
                 _meta(
                     conn,
                     {
                         "data_version": f"{int(time.time() * 1000)}-{uuid.uuid4().hex[:8]}",
                         "built_at": str(int(time.time())),
-                        "as_of": str(report.as_of),
+                        "as_of": str(max(report.as_of, _max(carried, "received_at"))),
                         "scale": scale,
                         "seed": str(seed),
-                        "records": str(n),
+                        "records": str(n + carried.height),
                         "first_day": str(local_day_of(int(gen.cols["occurred_at"].min()))),
                         "generator_version": GENERATOR_VERSION,
                         "calendar_gaps": json.dumps(gen.calendar_gaps),
@@ -626,7 +685,9 @@ def build_pool(
                     )
                 if target.exists():
                     _progress(progress, "user data: carrying accounts and audit from the pool being replaced")
-                report.kept_users, report.demo_users = _swap_in_user_data(conn, target, demo_users)
+                report.kept_users, report.demo_users = _swap_in_user_data(
+                    conn, target, demo_users, carried_to=_max(carried, "id")
+                )
     except BaseException:
         engine.dispose()
         if path is not None and target is not None and path != target:

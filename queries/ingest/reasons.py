@@ -3,7 +3,10 @@ answer, an import's summary and the quarantine page all say the same thing."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+import polars as pl
 
 
 @dataclass(frozen=True)
@@ -83,3 +86,18 @@ def describe(code: str) -> str:
     """`zh / en` for one reason code, as messages are written in this house."""
     r = REASONS[code]
     return f"{r.zh} / {r.en}"
+
+
+def reason_table(outcomes: pl.DataFrame, words: Mapping[str, Reason] = REASONS) -> pl.DataFrame:
+    """reason, n, zh, en over the `reasons` lists of a batch's outcomes, most frequent first."""
+    counts = (
+        outcomes.select(pl.col("reasons").explode().alias("reason"))
+        .drop_nulls()
+        .group_by("reason")
+        .len("n")
+        .sort(["n", "reason"], descending=[True, False])
+    )
+    return counts.with_columns(
+        pl.col("reason").replace_strict({k: r.zh for k, r in words.items()}).alias("zh"),
+        pl.col("reason").replace_strict({k: r.en for k, r in words.items()}).alias("en"),
+    )

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from queries.ingest.areacode import normalise_area_codes
-from queries.ingest.reasons import REASONS
+from queries.ingest.reasons import reason_table
 from queries.ingest.reference import Reference
 from queries.tables import record
 from queries.timebase import LATE_SECONDS, TZ
@@ -81,17 +81,7 @@ class BatchResult:
 
     def reason_counts(self) -> pl.DataFrame:
         """reason, n, zh, en: what an import summary and the API's answer print."""
-        counts = (
-            self.outcomes.select(pl.col("reasons").explode().alias("reason"))
-            .drop_nulls()
-            .group_by("reason")
-            .len("n")
-            .sort(["n", "reason"], descending=[True, False])
-        )
-        return counts.with_columns(
-            pl.col("reason").replace_strict({k: r.zh for k, r in REASONS.items()}).alias("zh"),
-            pl.col("reason").replace_strict({k: r.en for k, r in REASONS.items()}).alias("en"),
-        )
+        return reason_table(self.outcomes)
 
 
 def _blank(series: pl.Series) -> pl.Series:

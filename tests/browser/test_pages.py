@@ -120,7 +120,14 @@ def test_ranking_exports_a_csv_for_meetings(server: str, tmp_path: Path) -> None
         _clean(watch)
 
 
-def test_pool_grid_flags_only_the_silent_source(server: str) -> None:
+def test_pool_grid_flags_only_the_silent_source(
+    server: str, sqlite_pool: tuple[str, object], artifacts: Path
+) -> None:
+    from queries import engine
+    from tests.held_rows import HELD, hold
+
+    engine.configure(str(sqlite_pool[0]))
+    hold(HELD)  # the server's pool: rows held in its quarantine (no records added, no figure moves)
     with browser_page() as (page, watch):
         login(page, server, "admin", "admin-demo-2026", next_path="/pool")
         page.wait_for_selector("#pool-source-grid .ag-row")
@@ -128,6 +135,26 @@ def test_pool_grid_flags_only_the_silent_source(server: str) -> None:
         assert flagged.count() == 1  # the logistics platform; nightly batches are allowed their night
         row = page.locator("#pool-source-grid .ag-row:has(.cell-bad)").first.inner_text()
         assert "县乡村物流平台" in row
+        # drill-down: a defect rate is a link to the records behind it
+        link = page.locator("#pool-source-grid .ag-row a[href^='/records?']").first
+        assert "defect=" in (link.get_attribute("href") or "")
+        # the owners' scorecards: a name on every card, definitions on hover
+        score = page.locator("#pool-score-community_governance-completeness")
+        score.scroll_into_view_if_needed()
+        score.hover()
+        assert (
+            "1 − 缺失记录 / 记录数"
+            in page.locator("#pool-score-community_governance-completeness .kpi-def").inner_text()
+        )
+        assert "数据负责人" in page.inner_text("#pool-score-community_governance")
+        # the quarantine: counts by reason, the held rows a block at a time, one opened for correction
+        page.locator("#pool-quarantine-counts-table").scroll_into_view_if_needed()
+        assert "区划代码或地名无法对应到蒙自市的乡镇街道" in page.inner_text("#pool-quarantine-counts-table")
+        page.wait_for_selector("#pool-quarantine-grid .ag-row")
+        page.locator("#pool-quarantine-grid .ag-row .ag-cell[col-id='raw']").first.click()
+        page.wait_for_selector("#pool-quarantine-release-button")
+        assert page.locator(".q-field input").count() >= 2
+        page.screenshot(path=str(artifacts / "pool-quarantine-desk-1080p.png"), full_page=True)
         _clean(watch)
 
 

@@ -238,7 +238,7 @@ def test_a_bug_in_our_callback_is_still_a_server_error(
 ) -> None:
     """The guard judges only the body's shape: a well-formed request that hits a bug must not be
     dressed up as the client's fault."""
-    from dashboard.pages import pool as page
+    from dashboard.pages.pool import page
 
     def broken(*_: object) -> None:
         raise RuntimeError("a bug in the page")

@@ -1,46 +1,26 @@
-"""Data-pool health: delivery and quality of each source system, volumes per module and day, classification."""
+"""The pool page's health sections: delivery and quality of each source system (every quality figure links
+to the records behind it in the record browser), volumes per module and day, classification."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
+from urllib.parse import urlencode
 
-import dash
 import dash_ag_grid as dag
 import numpy as np
 import polars as pl
-from dash import Input, Output, State, callback, html
+from dash import html
 
-from dashboard import figures, wall
+from dashboard import figures
 from dashboard.components import KpiDef, delivering_tone, empty_state, folded, graph, kpi_card
+from dashboard.components.grids import columns_in, head_row
 from dashboard.i18n import bi_text, both, pick, titles
-from dashboard.view import PageParams, as_of_text, guarded, page_layout, page_params, rules
+from dashboard.pages.pool.names import ids
+from dashboard.view import PageParams, as_of_text, rules
 from queries import activity, meta, pool
 from queries.scope import Scope, Viewer
 from queries.tables import CLASSIFICATIONS
-from queries.timebase import to_local
-
-dash.register_page(
-    __name__,
-    path="/pool",
-    name="pool",
-    title="数据池 · Data pool",
-    order=1,
-    ready="#pool-source-grid .ag-row",
-)
-
-
-class ids:
-    root = "pool-root"
-    params = "pool-params-store"
-    content = "pool-content"
-    grid = "pool-source-grid"
-    export = "pool-export-button"
-    heatmap = "pool-heatmap-graph"
-    classes = "pool-class-graph"
-    truth = "pool-truth-table"
-    kpis = "pool-kpis"
-
+from queries.timebase import day_to_date, to_local
 
 SRC = "queries.pool"
 CLASS_LABELS = {"public": ("公开", "Public"), "sensitive": ("敏感", "Sensitive"), "core": ("核心", "Core")}
@@ -52,46 +32,45 @@ DEFECT_LABELS = {
 }
 
 
-def _pool_alert(v: Viewer) -> str | None:
-    return activity.alert_level(
-        scope=v.scope(), as_of=meta.pool_status().as_of, rules=rules(), kinds=("outage",)
-    )
-
-
-wall.register(__name__, _pool_alert)
-
-
-def layout(**query: Any) -> html.Div:
-    return page_layout(ids, render, page_params(query), "pool")
-
-
-@callback(
-    Output(ids.content, "children"),
-    Input("app-refresh-interval", "n_intervals"),
-    State(ids.params, "data"),
-    prevent_initial_call=True,
-)
-def refresh(_: int | None, params: object) -> Any:
-    p = PageParams.from_store(params)
-    return guarded(render, p.lang, p)
-
-
-@callback(
-    Output(ids.grid, "exportDataAsCsv"),
-    Output(ids.grid, "csvExportParams"),
-    Input(ids.export, "n_clicks"),
-    prevent_initial_call=True,
-)
-def export_csv(_: int | None) -> tuple[bool, dict[str, str]]:
-    return True, {"fileName": f"pool-sources-{time.strftime('%Y%m%d-%H%M')}.csv"}
-
-
 PERIOD = ("近30日", "last 30 days")
 # A hands-off wall cannot scroll: it shows at most this many source rows, worst first, and counts the rest.
 WALL_ROWS = 20
 
 
-def render(v: Viewer, p: PageParams) -> list[Any]:
+RECORDS_PATH = "/records"
+# the grid's rate columns and the record browser's `defect` parameter
+DEFECT_FIELDS = {"duplicate": "dup", "missing": "missing", "late": "late", "badcode": "badcode"}
+DRILL_WORDS = {
+    "duplicate": ("重复", "dup."),
+    "missing": ("缺失", "missing"),
+    "late": ("迟到", "late"),
+    "badcode": ("编码", "codes"),
+}
+
+
+def records_href(
+    *,
+    first_day: int,
+    last_day: int,
+    source: str | None = None,
+    defect: str | None = None,
+    township: int | None = None,
+) -> str:
+    """The record browser showing the records behind a quality figure:
+    /records?source=<code>&defect=<duplicate|missing|late|badcode>&township=<code>&from=YYYY-MM-DD&to=YYYY-MM-DD
+    (parameters without a value are left out; the browser applies the viewer's scope on top)."""
+    q = {
+        "source": source,
+        "defect": defect,
+        "township": township,
+        "from": day_to_date(first_day).isoformat(),
+        "to": day_to_date(last_day).isoformat(),
+    }
+    return f"{RECORDS_PATH}?{urlencode({k: v for k, v in q.items() if v is not None})}"
+
+
+def sections(v: Viewer, p: PageParams) -> list[Any]:
+    """KPIs, the source grid and the charts (the whole page on the wall)."""
     st = meta.pool_status()
     scope = v.scope()
     day = st.as_of_day
@@ -107,7 +86,11 @@ def render(v: Viewer, p: PageParams) -> list[Any]:
         ]
     srcs = activity.delivering(scope=scope, as_of=st.as_of, rules=rules(), by="source")
     modules = len(activity.scope_module_ids(scope=scope))
-    kpis = html.Div(kpi_cards(tot, srcs, modules, lang), id=ids.kpis, className="ov-kpis")
+    links = {
+        k: records_href(first_day=first, last_day=day, defect=k, township=scope.township_code)
+        for k in DEFECT_FIELDS
+    }
+    kpis = html.Div(kpi_cards(tot, srcs, modules, lang, links), id=ids.kpis, className="ov-kpis")
     grid = html.Div(
         [
             html.Div(
@@ -128,7 +111,7 @@ def render(v: Viewer, p: PageParams) -> list[Any]:
                 html.Button(both("导出 CSV", "Export CSV", lang), id=ids.export, className="btn"),
                 className="card-tools",
             ),
-            source_grid(health, st.as_of, p),
+            source_grid(health, st.as_of, p, first_day=first, last_day=day, township=scope.township_code),
             _outside_sources(srcs.outside, lang),
         ],
         className="card grid-card",
@@ -162,8 +145,11 @@ def _outside_sources(outside: int, lang: str) -> html.Div | None:
     )
 
 
-def kpi_cards(tot: pool.QualityTotals, srcs: activity.Delivering, modules: int, lang: str) -> list[html.Div]:
-    """Records, the four defect rates (all over the last 30 days), and sources delivering now."""
+def kpi_cards(
+    tot: pool.QualityTotals, srcs: activity.Delivering, modules: int, lang: str, links: dict[str, str]
+) -> list[html.Div]:
+    """Records, the four defect rates (all over the last 30 days, each linking to its records in the
+    record browser), and sources delivering now."""
 
     def rate(k: str) -> str:
         r = tot.rates[k]
@@ -189,20 +175,24 @@ def kpi_cards(tot: pool.QualityTotals, srcs: activity.Delivering, modules: int, 
             ),
         ),
         *[
-            kpi_card(
-                f"pool-kpi-{k}",
-                DEFECT_LABELS[k],
-                rate(k),
-                KpiDef(
-                    (f"{DEFECT_LABELS[k][0]}记录 / 记录数", f"{DEFECT_LABELS[k][1].lower()} / records"),
+            _linked(
+                kpi_card(
+                    f"pool-kpi-{k}",
                     DEFECT_LABELS[k],
-                    ("记录数", "records"),
-                    PERIOD,
-                    f"{SRC}.source_quality",
+                    rate(k),
+                    KpiDef(
+                        (f"{DEFECT_LABELS[k][0]}记录 / 记录数", f"{DEFECT_LABELS[k][1].lower()} / records"),
+                        DEFECT_LABELS[k],
+                        ("记录数", "records"),
+                        PERIOD,
+                        f"{SRC}.source_quality",
+                    ),
+                    lang,
+                    sub=pick(*PERIOD, lang),
+                    tone="warn" if (tot.rates[k] or 0) > 0.03 else "good",
                 ),
+                links[k],
                 lang,
-                sub=pick(*PERIOD, lang),
-                tone="warn" if (tot.rates[k] or 0) > 0.03 else "good",
             )
             for k in ("duplicate", "missing", "late", "badcode")
         ],
@@ -227,9 +217,19 @@ def kpi_cards(tot: pool.QualityTotals, srcs: activity.Delivering, modules: int, 
     ]
 
 
-def source_grid(q: pl.DataFrame, as_of: int, p: PageParams) -> dag.AgGrid:
-    """The sources in the order source_health() gives (worst first). On the wall: fewer, shorter columns
-    with wrapping headers, rows sized to fit WALL_ROWS at 1920x1080 and read from 5 m."""
+def _linked(card: html.Div, href: str, lang: str) -> html.Div:
+    """A KPI card with a link to the records behind its number."""
+    link = html.A(pick("查看记录 →", "See the records →", lang), href=href, className="kpi-link")
+    card.children = [*card.children, link]
+    return card
+
+
+def source_grid(
+    q: pl.DataFrame, as_of: int, p: PageParams, *, first_day: int, last_day: int, township: int | None
+) -> dag.AgGrid:
+    """The sources in the order source_health() gives (worst first); each defect rate links to its records
+    in the record browser. On the wall: fewer, shorter columns with wrapping headers, rows sized to fit
+    WALL_ROWS at 1920x1080 and read from 5 m."""
     lang = p.lang
     wall_ = p.theme == "wall"
     rows = []
@@ -255,17 +255,16 @@ def source_grid(q: pl.DataFrame, as_of: int, p: PageParams) -> dag.AgGrid:
                 "missing": r["missing_rate"],
                 "late": r["late_rate"],
                 "badcode": r["badcode_rate"],
+                "drill": " · ".join(
+                    f"[{pick(*DRILL_WORDS[k], lang)}]"
+                    f"({records_href(first_day=first_day, last_day=last_day, source=r['code'], defect=k, township=township)})"
+                    for k in DEFECT_FIELDS
+                ),
             }
         )
     pct = {"function": "params.value == null ? '—' : d3.format('.1%')(params.value)"}
 
-    def col(field: str, zh: str, en: str, **kw: Any) -> dict[str, Any]:
-        return {
-            "field": field,
-            "headerName": both(zh, en, lang, " "),
-            "headerTooltip": both(zh, en, lang),
-            **kw,
-        }
+    col = columns_in(lang)
 
     num = {"type": "numericColumn"}
     silent = col(
@@ -323,6 +322,10 @@ def source_grid(q: pl.DataFrame, as_of: int, p: PageParams) -> dag.AgGrid:
             col("last", "最近接收", "Last received", minWidth=110),
             silent,
             *rates,
+            # the records behind each rate, in the record browser (the wall is not clicked: no links there)
+            col(
+                "drill", "查看记录", "See the records", cellRenderer="markdown", minWidth=230, sortable=False
+            ),
         ]
     return dag.AgGrid(
         id=ids.grid,
@@ -394,14 +397,15 @@ def class_figure(scope: Scope, day: int, as_of: int, p: PageParams) -> Any:
 
 
 def truth_table(truth: pl.DataFrame, lang: str) -> html.Div:
-    head = html.Tr(
+    head = head_row(
         [
-            html.Th(both("质量问题", "Defect", lang, " ")),
-            html.Th(both("检出", "Detected", lang, " ")),
-            html.Th(both("检出率", "Rate", lang, " ")),
-            html.Th(both("生成器注入", "Injected", lang, " ")),
-            html.Th(both("一致", "Match", lang, " ")),
-        ]
+            ("质量问题", "Defect"),
+            ("检出", "Detected"),
+            ("检出率", "Rate"),
+            ("生成器注入", "Injected"),
+            ("一致", "Match"),
+        ],
+        lang,
     )
     body = []
     for r in truth.iter_rows(named=True):
