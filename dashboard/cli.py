@@ -600,7 +600,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(func=cmd_audit)
 
-    p = sub.add_parser("import", help="import a file of one source system: import records FILE --source CODE")
+    p = sub.add_parser(
+        "import", help="import a file: import records FILE --source CODE | import boundaries FILE"
+    )
     isub = p.add_subparsers(dest="what", required=True)
     ip = isub.add_parser(
         "records", help="CSV (UTF-8 or GB18030), Excel .xlsx or Parquet, validated like the API"
@@ -611,8 +613,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     ip.add_argument("--batch-rows", type=int, default=50_000, help="rows per transaction (default 50,000)")
     ip.add_argument("--quiet", action="store_true", help="no progress bar")
     ip.set_defaults(func=cmd_import)
-    p = sub.add_parser("import", help="import data files")
-    isub = p.add_subparsers(dest="what", required=True)
     q = isub.add_parser("boundaries", help="real township boundaries (GeoJSON) replace the schematic zones")
     q.add_argument("file")
     q.add_argument("--crs", help="the file's coordinate system when it declares none, e.g. EPSG:4547")
