@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import create_engine, delete, func, insert, select
 
 from queries import audit, cache, meta
 from queries import engine as eng
@@ -78,6 +78,16 @@ def hold(rows: list[tuple[str, list[str], dict[str, Any]]], *, channel: str = "a
             tx.log("ingest.batch", "ingest_batch", batch, detail={"source": code, "rows": len(mine)})
 
 
+def empty_quarantine(url: str) -> None:
+    """A private copy of the session's pool starts without held rows (a browser test may have held some
+    in the session's pool); test cleanup of a copy, not an app path."""
+    raw = create_engine(url)
+    with raw.begin() as c:
+        c.execute(delete(qtable))
+        c.execute(delete(ingest_batch))
+    raw.dispose()
+
+
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def held_pool(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The test pool with HELD in its quarantine: a copy of the SQLite file, or the PostgreSQL pool with
@@ -88,6 +98,7 @@ def held_pool(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         shutil.copy(str(src).split("///", 1)[1], path)
         url = f"sqlite:///{path}"
         eng.configure(url)
+        empty_quarantine(url)
         hold(HELD)
         yield url
         return

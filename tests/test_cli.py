@@ -149,7 +149,9 @@ def test_audit_verify_and_show_after_account_changes(
 
     assert main(["audit", "verify"]) == 0
     out = capsys.readouterr().out
-    assert "chain intact: 8 entries" in out and "责任链完整" in out  # 5 demo accounts + 3 changes
+    assert (
+        "chain intact: 9 entries" in out and "责任链完整" in out
+    )  # 5 demo accounts + default owners + 3 changes
 
     assert main(["audit", "show", "--user", "cli:ops", "--action", "user.", "--limit", "3"]) == 0
     lines = capsys.readouterr().out.splitlines()

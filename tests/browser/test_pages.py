@@ -124,10 +124,17 @@ def test_pool_grid_flags_only_the_silent_source(
     server: str, sqlite_pool: tuple[str, object], artifacts: Path
 ) -> None:
     from queries import engine
-    from tests.held_rows import HELD, hold
+    from tests.held_rows import HELD, empty_quarantine, hold
 
     engine.configure(str(sqlite_pool[0]))
     hold(HELD)  # the server's pool: rows held in its quarantine (no records added, no figure moves)
+    try:
+        _pool_page_with_quarantine(server, artifacts)
+    finally:
+        empty_quarantine(str(sqlite_pool[0]))  # the session's pool as the other tests expect it
+
+
+def _pool_page_with_quarantine(server: str, artifacts: Path) -> None:
     with browser_page() as (page, watch):
         login(page, server, "admin", "admin-demo-2026", next_path="/pool")
         page.wait_for_selector("#pool-source-grid .ag-row")

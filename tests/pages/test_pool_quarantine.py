@@ -18,7 +18,7 @@ from queries import audit, meta
 from queries import engine as eng
 from queries.ingest import write
 from queries.tables import quarantine as qtable
-from tests.held_rows import ACTOR, HELD, hold
+from tests.held_rows import ACTOR, HELD, empty_quarantine, hold
 from tests.pages.conftest import find_ids, render_page, text_of
 from tests.pages.test_fuzz import body_for, server_callbacks
 from tests.pages.test_roles import sign_in
@@ -48,6 +48,7 @@ def qpool(sqlite_pool: tuple[str, object], tmp_path_factory: pytest.TempPathFact
     shutil.copy(str(sqlite_pool[0]).split("///", 1)[1], path)
     url = f"sqlite:///{path}"
     eng.configure(url)
+    empty_quarantine(url)
     hold(HELD)
     rows = pl.DataFrame([TRAFFIC_ROW, TRAFFIC_ROW | {"record_key": "880002", "classification": "secret"}])
     with audit.write(ACTOR) as tx:

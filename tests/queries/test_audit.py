@@ -152,7 +152,7 @@ def test_the_chain_survives_a_rebuild(tmp_path: Path) -> None:
     _append(3)
     with eng.connect() as c:
         chain = c.execute(select(audit_log.c.id, audit_log.c.hash).order_by(audit_log.c.id)).all()
-    assert len(chain) == len(DEMO_USERS) + 3  # the demo accounts, then three reads
+    assert len(chain) == len(DEMO_USERS) + 1 + 3  # the demo accounts, the default data owners, three reads
     build_pool(url, scale="test", seed=SEED + 1, end=END, progress=False, demo_users=True)
     eng.configure(url)
     with eng.connect() as c:
@@ -204,4 +204,4 @@ def test_sqlite_holds_the_write_lock_when_it_reads_the_head(tmp_path: Path) -> N
         audit.log_read(ACTOR, "export.csv", "record", None, {"rows": 3})
     finally:
         event.remove(eng.engine(), "before_cursor_execute", spy)
-    assert seen == [True] and audit.verify().entries == 1
+    assert seen == [True] and audit.verify().entries == 2  # the build's default data owners, then the read
