@@ -141,6 +141,7 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
             held = partial(pool_quarantine.rows_for, admin, 0, pool_quarantine.BLOCK, None, None, "zh")
             cold, warm = _time(held, repeat)
             print(f"{'pool page: one block of held rows (quarantine)':<58}{cold:>10.1f}{warm:>10.1f}")
+            divide_renders(admin, repeat)
         print(f"cache hits/misses: {cache.stats()}")
         print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     finally:
@@ -283,6 +284,101 @@ def prices_http(base: str, *, username: str, password: str, n: int = 100) -> int
         p95 = ms[min(len(ms) - 1, max(0, math.ceil(0.95 * len(ms)) - 1))]
         print(
             f"{label:<40} p50 {statistics.median(ms):6.1f} ms  p95 {p95:6.1f} ms  {got[-1][1] / 1024:.0f} KB"
+        )
+    return 0
+
+
+def divide_renders(viewer: Any, repeat: int) -> None:
+    """The divide page in process: its first paint, and the work behind its map and panel callbacks."""
+    from dashboard.pages.divide import components as dc
+    from dashboard.pages.divide import page as divide_page
+    from dashboard.view import PageParams
+    from queries import divide, geo
+
+    period = divide.periods()[-1]
+    sc = viewer.scope()
+    for theme in ("desk", "wall"):
+        p = PageParams(lang="zh", theme=theme, kiosk=theme == "wall")
+        cold, warm = _time(partial(divide_page.render, viewer, p, "index", period, None), repeat)
+        print(f"{'render divide page [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
+
+    def recolour() -> Any:
+        table = divide.township_table(scope=sc, period=period)
+        return dc.township_features(geo.township_outlines(), table, dc.METRICS["minority_share"], None, "zh")
+
+    cold, warm = _time(recolour, repeat)
+    print(f"{'divide map: recolour by another indicator':<58}{cold:>10.1f}{warm:>10.1f}")
+    table = divide.township_table(scope=sc, period=period)
+    p = PageParams(lang="zh", theme="desk", kiosk=False)
+    code = int(table["township_code"][-1])
+    panel = partial(divide_page.panel_children, sc, table, code, geo.township_outlines(), "", p)
+    cold, warm = _time(panel, repeat)
+    print(f"{'divide panel: one township':<58}{cold:>10.1f}{warm:>10.1f}")
+
+
+def divide_http(base: str, username: str, password: str, *, repeat: int = 200) -> int:
+    """p50/p95 of the divide map's recolour and panel callbacks over HTTP against a running server,
+    logged in as `username`. Read-only; prints figures."""
+    import http.cookiejar
+    import json
+    import re
+    import urllib.parse
+    import urllib.request
+
+    base = base.rstrip("/")
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(base + "/login", timeout=30) as resp:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', resp.read().decode())
+    form = {"username": username, "password": password, "next": "/divide"}
+    if token:
+        form["csrf_token"] = token.group(1)
+    opener.open(base + "/login", urllib.parse.urlencode(form).encode(), timeout=60).read()
+    params = {"id": "divide-params-store", "property": "data", "value": {"lang": "zh", "theme": "desk"}}
+    period = {"id": "divide-period-dropdown", "property": "value", "value": None}
+    metrics = ["index", "minority_share", "internet_rate", "download_mbps"]
+    codes = [532503001, 532503102, 532503202, 532503106]
+
+    def recolour(i: int) -> dict[str, Any]:
+        return {
+            "output": "..divide-map-geojson.data...divide-legend.children..",
+            "outputs": [
+                {"id": "divide-map-geojson", "property": "data"},
+                {"id": "divide-legend", "property": "children"},
+            ],
+            "inputs": [{"id": "divide-metric-dropdown", "property": "value", "value": metrics[i % 4]}],
+            "state": [period, params],
+            "changedPropIds": ["divide-metric-dropdown.value"],
+        }
+
+    def panel(i: int) -> dict[str, Any]:
+        click = {"properties": {"code": codes[i % 4]}}
+        return {
+            "output": "divide-panel.children",
+            "outputs": {"id": "divide-panel", "property": "children"},
+            "inputs": [{"id": "divide-map-geojson", "property": "clickData", "value": click}],
+            "state": [period, params],
+            "changedPropIds": ["divide-map-geojson.clickData"],
+        }
+
+    print(f"divide callbacks over HTTP against {base}, {repeat} calls each after 8 warm-up calls")
+    for label, body in (("map recolour", recolour), ("township panel", panel)):
+        times = []
+        size = 0
+        for i in range(repeat + 8):
+            req = urllib.request.Request(
+                base + "/_dash-update-component",
+                json.dumps(body(i)).encode(),
+                {"Content-Type": "application/json"},
+            )
+            t0 = time.perf_counter()
+            with opener.open(req, timeout=60) as resp:
+                size = len(resp.read())
+            if i >= 8:
+                times.append((time.perf_counter() - t0) * 1000)
+        times.sort()
+        p95 = times[int(0.95 * (len(times) - 1))]
+        print(
+            f"{label:<20} p50 {statistics.median(times):6.1f} ms  p95 {p95:6.1f} ms  ({size / 1024:.0f} KB)"
         )
     return 0
 

@@ -533,9 +533,45 @@ def cmd_prices(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    from dashboard.bench import ingest, ingest_validation, login_flood, run
+def cmd_import_boundaries(args: argparse.Namespace) -> int:
+    from pathlib import Path
 
+    from queries import audit, boundaries
+    from queries import engine as eng
+    from queries.errors import PoolError
+
+    eng.configure(_settings(args).database_url)
+    path = Path(args.file)
+    if not path.is_file():
+        _say(f"没有这个文件 / no such file: {path}")
+        return EXIT_USAGE
+    try:
+        got = boundaries.import_file(path, audit.Actor.cli(), crs=args.crs, gcj02=args.gcj02)
+    except PoolError as exc:
+        _say(f"{exc.zh} / {exc.en}")
+        return EXIT_POOL
+    for zh, en in got.repairs:
+        print(f"{zh} / {en}")
+    if not got.ok:
+        for zh, en in got.problems or [("文件中没有可用的要素", "no usable feature in the file")]:
+            _say(f"{zh} / {en}")
+        _say("未导入, 数据池未改变 / nothing imported, the pool is unchanged")
+        return 1
+    print(
+        f"已导入 {len(got.geometries)} 个乡镇边界 / imported {len(got.geometries)} township boundaries ({got.crs})"
+    )
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from dashboard.bench import divide_http, ingest, ingest_validation, login_flood, run
+
+    if args.divide_http:
+        user, _, password = (args.divide_user or "").partition(":")
+        if not user or not password:
+            print("--divide-http needs --divide-user NAME:PASSWORD", file=sys.stderr)
+            return 2
+        return divide_http(args.divide_http, user, password)
     if args.login_flood:
         return login_flood(args.login_flood)
     if args.ingest is not None:
@@ -646,7 +682,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(func=cmd_audit)
 
-    p = sub.add_parser("import", help="import a file of one source system: import records FILE --source CODE")
+    p = sub.add_parser(
+        "import", help="import a file: import records FILE --source CODE | import boundaries FILE"
+    )
     isub = p.add_subparsers(dest="what", required=True)
     ip = isub.add_parser(
         "records", help="CSV (UTF-8 or GB18030), Excel .xlsx or Parquet, validated like the API"
@@ -674,6 +712,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     pp.add_argument("--market", required=True, help="market code, e.g. wholesale")
     pp.add_argument("--format", choices=("csv", "json"), default="csv")
     p.set_defaults(func=cmd_prices)
+    q = isub.add_parser("boundaries", help="real township boundaries (GeoJSON) replace the schematic zones")
+    q.add_argument("file")
+    q.add_argument("--crs", help="the file's coordinate system when it declares none, e.g. EPSG:4547")
+    q.add_argument("--gcj02", action="store_true", help="coordinates are GCJ-02 (Amap): convert to WGS-84")
+    q.set_defaults(func=cmd_import_boundaries)
 
     p = sub.add_parser("bench", help="time every page's queries (cold and warm) and renders; prints figures")
     p.add_argument("--repeat", type=int, default=5)
@@ -711,6 +754,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="instead: p50/p95 of the price page and its series callback over HTTP against a running server",
     )
     p.add_argument("--as-user", metavar="NAME:PASSWORD", help="the account --prices-http logs in as")
+    p.add_argument(
+        "--divide-http",
+        metavar="BASE_URL",
+        help="instead: p50/p95 of the divide map and panel callbacks over HTTP against a running server",
+    )
+    p.add_argument("--divide-user", metavar="NAME:PASSWORD", help="the account --divide-http logs in as")
     p.set_defaults(func=cmd_bench)
 
     args = parser.parse_args(argv)

@@ -508,6 +508,66 @@ price_decision = Table(
     Index("ix_price_decision_product_code_market_code", "product_code", "market_code"),
 )
 
+# --- urban-rural digital divide (migration 0009) ----------------------------------------------------
+# Indicators per township and quarter (generated; real figures replace them by import). Shares are 0-1.
+divide_indicator = Table(
+    "divide_indicator",
+    metadata,
+    Column("township_code", Integer, ForeignKey("township.code"), nullable=False),
+    Column("period", String(8), nullable=False),  # "2026Q3"
+    Column("first_day", Integer, nullable=False),  # local day numbers the quarter covers
+    Column("last_day", Integer, nullable=False),
+    Column("population", Integer, nullable=False),  # residents in the quarter
+    Column("internet_rate", Float, nullable=False),  # residents online (CNNIC's penetration)
+    Column("household_broadband", Float, nullable=False),  # households with a fixed-broadband line
+    Column("broadband_coverage", Float, nullable=False),  # residents where fixed broadband is offered
+    Column("mobile_coverage", Float, nullable=False),  # residents covered by 4G/5G
+    Column("download_mbps", Float, nullable=False),  # median measured download speed
+    Column("smartphone_rate", Float, nullable=False),  # residents aged 10+ owning a smartphone
+    Column("aged65_share", Float, nullable=False),
+    Column("minority_share", Float, nullable=False),  # ethnic-minority residents (Hani, Yi, Miao ...)
+    Column("low_education_share", Float, nullable=False),  # adults with primary schooling or less
+    Column("dibao_share", Float, nullable=False),  # residents on minimum living allowance (低保)
+    Column("training_sessions", Integer, nullable=False),  # digital-literacy sessions held
+    Column("training_attendees", Integer, nullable=False),
+    UniqueConstraint("township_code", "period"),
+)
+
+# Offline service counters ("dual-track": online and offline) and their visits per quarter.
+divide_counter = Table(
+    "divide_counter",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("township_code", Integer, ForeignKey("township.code"), nullable=False, index=True),
+    Column("name_zh", String(96), nullable=False),
+    Column("name_en", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),  # hall (便民服务中心) | station (村/社区代办点)
+)
+
+divide_counter_visit = Table(
+    "divide_counter_visit",
+    metadata,
+    Column("counter_id", Integer, ForeignKey("divide_counter.id"), nullable=False),
+    Column("period", String(8), nullable=False),
+    Column("visits", Integer, nullable=False),
+    Column(
+        "assisted_online", Integer, nullable=False
+    ),  # visits where staff did an online service for the visitor
+    UniqueConstraint("counter_id", "period"),
+)
+
+# Real township boundaries imported by a user (`command-center import boundaries`); while a township
+# has none, the schematic zone shipped in queries/geodata/ stands in.
+township_boundary = Table(
+    "township_boundary",
+    metadata,
+    Column("township_code", Integer, ForeignKey("township.code"), primary_key=True),
+    Column("geojson", Text, nullable=False),  # a Polygon or MultiPolygon, WGS-84
+    Column("source", String(255), nullable=False),  # file name and what was done to it
+    Column("imported_at", BigInteger, nullable=False),
+    Column("imported_by", String(96), nullable=False),
+)
+
 # --- what each table is to a rebuild (`seed`); a test holds every table to exactly one of these -----
 # Reference data: replaced in place by primary key, so rows that user data points at stay put.
 REFERENCE_TABLES = (
@@ -537,6 +597,7 @@ USER_DATA_TABLES = (
     quarantine,
     data_owner,
     price_decision,
+    township_boundary,
 )
 
 # --- Three-Lists-in-One (migration 0007): problem, process, data and responsibility lists -----------

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Table
 PARTS: tuple[str, ...] = (
     "queries.generate.lists:PART",
     "queries.generate.prices:PART",
+    "queries.generate.divide:PART",
 )
 
 

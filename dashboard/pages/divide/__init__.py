@@ -1,0 +1,1 @@
+"""The urban-rural digital-divide page: page.py registers it; components.py and charts.py build its parts."""
