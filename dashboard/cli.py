@@ -358,8 +358,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from dashboard.bench import ingest_validation, login_flood, run
+    from dashboard.bench import ingest_validation, login_flood, run, twin
 
+    if args.twin is not None:
+        return twin(_settings(args), base=args.twin or None, login=args.twin_login, repeat=args.repeat * 4)
     if args.login_flood:
         return login_flood(args.login_flood)
     if args.ingest_validation:
@@ -456,6 +458,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="ROWS",
         help="instead: time area-code normalisation and row validation on ROWS of the pool's records",
     )
+    p.add_argument(
+        "--twin",
+        nargs="?",
+        const="",
+        metavar="BASE_URL",
+        help="instead: the 3D twin's view on its largest community (build time, payload); with BASE_URL also"
+        " its callback's warm p50/p95 over HTTP against that running server",
+    )
+    p.add_argument("--twin-login", default="admin:admin-demo-2026", help="user:password for --twin BASE_URL")
     p.set_defaults(func=cmd_bench)
 
     args = parser.parse_args(argv)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
 import polars as pl
 
 from dashboard.figures import FONT, THEMES
@@ -147,7 +148,7 @@ def scene(
         face = {
             "intensity": np.where(np.isnan(val), 0.0, val)[owner] if len(owner) else [],
             "intensitymode": "cell",
-            "colorscale": "Turbo",
+            "colorscale": get_colorscale("Turbo"),
             "cmin": 0,
             "cmax": max(5.0, float(np.nanmax(val)) if np.isfinite(val).any() else 5.0),
             "colorbar": {**colorbar, "title": {"text": pick("步行分钟", "walking minutes", lang)}},
@@ -165,7 +166,7 @@ def scene(
         face = {
             "intensity": values[owner] if len(owner) else [],
             "intensitymode": "cell",
-            "colorscale": scale,
+            "colorscale": get_colorscale(scale),
             "cmin": float(values.min()) if len(values) else 0,
             "cmax": float(values.max()) if len(values) else 1,
             "colorbar": colorbar,
@@ -188,7 +189,9 @@ def scene(
             "flatshading": True,
             "lighting": {"ambient": 0.55, "diffuse": 0.8, "specular": 0.05, "roughness": 0.9},
             "lightposition": {"x": -2000, "y": -3000, "z": 4000},
-            "customdata": ids[vert_owner] if len(vert_owner) else [],
+            # a plain list, not a typed array: dcc.Graph reads a click's customdata from the input trace,
+            # where plotly.js leaves typed arrays encoded
+            "customdata": ids[vert_owner].tolist() if len(vert_owner) else [],
             "hovertext": [labels[k] for k in vert_owner],
             "hoverinfo": "text",
             "showscale": "facecolor" not in face,
