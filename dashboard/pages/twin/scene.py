@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import get_colorscale
 import polars as pl
+from plotly.colors import get_colorscale
 
 from dashboard.figures import FONT, THEMES
 from dashboard.i18n import both, pick
