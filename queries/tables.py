@@ -425,6 +425,19 @@ twin_event = Table(
     Column("occurred_at", BigInteger, nullable=False),
 )
 
+# Saved before/after renovation scenarios (user data): written only through queries/audit.py's door.
+twin_scenario = Table(
+    "twin_scenario",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("community_code", BigInteger, nullable=False),
+    Column("name", String(96), nullable=False),
+    Column("spec", Text, nullable=False),  # JSON: renovate, demolish, add_storey (building ids), facilities
+    Column("created_by", String(96), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("community_code", "name"),
+)
+
 # --- what each table is to a rebuild (`seed`); a test holds every table to exactly one of these -----
 # Reference data: replaced in place by primary key, so rows that user data points at stay put.
 REFERENCE_TABLES = (
@@ -453,4 +466,5 @@ USER_DATA_TABLES = (
     ingest_batch,
     quarantine,
     data_owner,
+    twin_scenario,
 )

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import heapq
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
+from queries import audit
 from queries import engine as eng
 from queries.cache import cached
 from queries.scope import Scope
@@ -29,6 +31,7 @@ from queries.tables import (
     twin_facility,
     twin_road_edge,
     twin_road_node,
+    twin_scenario,
 )
 from queries.timebase import DAY
 
@@ -437,3 +440,228 @@ def alert_buildings(*, scope: Scope, as_of: int, days: int) -> int:
     )
     with eng.connect() as conn:
         return int(conn.execute(q).scalar() or 0)
+
+
+# --- renovation scenarios: before and after, saved through the write door ------------------------------
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be applied or saved, with a message in both languages."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Buildings to renovate (condition back to good), demolish or raise by a storey, and facilities
+    to add as (kind, x, y) in the community's metres (each opens onto the nearest road node)."""
+
+    renovate: tuple[int, ...] = ()
+    demolish: tuple[int, ...] = ()
+    add_storey: tuple[int, ...] = ()
+    facilities: tuple[tuple[str, float, float], ...] = ()
+
+    def cache_key(self) -> str:
+        return self.to_json()
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "renovate": sorted(self.renovate),
+                "demolish": sorted(self.demolish),
+                "add_storey": sorted(self.add_storey),
+                "facilities": [list(f) for f in self.facilities],
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Scenario:
+        d = json.loads(text)
+        return cls(
+            tuple(int(i) for i in d.get("renovate", ())),
+            tuple(int(i) for i in d.get("demolish", ())),
+            tuple(int(i) for i in d.get("add_storey", ())),
+            tuple((str(k), float(x), float(y)) for k, x, y in d.get("facilities", ())),
+        )
+
+
+NEW_CAPACITY = {"shelter": 800, "elderly_care": 40, "clinic": 80, "kindergarten": 150, "school": 900}
+
+
+def apply(
+    bld: pl.DataFrame, fac: pl.DataFrame, nodes: pl.DataFrame, sc: Scenario, *, year: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The community after the scenario. Unknown buildings or facility kinds are refused, naming them."""
+    known = set(bld["id"].to_list())
+    unknown = sorted({*sc.renovate, *sc.demolish, *sc.add_storey} - known)
+    if unknown:
+        shown = ", ".join(map(str, unknown[:10]))
+        raise ScenarioError(f"本社区没有这些楼栋: {shown}", f"No such building in this community: {shown}")
+    bad = sorted({k for k, _, _ in sc.facilities} - set(FACILITY_KINDS))
+    if bad:
+        raise ScenarioError(f"未知设施类型: {', '.join(bad)}", f"Unknown facility kind: {', '.join(bad)}")
+    if nodes.height == 0 and sc.facilities:
+        raise ScenarioError(
+            "本社区没有道路, 无法新增设施", "This community has no roads to put a facility on"
+        )
+    after = bld.filter(~pl.col("id").is_in(list(sc.demolish)))
+    up = pl.col("id").is_in(list(sc.add_storey))
+    per_floor = pl.col("households") / pl.col("floors")
+    after = after.with_columns(
+        pl.when(up).then(pl.col("floors") + 1).otherwise(pl.col("floors")).alias("floors"),
+        pl.when(up).then(pl.col("height_m") + STOREY_M).otherwise(pl.col("height_m")).alias("height_m"),
+        pl.when(up)
+        .then((pl.col("households") + per_floor).round().cast(pl.Int64))
+        .otherwise(pl.col("households"))
+        .alias("households"),
+        pl.when(up)
+        .then((pl.col("residents") * (pl.col("floors") + 1) / pl.col("floors")).round().cast(pl.Int64))
+        .otherwise(pl.col("residents"))
+        .alias("residents"),
+        pl.when(pl.col("id").is_in(list(sc.renovate)))
+        .then(1)
+        .otherwise(pl.col("condition"))
+        .alias("condition"),
+    )
+    after = after.with_columns(
+        pl.when(up)
+        .then((pl.col("residents") * pl.col("share_65")).round().cast(pl.Int64))
+        .otherwise(pl.col("residents_65"))
+        .alias("residents_65"),
+        (pl.col("floors") * pl.col("footprint").map_elements(_area, return_dtype=pl.Float64)).alias(
+            "floor_area_m2"
+        ),
+    )
+    if after.height:
+        r = reno_inputs(
+            year_built=after["year_built"].to_numpy(),
+            condition=after["condition"].to_numpy(),
+            structure=after["structure"].to_numpy(),
+            share_65=after["share_65"].to_numpy(),
+            year=year,
+        )
+        after = after.with_columns(
+            pl.Series("reno_condition", r["condition"]), pl.Series("reno_score", np.round(r["score"], 2))
+        )
+    added = []
+    nx, ny, nid = nodes["x"].to_numpy(), nodes["y"].to_numpy(), nodes["id"].to_numpy()
+    for k, (kind, x, y) in enumerate(sc.facilities):
+        d = np.hypot(nx - x, ny - y)
+        at = int(np.argmin(d))
+        added.append(
+            dict(
+                id=-(k + 1),
+                community_code=fac["community_code"][0] if fac.height else 0,
+                kind=kind,
+                name_zh=f"新增{FACILITY_KINDS[kind][0]}{k + 1}",
+                x=x,
+                y=y,
+                node_id=int(nid[at]),
+                access_m=float(d[at]),
+                capacity=NEW_CAPACITY.get(kind, 50),
+            )
+        )
+    fac_after = pl.concat([fac, pl.DataFrame(added, schema=fac.schema)]) if added else fac
+    return after, fac_after
+
+
+def compare(
+    bld: pl.DataFrame, fac: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFrame, sc: Scenario, *, year: int
+) -> pl.DataFrame:
+    """Before and after, side by side: one row a measure (metric, before, after, change)."""
+    after, fac_after = apply(bld, fac, nodes, sc, year=year)
+    touched = {*sc.renovate, *sc.demolish, *sc.add_storey}
+
+    def measures(b: pl.DataFrame, f: pl.DataFrame, affected: int) -> dict[str, float]:
+        _, cov = coverage_of(b, f, edges)
+        ev = evacuate(b, f, nodes, edges, Hazard())
+        mins = ev.routes["minutes"].drop_nulls().to_numpy()
+        out = {
+            "floor_area_m2": float(b["floor_area_m2"].sum()),
+            "residents": float(b["residents"].sum()),
+            "residents_affected": float(affected),
+            "reno_need_total": float(b["reno_score"].sum()),
+            "buildings_need_60": float((b["reno_score"] >= 60).sum()),
+            "evac_minutes_median": float(np.median(mins)) if len(mins) else float("nan"),
+            "evac_minutes_max": float(mins.max()) if len(mins) else float("nan"),
+            "evac_stranded_residents": float(ev.stranded_residents),
+        }
+        for kind, outside in cov.select("kind", "residents_outside").iter_rows():
+            out[f"outside:{kind}"] = float(outside)
+        return out
+
+    affected = int(bld.filter(pl.col("id").is_in(list(touched)))["residents"].sum())
+    before_m, after_m = measures(bld, fac, 0), measures(after, fac_after, affected)
+    return pl.DataFrame(
+        {
+            "metric": list(before_m),
+            "before": list(before_m.values()),
+            "after": [after_m[k] for k in before_m],
+        }
+    ).with_columns((pl.col("after") - pl.col("before")).alias("change"))
+
+
+def save_scenario(
+    *, actor: audit.Actor, scope: Scope, community_code: int, name: str, scenario: Scenario, as_of: int
+) -> int:
+    """Save a named scenario through the write door (its log entry in the same transaction); refused,
+    with nothing written, for a blank or taken name, a community outside the scope, or unknown buildings."""
+    name = name.strip()
+    if not name or len(name) > 96:
+        raise ScenarioError("方案名称不能为空且不超过96字", "A scenario needs a name of 1-96 characters")
+    bld = buildings(scope=scope, community_code=community_code, as_of=as_of)
+    if bld.height == 0:
+        raise ScenarioError("该社区不在您的范围内", "That community is outside your scope")
+    nodes, _ = roads(community_code=community_code)
+    apply(
+        bld, facilities(community_code=community_code), nodes, scenario, year=2000
+    )  # validates, writes nothing
+    s = twin_scenario
+    with audit.write(actor) as tx:
+        taken = tx.conn.execute(
+            select(s.c.id).where(s.c.community_code == community_code, s.c.name == name)
+        ).first()
+        if taken is not None:
+            raise ScenarioError(
+                f"本社区已有名为 {name!r} 的方案", f"This community already has a scenario named {name!r}"
+            )
+        new_id = tx.conn.execute(
+            insert(s)
+            .values(
+                community_code=community_code,
+                name=name,
+                spec=scenario.to_json(),
+                created_by=actor.username[:96],
+                created_at=int(time.time()),
+            )
+            .returning(s.c.id)
+        ).scalar_one()
+        tx.log(
+            "twin.scenario.save",
+            "twin_scenario",
+            new_id,
+            after={"community_code": community_code, "name": name, "spec": scenario.to_json()},
+            detail={
+                "community": community_code,
+                "buildings": len({*scenario.renovate, *scenario.demolish, *scenario.add_storey}),
+                "facilities": len(scenario.facilities),
+            },
+        )
+    return int(new_id)
+
+
+def scenarios(*, scope: Scope, community_code: int) -> pl.DataFrame:
+    """Saved scenarios of a community the scope holds, newest first (user data: never cached)."""
+    s, b = twin_scenario, twin_building
+    held = select(b.c.id).where(b.c.community_code == community_code)
+    if scope.township_code is not None:
+        held = held.where(b.c.township_code == scope.township_code)
+    q = (
+        select(s.c.id, s.c.name, s.c.spec, s.c.created_by, s.c.created_at)
+        .where(s.c.community_code == community_code, held.exists())
+        .order_by(s.c.created_at.desc(), s.c.id.desc())
+    )
+    return eng.read_frame(q, schema={"id": pl.Int64, "created_at": pl.Int64})

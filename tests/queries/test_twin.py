@@ -226,3 +226,123 @@ def test_pool_coverage_and_evacuation(pool: str) -> None:
         pl.col("node_id").is_in(fac.filter(pl.col("kind") == "shelter")["node_id"].implode())
     )
     assert ev2.stranded == b.height - at_shelter.height
+
+
+# --- renovation scenarios -------------------------------------------------------------------------------
+
+
+def _sq(x: float, y: float, w: float, h: float) -> str:
+    return json.dumps([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
+
+
+SC_BLD = BLD.with_columns(
+    pl.Series("footprint", [_sq(0, 5, 10, 10), _sq(190, 5, 20, 10), _sq(95, 105, 10, 10)]),
+    pl.Series("floors", [2, 3, 5]),
+    pl.Series("height_m", [6.5, 9.5, 15.5]),
+    pl.Series("households", [4, 6, 10]),
+    pl.Series("year_built", [1966, 2016, 1996]),
+    pl.Series("condition", [4, 1, 2]),
+    pl.Series("structure", ["brick_wood", "frame", "brick_concrete"]),
+).with_columns(
+    (pl.col("residents_65") / pl.col("residents")).alias("share_65"),
+    (pl.col("floors") * pl.Series([100.0, 200.0, 100.0])).alias("floor_area_m2"),
+)
+SC_BLD = SC_BLD.with_columns(
+    pl.Series(
+        "reno_score",
+        twin.reno_inputs(
+            year_built=SC_BLD["year_built"].to_numpy(),
+            condition=SC_BLD["condition"].to_numpy(),
+            structure=SC_BLD["structure"].to_numpy(),
+            share_65=SC_BLD["share_65"].to_numpy(),
+            year=2026,
+        )["score"],
+    )
+)
+PLAN = twin.Scenario(
+    renovate=(11,), demolish=(12,), add_storey=(13,), facilities=(("elderly_care", 195.0, 3.0),)
+)
+
+
+def test_scenario_arithmetic_by_hand() -> None:
+    assert SC_BLD["reno_score"].to_list() == pytest.approx([100.0, 6.75, 8.75 + 35 / 3 + 9 + 12.5])
+    after, fac = twin.apply(
+        SC_BLD, FAC.with_columns(pl.lit(1).alias("community_code")), NODES, PLAN, year=2026
+    )
+    assert after["id"].to_list() == [11, 13]
+    b13 = after.filter(pl.col("id") == 13).row(0, named=True)
+    # a storey more: 6 floors, 3 m higher, 10 + 10/5 households, residents and 65+ grown in proportion
+    assert (b13["floors"], b13["height_m"], b13["households"], b13["residents"], b13["residents_65"]) == (
+        6,
+        18.5,
+        12,
+        36,
+        12,
+    )
+    assert after.filter(pl.col("id") == 11)["reno_score"].item() == pytest.approx(
+        65.0
+    )  # condition back to good
+    new = fac.filter(pl.col("id") < 0).row(0, named=True)
+    assert (new["kind"], new["node_id"], new["access_m"]) == (
+        "elderly_care",
+        3,
+        pytest.approx(np.hypot(5, 3)),
+    )
+
+    cmp = twin.compare(
+        SC_BLD, FAC.with_columns(pl.lit(1).alias("community_code")), NODES, EDGES, PLAN, year=2026
+    )
+    got = {m: (b, a) for m, b, a, _ in cmp.iter_rows()}
+    assert got["floor_area_m2"] == (1300.0, 800.0)
+    assert got["residents"] == (60.0, 46.0)
+    assert got["residents_affected"] == (0.0, 60.0)
+    assert got["reno_need_total"] == pytest.approx(
+        (106.75 + 8.75 + 35 / 3 + 9 + 12.5, 65 + 8.75 + 35 / 3 + 9 + 12.5), abs=0.01
+    )
+    assert got["outside:elderly_care"] == (20.0, 0.0)
+    assert got["evac_minutes_median"] == pytest.approx((105 / 60, 107.5 / 60))
+    assert cmp["change"].to_list()[0] == -500.0
+
+
+def test_a_scenario_naming_what_is_not_there_is_refused() -> None:
+    with pytest.raises(twin.ScenarioError) as err:
+        twin.apply(SC_BLD, FAC, NODES, twin.Scenario(demolish=(12, 99, 98)), year=2026)
+    assert "98, 99" in err.value.en and "98, 99" in err.value.zh
+    with pytest.raises(twin.ScenarioError, match="Unknown facility kind: spa"):
+        twin.apply(SC_BLD, FAC, NODES, twin.Scenario(facilities=(("spa", 0.0, 0.0),)), year=2026)
+    assert twin.Scenario.from_json(PLAN.to_json()) == PLAN
+
+
+def test_scenarios_are_saved_through_the_door(writable_pool: str) -> None:
+    from queries import audit
+
+    st = meta.pool_status()
+    code = int(twin.communities(scope=CITY_SCOPE)["code"][0])
+    ids = twin.buildings(scope=CITY_SCOPE, community_code=code, as_of=st.as_of)["id"].to_list()
+    plan = twin.Scenario(renovate=(ids[0],), add_storey=(ids[1],), facilities=(("shelter", 50.0, 50.0),))
+    actor = audit.Actor(1, "admin", "admin")
+    before = audit.verify().entries
+    sid = twin.save_scenario(
+        actor=actor, scope=CITY_SCOPE, community_code=code, name="老城片区一期", scenario=plan, as_of=st.as_of
+    )
+    saved = twin.scenarios(scope=CITY_SCOPE, community_code=code)
+    assert saved.filter(pl.col("id") == sid)["name"].item() == "老城片区一期"
+    assert twin.Scenario.from_json(saved.filter(pl.col("id") == sid)["spec"].item()) == plan
+    log = audit.show(limit=1, offset=0).row(0, named=True)
+    assert (log["action"], log["object_id"], audit.verify().entries) == (
+        "twin.scenario.save",
+        str(sid),
+        before + 1,
+    )
+    # refused, nothing written: a taken name, an unknown building, a community outside the scope
+    for kwargs, message in (
+        (dict(name="老城片区一期", scenario=plan, scope=CITY_SCOPE), "already has a scenario"),
+        (dict(name="b", scenario=twin.Scenario(demolish=(10**8,)), scope=CITY_SCOPE), "No such building"),
+        (dict(name="c", scenario=plan, scope=Scope(532503102, None, 2)), "outside your scope"),
+        (dict(name="  ", scenario=plan, scope=CITY_SCOPE), "needs a name"),
+    ):
+        with pytest.raises(twin.ScenarioError, match=message):
+            twin.save_scenario(actor=actor, community_code=code, as_of=st.as_of, **kwargs)  # type: ignore[arg-type]
+    assert twin.scenarios(scope=CITY_SCOPE, community_code=code).height == saved.height
+    assert audit.verify().entries == before + 1 and audit.verify().ok
+    assert twin.scenarios(scope=Scope(532503102, None, 2), community_code=code).height == 0

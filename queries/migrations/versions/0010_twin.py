@@ -1,4 +1,4 @@
-"""3D community twin: buildings, road network, public facilities, events at buildings.
+"""3D community twin: buildings, road network, public facilities, events at buildings, saved scenarios.
 
 Revision ID: 0010
 Revises: 0006
@@ -85,8 +85,19 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(8), nullable=False),
         sa.Column("occurred_at", sa.BigInteger, nullable=False),
     )
+    op.create_table(
+        "twin_scenario",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("community_code", sa.BigInteger, nullable=False),
+        sa.Column("name", sa.String(96), nullable=False),
+        sa.Column("spec", sa.Text, nullable=False),
+        sa.Column("created_by", sa.String(96), nullable=False),
+        sa.Column("created_at", sa.BigInteger, nullable=False),
+        sa.UniqueConstraint("community_code", "name", name="uq_twin_scenario_community_code_name"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("twin_scenario")
     for name in ("twin_event", "twin_facility", "twin_road_edge", "twin_road_node", "twin_building"):
         op.drop_table(name)
