@@ -322,3 +322,65 @@ def kpis(bld: pl.DataFrame, cov: pl.DataFrame, lang: str) -> list[Any]:
             tone="bad" if care["residents_65_outside"] else "good",
         ),
     ]
+
+
+METRICS = {
+    "floor_area_m2": ("建筑面积", "Floor area", "m²"),
+    "residents": ("居住人口", "Residents", "人 people"),
+    "residents_affected": ("受影响居民", "Residents affected", "人 people"),
+    "reno_need_total": ("改造需求合计", "Renovation need, total", "分 points"),
+    "buildings_need_60": ("需求≥60楼栋", "Buildings with need >= 60", "栋 buildings"),
+    "evac_minutes_median": ("疏散步行中位数", "Evacuation walk, median", "分钟 min"),
+    "evac_minutes_max": ("疏散步行最长", "Evacuation walk, longest", "分钟 min"),
+    "evac_stranded_residents": ("无法撤离居民", "Residents cut off", "人 people"),
+}
+
+
+def comparison_table(cmp: pl.DataFrame, lang: str) -> html.Table:
+    """Before and after side by side; coverage rows read "outside <facility>" in residents."""
+    rows = []
+    for metric, before, after, change in cmp.iter_rows():
+        if metric.startswith("outside:"):
+            zh, en, _ = twin.FACILITY_KINDS[metric.split(":", 1)[1]]
+            label, unit = both(f"{zh}圈外居民", f"outside {en.lower()} reach", lang, " "), "人 people"
+        else:
+            mzh, men, unit = METRICS[metric]
+            label = both(mzh, men, lang, " ")
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(label),
+                    html.Td(f"{before:,.1f}"),
+                    html.Td(f"{after:,.1f}"),
+                    html.Td(f"{change:+,.1f}"),
+                    html.Td(unit, className="twin-sub"),
+                ]
+            )
+        )
+    head = html.Tr(
+        [
+            html.Th(pick(*h, lang))
+            for h in (
+                ("指标", "Measure"),
+                ("改造前", "Before"),
+                ("改造后", "After"),
+                ("变化", "Change"),
+                ("单位", "Unit"),
+            )
+        ]
+    )
+    return html.Table([head, *rows], className="twin-table", id="twin-compare-table")
+
+
+def parse_ids(text: object) -> tuple[int, ...]:
+    """Building ids typed as "12, 15 18"; anything that is not a whole number is refused by name."""
+    if not isinstance(text, str) or not text.strip():
+        return ()
+    out = []
+    for part in text.replace("，", ",").replace(",", " ").split():
+        if not part.isdigit():
+            raise twin.ScenarioError(
+                f"楼栋编号 {part[:20]!r} 不是整数", f"Building id {part[:20]!r} is not a whole number"
+            )
+        out.append(int(part))
+    return tuple(out)

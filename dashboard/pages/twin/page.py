@@ -17,7 +17,7 @@ from dashboard.i18n import bi_text, both, pick
 from dashboard.pages.twin import card
 from dashboard.pages.twin.scene import ATTRIBUTES, CAMERA_LABELS, CAMERAS, Overlay, scene, with_derived
 from dashboard.view import PageParams, as_of_text, guarded, page_layout, page_params
-from queries import meta, twin
+from queries import audit, meta, twin
 from queries.errors import PoolError
 from queries.scope import CITY_SCOPE, Viewer
 from queries.timebase import to_local
@@ -61,6 +61,16 @@ class ids:
     notice = "twin-notice"
     orbit = "twin-orbit-interval"
     orbit_sink = "twin-orbit-store"
+    sc_name = "twin-scenario-name-input"
+    sc_renovate = "twin-scenario-renovate-input"
+    sc_demolish = "twin-scenario-demolish-input"
+    sc_storey = "twin-scenario-storey-input"
+    sc_kind = "twin-scenario-kind-dropdown"
+    sc_at = "twin-scenario-at-input"
+    sc_compare = "twin-scenario-compare-button"
+    sc_save = "twin-scenario-save-button"
+    sc_saved = "twin-scenario-saved-dropdown"
+    sc_result = "twin-scenario-result"
 
 
 LAYERS = {
@@ -189,6 +199,7 @@ def render(v: Viewer, p: PageParams, query: dict[str, Any] | None = None) -> lis
                     [
                         html.Div(selected or card.hint(lang), id=ids.card, className="card twin-card"),
                         html.Div(summary, id=ids.summary, className="card twin-summary"),
+                        scenario_panel(v, lang, community),
                     ],
                     className="twin-side",
                 ),
@@ -358,3 +369,150 @@ dash.clientside_callback(
     State(ids.graph, "figure"),
     prevent_initial_call=True,
 )
+
+
+def scenario_panel(v: Viewer, lang: str, community: int) -> html.Div:
+    def box(cid: str, zh: str, en: str, placeholder: str = "12, 15") -> Any:
+        return _labelled(
+            (zh, en), dcc.Input(id=cid, type="text", placeholder=placeholder, debounce=True), lang
+        )
+
+    saved = twin.scenarios(scope=v.scope(), community_code=community)
+    return html.Div(
+        [
+            bi_text("改造方案: 改造前后对比", "Renovation scenario: before and after", lang, "card-title"),
+            html.Div(
+                [
+                    box(ids.sc_renovate, "改造楼栋", "Renovate buildings"),
+                    box(ids.sc_demolish, "拆除楼栋", "Demolish buildings"),
+                    box(ids.sc_storey, "加层楼栋", "Add a storey"),
+                    _labelled(
+                        ("新增设施", "Add a facility"),
+                        dcc.Dropdown(id=ids.sc_kind, options=_options(twin.FACILITY_KINDS, lang), value=None),
+                        lang,
+                    ),
+                    box(ids.sc_at, "设施位于楼栋旁", "Facility next to building", "34"),
+                    box(
+                        ids.sc_name,
+                        "方案名称",
+                        "Scenario name",
+                        pick("例: 老城一期", "e.g. old town phase 1", lang),
+                    ),
+                ],
+                className="twin-controls",
+            ),
+            html.Button(both("对比", "Compare", lang, " "), id=ids.sc_compare, className="panel-action"),
+            html.Button(both("保存方案", "Save", lang, " "), id=ids.sc_save, className="panel-action"),
+            _labelled(
+                ("已保存方案", "Saved scenarios"),
+                dcc.Dropdown(
+                    id=ids.sc_saved,
+                    options=[{"label": n, "value": i} for i, n in saved.select("id", "name").iter_rows()],
+                    value=None,
+                ),
+                lang,
+            ),
+            html.Div(id=ids.sc_result),
+        ],
+        className="card twin-scenario",
+    )
+
+
+@callback(
+    Output(ids.sc_result, "children"),
+    Output(ids.sc_saved, "options"),
+    Input(ids.sc_compare, "n_clicks"),
+    Input(ids.sc_save, "n_clicks"),
+    Input(ids.sc_saved, "value"),
+    State(ids.community, "value"),
+    State(ids.sc_name, "value"),
+    State(ids.sc_renovate, "value"),
+    State(ids.sc_demolish, "value"),
+    State(ids.sc_storey, "value"),
+    State(ids.sc_kind, "value"),
+    State(ids.sc_at, "value"),
+    State(ids.params, "data"),
+    prevent_initial_call=True,
+)
+def scenario(
+    _c: object,
+    _s: object,
+    saved_id: object,
+    community: object,
+    name: object,
+    renovate: object,
+    demolish: object,
+    storey: object,
+    kind: object,
+    at: object,
+    params: object,
+) -> Any:
+    p = PageParams.from_store(params)
+    try:
+        v = auth.current_viewer()
+        code = int(str(community))
+    except (PoolError, ValueError):
+        return no_update, no_update
+    if v is None:
+        return no_update, no_update
+    action = dash.ctx.triggered_id
+
+    def run(vv: Viewer, pp: PageParams) -> Any:
+        st = meta.pool_status()
+        scope = vv.scope()
+        bld = twin.buildings(scope=scope, community_code=code, as_of=st.as_of)
+        try:
+            if action == ids.sc_saved:
+                rows = twin.scenarios(scope=scope, community_code=code).filter(pl.col("id") == saved_id)
+                if rows.height == 0:
+                    return notice([("没有这个方案", "No such scenario")], pp.lang), no_update
+                plan = twin.Scenario.from_json(str(rows["spec"][0]))
+            else:
+                plan = _plan(bld, renovate, demolish, storey, kind, at)
+            nodes, edges = twin.roads(community_code=code)
+            cmp = twin.compare(
+                bld, twin.facilities(community_code=code), nodes, edges, plan, year=to_local(st.as_of).year
+            )
+            options: Any = no_update
+            said: Any = None
+            if action == ids.sc_save:
+                twin.save_scenario(
+                    actor=audit.Actor.of(vv),
+                    scope=scope,
+                    community_code=code,
+                    name=str(name or ""),
+                    scenario=plan,
+                    as_of=st.as_of,
+                )
+                saved = twin.scenarios(scope=scope, community_code=code)
+                options = [{"label": n, "value": i} for i, n in saved.select("id", "name").iter_rows()]
+                said = html.P(
+                    both("方案已保存", "Scenario saved", pp.lang, " / "),
+                    className="alert alert-ok",
+                    id="twin-scenario-saved",
+                )
+        except twin.ScenarioError as exc:
+            return html.P(
+                both(exc.zh, exc.en, pp.lang, " / "), className="alert alert-amber", id="twin-scenario-error"
+            ), no_update
+        return [said, card.comparison_table(cmp, pp.lang)], options
+
+    out = guarded(run, p.lang, p)
+    return out if isinstance(out, tuple) else (out, no_update)
+
+
+def _plan(
+    bld: pl.DataFrame, renovate: object, demolish: object, storey: object, kind: object, at: object
+) -> twin.Scenario:
+    facilities: tuple[tuple[str, float, float], ...] = ()
+    if kind:
+        spot = card.parse_ids(at)
+        row = bld.filter(pl.col("id") == (spot[0] if spot else -1))
+        if row.height == 0:
+            raise twin.ScenarioError(
+                "请填写新设施旁的楼栋编号", "Give the building the new facility stands next to"
+            )
+        facilities = ((str(kind), float(row["cx"][0]), float(row["cy"][0])),)
+    return twin.Scenario(
+        card.parse_ids(renovate), card.parse_ids(demolish), card.parse_ids(storey), facilities
+    )
