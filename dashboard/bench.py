@@ -850,3 +850,117 @@ def lists_http(base: str, *, username: str, password: str, rounds: int = 40) -> 
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         print(f"{view:<28}{statistics.median(times):>10.1f}{p95:>10.1f}{size / 1024:>10.1f}")
     return 0
+
+
+def twin(settings: Settings, *, base: str | None = None, login: str = "", repeat: int = 20) -> int:
+    """The 3D twin on its largest community: query and figure-build time per layer (cold, warm), the
+    callback's payload, and with `base` (a running server) the view callback's warm p50/p95 over HTTP,
+    logged in as `login` ("user:password"). Prints figures; asserts nothing."""
+    import json
+
+    from plotly.utils import PlotlyJSONEncoder
+
+    from dashboard.app import create_app
+    from queries import meta
+    from queries import twin as twinq
+    from queries.scope import CITY_SCOPE, Viewer
+
+    tmp = tempfile.mkdtemp(prefix="cc-bench-cache-")
+    app = create_app({"CC_DATABASE_URL": settings.database_url, "CC_CACHE_DIR": tmp})
+    from dashboard.pages.twin import page
+    from dashboard.view import PageParams
+
+    try:
+        comms = twinq.communities(scope=CITY_SCOPE)
+        big = comms.sort("buildings", descending=True).row(0, named=True)
+        st = meta.pool_status()
+        print(
+            f"pool: {settings.database_url.split('@')[-1]}  scale={st.scale}  twin communities={comms.height}"
+            f"  buildings={int(comms['buildings'].sum()):,}; largest {big['code']} ({big['buildings']} buildings)"
+        )
+        print(f"{'what':<52}{'cold ms':>10}{'warm ms':>10}{'payload KB':>12}")
+        admin = Viewer(0, "bench", "bench", "admin")
+        with app.server.test_request_context("/twin"):
+            g.viewer = admin
+            p = PageParams(lang="zh", theme="desk", kiosk=False)
+            for layer in ("none", "coverage", "evacuation"):
+                fn = partial(
+                    page.view,
+                    admin,
+                    p,
+                    community=big["code"],
+                    color="reno_score",
+                    layer=layer,
+                    kind="elderly_care",
+                    hazard="flood",
+                )
+                cold, warm = _time(fn, 5)
+                fig, kpis, summary = fn()
+                size = len(json.dumps([fig, kpis, summary], cls=PlotlyJSONEncoder)) / 1024
+                print(
+                    f"{'view [' + layer + '] (queries + figure)':<52}{cold:>10.1f}{warm:>10.1f}{size:>12.0f}"
+                )
+        if base:
+            _twin_http(base.rstrip("/"), login, big["code"], repeat)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def _twin_http(base: str, login: str, community: int, repeat: int) -> None:
+    import http.cookiejar
+    import json
+    import re
+    import urllib.parse
+    import urllib.request
+
+    user, _, password = login.partition(":")
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(base + "/login", timeout=30) as resp:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', resp.read().decode())
+    form = {
+        "username": user,
+        "password": password,
+        "next": "/",
+        "csrf_token": token.group(1) if token else "",
+    }
+    opener.open(base + "/login", urllib.parse.urlencode(form).encode(), timeout=60).read()
+    with opener.open(base + "/_dash-dependencies", timeout=30) as resp:
+        deps = json.loads(resp.read())
+    cb = next(d for d in deps if d["output"].strip(".").startswith("twin-view-graph.figure"))
+    outs = cb["output"].strip(".").split("...")
+    for layer in ("none", "coverage", "evacuation"):
+        values = {
+            "twin-community-dropdown": community,
+            "twin-color-dropdown": "reno_score",
+            "twin-layer-radio": layer,
+            "twin-kind-dropdown": "elderly_care",
+            "twin-hazard-dropdown": "flood",
+            "twin-camera-radio": "overview",
+            "twin-params-store": {"lang": "zh", "theme": "desk", "kiosk": False},
+        }
+        body = json.dumps(
+            {
+                "output": cb["output"],
+                "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1].split("@")[0]} for o in outs],
+                "inputs": [{**i, "value": values.get(i["id"])} for i in cb["inputs"]],
+                "state": [{**s, "value": values.get(s["id"])} for s in cb["state"]],
+                "changedPropIds": ["twin-layer-radio.value"],
+            }
+        ).encode()
+        times, size = [], 0
+        for k in range(repeat + 2):  # the first two warm both workers' caches
+            req = urllib.request.Request(
+                base + "/_dash-update-component", body, {"Content-Type": "application/json"}
+            )
+            t0 = time.perf_counter()
+            with opener.open(req, timeout=60) as resp:
+                size = len(resp.read())
+            if k >= 2:
+                times.append((time.perf_counter() - t0) * 1000)
+        times.sort()
+        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+        print(
+            f"HTTP view callback [{layer}]: p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms,"
+            f" payload {size / 1024:.0f} KB ({repeat} warm calls)"
+        )

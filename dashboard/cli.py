@@ -564,8 +564,10 @@ def cmd_import_boundaries(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from dashboard.bench import divide_http, ingest, ingest_validation, login_flood, run
+    from dashboard.bench import divide_http, ingest, ingest_validation, login_flood, run, twin
 
+    if args.twin is not None:
+        return twin(_settings(args), base=args.twin or None, login=args.twin_login, repeat=args.repeat * 4)
     if args.divide_http:
         user, _, password = (args.divide_user or "").partition(":")
         if not user or not password:
@@ -760,6 +762,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="instead: p50/p95 of the divide map and panel callbacks over HTTP against a running server",
     )
     p.add_argument("--divide-user", metavar="NAME:PASSWORD", help="the account --divide-http logs in as")
+    p.add_argument(
+        "--twin",
+        nargs="?",
+        const="",
+        metavar="BASE_URL",
+        help="instead: the 3D twin's view on its largest community (build time, payload); with BASE_URL also"
+        " its callback's warm p50/p95 over HTTP against that running server",
+    )
+    p.add_argument("--twin-login", default="admin:admin-demo-2026", help="user:password for --twin BASE_URL")
     p.set_defaults(func=cmd_bench)
 
     args = parser.parse_args(argv)

@@ -568,6 +568,100 @@ township_boundary = Table(
     Column("imported_by", String(96), nullable=False),
 )
 
+# --- 3D community twin (migration 0010): the old-city communities' buildings, roads and facilities ---
+# Coordinates are metres east (x) and north (y) of each community's south-west corner: the twin is drawn
+# and routed in that plane. Footprints are JSON rings [[x, y], ...] in the same plane. Filled by the
+# generator part queries/generate/twin.py (or a building import), so rebuilt on every load.
+twin_building = Table(
+    "twin_building",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("community_code", BigInteger, ForeignKey("community.code"), nullable=False, index=True),
+    Column("township_code", Integer, nullable=False),  # the viewer's scope filters on it
+    Column("block_id", Integer, nullable=False),
+    Column("cx", Float, nullable=False),
+    Column("cy", Float, nullable=False),
+    Column("footprint", Text, nullable=False),
+    Column("floors", SmallInteger, nullable=False),
+    Column("height_m", Float, nullable=False),
+    Column("year_built", SmallInteger, nullable=False),
+    Column("structure", String(16), nullable=False),  # brick_wood | brick_concrete | frame | steel
+    Column("condition", SmallInteger, nullable=False),  # 1 good, 2 fair, 3 poor, 4 dangerous
+    Column("households", Integer, nullable=False),
+    Column("residents", Integer, nullable=False),
+    Column("residents_65", Integer, nullable=False),
+    Column("node_id", Integer, nullable=False),  # the road node its entrance opens onto
+    Column("access_m", Float, nullable=False),  # entrance to that node, metres
+    # renovation need 0-100 and its four inputs (each 0-100), weights in queries/twin.py RENO_WEIGHTS
+    Column("reno_score", Float, nullable=False),
+    Column("reno_age", Float, nullable=False),
+    Column("reno_condition", Float, nullable=False),
+    Column("reno_structure", Float, nullable=False),
+    Column("reno_elderly", Float, nullable=False),
+)
+
+twin_road_node = Table(
+    "twin_road_node",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("community_code", BigInteger, ForeignKey("community.code"), nullable=False, index=True),
+    Column("x", Float, nullable=False),
+    Column("y", Float, nullable=False),
+)
+
+twin_road_edge = Table(
+    "twin_road_edge",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("community_code", BigInteger, ForeignKey("community.code"), nullable=False, index=True),
+    Column("a", Integer, nullable=False),  # twin_road_node.id; walkable both ways
+    Column("b", Integer, nullable=False),
+    Column("length_m", Float, nullable=False),
+    Column("name_zh", String(32), nullable=False),
+    Column("name_en", String(48), nullable=False),
+)
+
+twin_facility = Table(
+    "twin_facility",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("community_code", BigInteger, ForeignKey("community.code"), nullable=False, index=True),
+    Column("kind", String(24), nullable=False),  # queries/twin.py FACILITY_KINDS
+    Column("name_zh", String(64), nullable=False),
+    Column("x", Float, nullable=False),
+    Column("y", Float, nullable=False),
+    Column("node_id", Integer, nullable=False),
+    Column("access_m", Float, nullable=False),
+    Column("capacity", Integer, nullable=False),  # people (shelter, school, care beds ...) or places
+)
+
+# The pool's cases (digital community) and alarms (digital energy) that have a place, at their building.
+twin_event = Table(
+    "twin_event",
+    metadata,
+    Column("record_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("building_id", Integer, nullable=False, index=True),
+    Column("community_code", BigInteger, nullable=False),
+    Column("township_code", Integer, nullable=False),
+    Column("dept_id", SmallInteger, nullable=False),
+    Column("classification", SmallInteger, nullable=False),
+    Column("kind", String(8), nullable=False),  # case | alarm
+    Column("occurred_at", BigInteger, nullable=False),
+)
+
+# Saved before/after renovation scenarios (user data): written only through queries/audit.py's door.
+twin_scenario = Table(
+    "twin_scenario",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("community_code", BigInteger, nullable=False),
+    Column("name", String(96), nullable=False),
+    Column("spec", Text, nullable=False),  # JSON: renovate, demolish, add_storey (building ids), facilities
+    Column("created_by", String(96), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("community_code", "name"),
+)
+
 # --- what each table is to a rebuild (`seed`); a test holds every table to exactly one of these -----
 # Reference data: replaced in place by primary key, so rows that user data points at stay put.
 REFERENCE_TABLES = (
@@ -598,6 +692,7 @@ USER_DATA_TABLES = (
     data_owner,
     price_decision,
     township_boundary,
+    twin_scenario,
 )
 
 # --- Three-Lists-in-One (migration 0007): problem, process, data and responsibility lists -----------

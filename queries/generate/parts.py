@@ -24,6 +24,7 @@ PARTS: tuple[str, ...] = (
     "queries.generate.lists:PART",
     "queries.generate.prices:PART",
     "queries.generate.divide:PART",
+    "queries.generate.twin:PART",
 )
 
 

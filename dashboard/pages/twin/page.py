@@ -1,0 +1,518 @@
+"""3D community twin: the old-city communities' buildings extruded in 3D, coloured by a chosen attribute,
+with each building's record on click, the 15-minute living circle (who is outside each facility's walking
+reach) and evacuation routes to the nearest open shelter under a hazard."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dash
+import polars as pl
+from dash import Input, Output, Patch, State, callback, dcc, html, no_update
+
+from dashboard import auth, inputs, wall
+from dashboard.components import empty_state, graph, notice
+from dashboard.i18n import bi_text, both, pick
+from dashboard.pages.twin import card
+from dashboard.pages.twin.scene import ATTRIBUTES, CAMERA_LABELS, CAMERAS, Overlay, scene, with_derived
+from dashboard.view import PageParams, as_of_text, guarded, page_layout, page_params
+from queries import audit, meta, twin
+from queries.errors import PoolError
+from queries.scope import CITY_SCOPE, Viewer
+from queries.timebase import to_local
+
+dash.register_page(
+    __name__,
+    path="/twin",
+    name="twin",
+    title="社区三维孪生 · 3D community twin",
+    order=5,
+    ready="#twin-view-graph .gl-container canvas",
+    roles=("operator", "leader", "department_head", "admin"),
+)
+
+
+def _twin_alert(v: Viewer) -> str | None:
+    """Red when a dangerous building raised an alarm in the last day, amber within the week."""
+    as_of = meta.pool_status().as_of
+    if twin.alert_buildings(scope=v.scope(), as_of=as_of, days=1):
+        return "red"
+    return "amber" if twin.alert_buildings(scope=v.scope(), as_of=as_of, days=7) else None
+
+
+wall.register(__name__, _twin_alert)
+
+
+class ids:
+    root = "twin-root"
+    params = "twin-params-store"
+    content = "twin-content"
+    community = "twin-community-dropdown"
+    color = "twin-color-dropdown"
+    layer = "twin-layer-radio"
+    kind = "twin-kind-dropdown"
+    hazard = "twin-hazard-dropdown"
+    camera = "twin-camera-radio"
+    graph = "twin-view-graph"
+    card = "twin-building-card"
+    summary = "twin-summary-panel"
+    kpis = "twin-kpis"
+    notice = "twin-notice"
+    orbit = "twin-orbit-interval"
+    orbit_sink = "twin-orbit-store"
+    sc_name = "twin-scenario-name-input"
+    sc_renovate = "twin-scenario-renovate-input"
+    sc_demolish = "twin-scenario-demolish-input"
+    sc_storey = "twin-scenario-storey-input"
+    sc_kind = "twin-scenario-kind-dropdown"
+    sc_at = "twin-scenario-at-input"
+    sc_compare = "twin-scenario-compare-button"
+    sc_save = "twin-scenario-save-button"
+    sc_saved = "twin-scenario-saved-dropdown"
+    sc_result = "twin-scenario-result"
+
+
+LAYERS = {
+    "none": ("仅建筑", "Buildings only"),
+    "coverage": ("15分钟生活圈", "15-minute living circle"),
+    "evacuation": ("应急疏散", "Evacuation"),
+}
+SRC = "queries.twin"
+
+
+def layout(**query: Any) -> html.Div:
+    return page_layout(ids, lambda v, p: render(v, p, query), page_params(query), "twin")
+
+
+def _options(pairs: Mapping[str, tuple[Any, ...]], lang: str) -> list[dict[str, str]]:
+    return [{"label": both(zh, en, lang, " "), "value": k} for k, (zh, en, *_) in pairs.items()]
+
+
+def _choice(
+    query: dict[str, Any], key: str, allowed: dict[str, Any], default: str, errors: list[tuple[str, str]]
+) -> str:
+    raw = inputs.query_flat(query).get(key)
+    if raw is None or raw == "":
+        return default
+    if raw in allowed:
+        return str(raw)
+    errors.append(
+        (
+            f"参数 {key} 的值 {inputs.quoted(raw)} 无效, 已使用默认值",
+            f"Unknown {key} {inputs.quoted(raw)}; showing the default",
+        )
+    )
+    return default
+
+
+def render(v: Viewer, p: PageParams, query: dict[str, Any] | None = None) -> list[Any]:
+    query = query or {}
+    lang = p.lang
+    comms = twin.communities(scope=v.scope())
+    if comms.height == 0:
+        return [empty_state(lang, ("您的范围内没有已建模的社区", "No modelled community in your scope"))]
+    errors: list[tuple[str, str]] = []
+    codes = {str(c): c for c in comms["code"].to_list()}
+    community = int(codes[_choice(query, "community", codes, str(comms["code"][0]), errors)])
+    color = _choice(query, "color", ATTRIBUTES, "reno_score", errors)
+    building = inputs.query_flat(query).get("building")
+    controls = html.Div(
+        [
+            _labelled(
+                ("社区", "Community"),
+                dcc.Dropdown(
+                    id=ids.community,
+                    options=[
+                        {"label": f"{n} · {t}", "value": c}
+                        for c, n, t in comms.select("code", "name_zh", "township_zh").iter_rows()
+                    ],
+                    value=community,
+                    clearable=False,
+                ),
+                lang,
+            ),
+            _labelled(
+                ("着色", "Colour by"),
+                dcc.Dropdown(
+                    id=ids.color,
+                    options=_options({k: a[:2] for k, a in ATTRIBUTES.items()}, lang),
+                    value=color,
+                    clearable=False,
+                ),
+                lang,
+            ),
+            _labelled(
+                ("图层", "Layer"),
+                dcc.RadioItems(id=ids.layer, options=_options(LAYERS, lang), value="none", inline=True),
+                lang,
+            ),
+            _labelled(
+                ("设施类型", "Facility kind"),
+                dcc.Dropdown(
+                    id=ids.kind,
+                    options=_options(twin.FACILITY_KINDS, lang),
+                    value="elderly_care",
+                    clearable=False,
+                ),
+                lang,
+            ),
+            _labelled(
+                ("灾害情景", "Hazard"),
+                dcc.Dropdown(
+                    id=ids.hazard, options=_options(twin.HAZARDS, lang), value="flood", clearable=False
+                ),
+                lang,
+            ),
+            _labelled(
+                ("视角", "Camera"),
+                dcc.RadioItems(
+                    id=ids.camera, options=_options(CAMERA_LABELS, lang), value="overview", inline=True
+                ),
+                lang,
+            ),
+        ],
+        className="twin-controls card",
+    )
+    fig, kpis, summary = view(
+        v, p, community=community, color=color, layer="none", kind="elderly_care", hazard="flood"
+    )
+    selected = None
+    if building:
+        try:
+            selected = card.building_card(v, lang, community=community, building_id=int(building))
+        except ValueError:
+            errors.append(
+                (
+                    f"楼栋编号 {inputs.quoted(building)} 无效 (应为整数)",
+                    f"Bad building id {inputs.quoted(building)} (a whole number)",
+                )
+            )
+    return [
+        notice(errors, lang) or html.Div(id=ids.notice),
+        controls,
+        html.Div(kpis, id=ids.kpis, className="twin-kpis"),
+        html.Div(
+            [
+                html.Div(graph(ids.graph, fig, "chart twin-chart"), className="card twin-view"),
+                html.Div(
+                    [
+                        html.Div(selected or card.hint(lang), id=ids.card, className="card twin-card"),
+                        html.Div(summary, id=ids.summary, className="card twin-summary"),
+                        scenario_panel(v, lang, community),
+                    ],
+                    className="twin-side",
+                ),
+            ],
+            className="twin-row",
+        ),
+        dcc.Interval(id=ids.orbit, interval=200, disabled=p.theme != "wall"),
+        dcc.Store(id=ids.orbit_sink),
+    ]
+
+
+def _labelled(label: tuple[str, str], control: Any, lang: str) -> html.Div:
+    return html.Div([bi_text(*label, lang, "twin-control-label"), control], className="twin-control")
+
+
+def view(
+    v: Viewer, p: PageParams, *, community: int, color: str, layer: str, kind: str, hazard: str
+) -> tuple[Any, list[Any], list[Any]]:
+    """(figure, KPI cards, side summary) of one community, colour and layer."""
+    st = meta.pool_status()
+    lang, scope = p.lang, v.scope()
+    bld = twin.buildings(scope=scope, community_code=community, as_of=st.as_of)
+    nodes, edges = twin.roads(community_code=community)
+    fac = twin.facilities(community_code=community)
+    per, cov = twin.coverage(scope=scope, community_code=community, as_of=st.as_of)
+    hz = twin.preset_hazard(community_code=community, name=hazard)
+    overlay = Overlay()
+    summary: list[Any] = card.coverage_table(cov, lang)
+    if layer == "coverage":
+        covered = dict(per.filter(twin_kind(kind)).select("building_id", "covered").iter_rows())
+        overlay = Overlay("coverage", covered=covered, facility_kind=kind)
+    elif layer == "evacuation":
+        ev = twin.evacuation(scope=scope, community_code=community, as_of=st.as_of, hazard=hz)
+        overlay = Overlay("evacuation", evacuation=ev, flood=hz.flood)
+        summary = card.evacuation_summary(ev, hazard, lang)
+    name = twin_name(community)
+    title = (
+        f"{name}: 哪些楼栋最需要改造, 谁在服务范围之外?",
+        f"{name}: which buildings need renovation most, and who is outside services' reach?",
+    )
+    fig = scene(
+        with_derived(bld, to_local(st.as_of).year),
+        nodes,
+        edges,
+        fac,
+        color_by=color,
+        overlay=overlay,
+        lang=lang,
+        theme=p.theme,
+        title=(pick(*title, lang), pick(title[1], title[0], lang)),
+        as_of=as_of_text(st.as_of),
+    )
+    return fig, card.kpis(bld, cov, lang), summary
+
+
+def twin_kind(kind: str) -> Any:
+    return pl.col("kind") == (kind if kind in twin.FACILITY_KINDS else "elderly_care")
+
+
+def twin_name(code: int) -> str:
+    comms = twin.communities(scope=CITY_SCOPE)
+    row = comms.filter(comms["code"] == code)
+    return str(row["name_zh"][0]) if row.height else str(code)
+
+
+@callback(
+    Output(ids.graph, "figure"),
+    Output(ids.kpis, "children"),
+    Output(ids.summary, "children"),
+    Input(ids.community, "value"),
+    Input(ids.color, "value"),
+    Input(ids.layer, "value"),
+    Input(ids.kind, "value"),
+    Input(ids.hazard, "value"),
+    State(ids.camera, "value"),
+    State(ids.params, "data"),
+    prevent_initial_call=True,
+)
+def update_view(
+    community: object,
+    color: object,
+    layer: object,
+    kind: object,
+    hazard: object,
+    camera: object,
+    params: object,
+) -> Any:
+    p = PageParams.from_store(params)
+    try:
+        v = auth.current_viewer()
+    except PoolError:
+        return no_update, no_update, no_update
+    if v is None:
+        return no_update, no_update, no_update
+    try:
+        code = int(str(community))
+    except ValueError:
+        return no_update, no_update, no_update
+    held = twin.communities(scope=v.scope())
+    if code not in held["code"].to_list():  # a callback is its own request: the scope is checked again
+        return (
+            no_update,
+            no_update,
+            [notice([("无权查看该社区", "That community is outside your scope")], p.lang)],
+        )
+    out = guarded(
+        lambda vv, pp: view(
+            vv,
+            pp,
+            community=code,
+            color=inputs.one_of(color, tuple(ATTRIBUTES), "reno_score"),
+            layer=inputs.one_of(layer, tuple(LAYERS), "none"),
+            kind=inputs.one_of(kind, tuple(twin.FACILITY_KINDS), "elderly_care"),
+            hazard=inputs.one_of(hazard, tuple(twin.HAZARDS), "none"),
+        ),
+        p.lang,
+        p,
+    )
+    if not isinstance(out, tuple):
+        return no_update, no_update, [out]
+    fig, kpis, summary = out
+    fig.layout.scene.camera = CAMERAS.get(str(camera), CAMERAS["overview"])
+    return fig, kpis, summary
+
+
+@callback(
+    Output(ids.graph, "figure", allow_duplicate=True), Input(ids.camera, "value"), prevent_initial_call=True
+)
+def move_camera(camera: object) -> Any:
+    patch = Patch()
+    patch["layout"]["scene"]["camera"] = CAMERAS.get(str(camera), CAMERAS["overview"])
+    return patch
+
+
+@callback(
+    Output(ids.card, "children"),
+    Input(ids.graph, "clickData"),
+    State(ids.community, "value"),
+    State(ids.params, "data"),
+    prevent_initial_call=True,
+)
+def show_building(click: object, community: object, params: object) -> Any:
+    p = PageParams.from_store(params)
+    bid = card.clicked_building(click)
+    if bid is None:
+        return no_update
+    try:
+        code = int(str(community))
+    except ValueError:
+        return no_update
+    return guarded(lambda v, pp: card.building_card(v, pp.lang, community=code, building_id=bid), p.lang, p)
+
+
+# the wall's slow orbit: the camera turns a little every tick, in the browser, with no server round trip
+dash.clientside_callback(
+    """function(n, fig) {
+        if (!fig || !fig.layout || !fig.layout.scene) { return window.dash_clientside.no_update; }
+        const gd = document.querySelector('#twin-view-graph .js-plotly-plot');
+        if (!gd || !gd._fullLayout || !gd._fullLayout.scene) { return window.dash_clientside.no_update; }
+        const cam = gd._fullLayout.scene.camera;
+        const a = Math.atan2(cam.eye.y, cam.eye.x) + 0.01, r = Math.hypot(cam.eye.x, cam.eye.y);
+        window.Plotly.relayout(gd, {'scene.camera.eye': {x: r * Math.cos(a), y: r * Math.sin(a), z: cam.eye.z}});
+        return window.dash_clientside.no_update;
+    }""",
+    Output(ids.orbit_sink, "data"),
+    Input(ids.orbit, "n_intervals"),
+    State(ids.graph, "figure"),
+    prevent_initial_call=True,
+)
+
+
+def scenario_panel(v: Viewer, lang: str, community: int) -> html.Div:
+    def box(cid: str, zh: str, en: str, placeholder: str = "12, 15") -> Any:
+        return _labelled(
+            (zh, en), dcc.Input(id=cid, type="text", placeholder=placeholder, debounce=True), lang
+        )
+
+    saved = twin.scenarios(scope=v.scope(), community_code=community)
+    return html.Div(
+        [
+            bi_text("改造方案: 改造前后对比", "Renovation scenario: before and after", lang, "card-title"),
+            html.Div(
+                [
+                    box(ids.sc_renovate, "改造楼栋", "Renovate buildings"),
+                    box(ids.sc_demolish, "拆除楼栋", "Demolish buildings"),
+                    box(ids.sc_storey, "加层楼栋", "Add a storey"),
+                    _labelled(
+                        ("新增设施", "Add a facility"),
+                        dcc.Dropdown(id=ids.sc_kind, options=_options(twin.FACILITY_KINDS, lang), value=None),
+                        lang,
+                    ),
+                    box(ids.sc_at, "设施位于楼栋旁", "Facility next to building", "34"),
+                    box(
+                        ids.sc_name,
+                        "方案名称",
+                        "Scenario name",
+                        pick("例: 老城一期", "e.g. old town phase 1", lang),
+                    ),
+                ],
+                className="twin-controls",
+            ),
+            html.Button(both("对比", "Compare", lang, " "), id=ids.sc_compare, className="panel-action"),
+            html.Button(both("保存方案", "Save", lang, " "), id=ids.sc_save, className="panel-action"),
+            _labelled(
+                ("已保存方案", "Saved scenarios"),
+                dcc.Dropdown(
+                    id=ids.sc_saved,
+                    options=[{"label": n, "value": i} for i, n in saved.select("id", "name").iter_rows()],
+                    value=None,
+                ),
+                lang,
+            ),
+            html.Div(id=ids.sc_result),
+        ],
+        className="card twin-scenario",
+    )
+
+
+@callback(
+    Output(ids.sc_result, "children"),
+    Output(ids.sc_saved, "options"),
+    Input(ids.sc_compare, "n_clicks"),
+    Input(ids.sc_save, "n_clicks"),
+    Input(ids.sc_saved, "value"),
+    State(ids.community, "value"),
+    State(ids.sc_name, "value"),
+    State(ids.sc_renovate, "value"),
+    State(ids.sc_demolish, "value"),
+    State(ids.sc_storey, "value"),
+    State(ids.sc_kind, "value"),
+    State(ids.sc_at, "value"),
+    State(ids.params, "data"),
+    prevent_initial_call=True,
+)
+def scenario(
+    _c: object,
+    _s: object,
+    saved_id: object,
+    community: object,
+    name: object,
+    renovate: object,
+    demolish: object,
+    storey: object,
+    kind: object,
+    at: object,
+    params: object,
+) -> Any:
+    p = PageParams.from_store(params)
+    try:
+        v = auth.current_viewer()
+        code = int(str(community))
+    except (PoolError, ValueError):
+        return no_update, no_update
+    if v is None:
+        return no_update, no_update
+    action = dash.ctx.triggered_id
+
+    def run(vv: Viewer, pp: PageParams) -> Any:
+        st = meta.pool_status()
+        scope = vv.scope()
+        bld = twin.buildings(scope=scope, community_code=code, as_of=st.as_of)
+        try:
+            if action == ids.sc_saved:
+                rows = twin.scenarios(scope=scope, community_code=code).filter(pl.col("id") == saved_id)
+                if rows.height == 0:
+                    return notice([("没有这个方案", "No such scenario")], pp.lang), no_update
+                plan = twin.Scenario.from_json(str(rows["spec"][0]))
+            else:
+                plan = _plan(bld, renovate, demolish, storey, kind, at)
+            nodes, edges = twin.roads(community_code=code)
+            cmp = twin.compare(
+                bld, twin.facilities(community_code=code), nodes, edges, plan, year=to_local(st.as_of).year
+            )
+            options: Any = no_update
+            said: Any = None
+            if action == ids.sc_save:
+                twin.save_scenario(
+                    actor=audit.Actor.of(vv),
+                    scope=scope,
+                    community_code=code,
+                    name=str(name or ""),
+                    scenario=plan,
+                    as_of=st.as_of,
+                )
+                saved = twin.scenarios(scope=scope, community_code=code)
+                options = [{"label": n, "value": i} for i, n in saved.select("id", "name").iter_rows()]
+                said = html.P(
+                    both("方案已保存", "Scenario saved", pp.lang, " / "),
+                    className="alert alert-ok",
+                    id="twin-scenario-saved",
+                )
+        except twin.ScenarioError as exc:
+            return html.P(
+                both(exc.zh, exc.en, pp.lang, " / "), className="alert alert-amber", id="twin-scenario-error"
+            ), no_update
+        return [said, card.comparison_table(cmp, pp.lang)], options
+
+    out = guarded(run, p.lang, p)
+    return out if isinstance(out, tuple) else (out, no_update)
+
+
+def _plan(
+    bld: pl.DataFrame, renovate: object, demolish: object, storey: object, kind: object, at: object
+) -> twin.Scenario:
+    facilities: tuple[tuple[str, float, float], ...] = ()
+    if kind:
+        spot = card.parse_ids(at)
+        row = bld.filter(pl.col("id") == (spot[0] if spot else -1))
+        if row.height == 0:
+            raise twin.ScenarioError(
+                "请填写新设施旁的楼栋编号", "Give the building the new facility stands next to"
+            )
+        facilities = ((str(kind), float(row["cx"][0]), float(row["cy"][0])),)
+    return twin.Scenario(
+        card.parse_ids(renovate), card.parse_ids(demolish), card.parse_ids(storey), facilities
+    )
