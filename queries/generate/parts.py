@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Table
 
 # "package.module:ATTRIBUTE" of every generator part, in build order (a part may read the tables of
 # the parts before it). A capability adds its line here in the same change that adds its tables.
-PARTS: tuple[str, ...] = ()
+PARTS: tuple[str, ...] = ("queries.generate.factors:PART",)
 
 
 @dataclass
