@@ -17,8 +17,6 @@ from queries import factors, meta, stats
 from queries.errors import PoolError
 from queries.scope import Viewer
 
-ROLES = ("leader", "admin")
-
 dash.register_page(
     __name__,
     path="/factors",
@@ -26,8 +24,9 @@ dash.register_page(
     title="治理因素分析 · Governance factors",
     order=5,
     ready="#factors-models-table",
-    roles=ROLES,
+    roles=("leader", "admin"),  # the shell lists it only for these; render() refuses the rest
 )
+ROLES: tuple[str, ...] = tuple(dash.page_registry[__name__]["roles"])
 
 
 class ids:
