@@ -6,7 +6,7 @@ leave-one-out sensitivity and the arrays of residual and partial-regression plot
 
 Numerics: the design matrix is solved by LAPACK's Householder QR (numpy) on unit-norm columns, with one
 step of iterative refinement, never by inverting X'X (which squares the condition number: on the NIST
-Longley data that alone costs seven digits). Distribution tails come from scipy.stats. Tests check the
+Longley data that alone costs seven digits). Distribution tails come from scipy.special (stdtr, fdtrc). Tests check the
 results against NIST's certified Longley values, an exact rational computation and statsmodels.
 No Dash and no database here: the page, the CLI and the tests call the same functions.
 """
@@ -18,13 +18,33 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
-from scipy import linalg, stats
 
 STAR_LEVELS = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
 VIF_WARN = 5.0  # the usual thresholds: above 5 worth a look, above 10 serious
 VIF_SERIOUS = 10.0
 MIN_DF_TRUSTED = 10  # fewer residual degrees of freedom than this: the model gets a warning
 COLLINEAR_R2 = 1 - 1e-10  # a regressor explained this well by the others is (numerically) a copy
+
+
+def t_sf2(t: np.ndarray | float, df: float) -> np.ndarray:
+    """Two-sided tail of Student's t: P(|T| > |t|). scipy is imported on first use: scipy.stats alone
+    takes seconds to import on a loaded host, and every gunicorn worker would pay it at boot."""
+    from scipy import special
+
+    return np.asarray(2 * special.stdtr(df, -np.abs(t)))
+
+
+def f_sf(f: float, df1: float, df2: float) -> float:
+    """Upper tail of the F distribution."""
+    from scipy import special
+
+    return float(special.fdtrc(df1, df2, f))
+
+
+def _tri(r: np.ndarray, b: np.ndarray) -> np.ndarray:
+    from scipy.linalg import solve_triangular
+
+    return np.asarray(solve_triangular(r, b))
 
 
 class StatsInputError(ValueError):
@@ -166,7 +186,7 @@ def r_pvalue(r: float, n: int) -> float:
     if abs(r) >= 1.0:
         return 0.0
     t = r * np.sqrt((n - 2) / (1.0 - r * r))
-    return float(2 * stats.t.sf(abs(t), n - 2))
+    return float(t_sf2(t, n - 2))
 
 
 @dataclass(frozen=True)
@@ -233,9 +253,9 @@ def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     scale = np.sqrt(np.sum(a * a, axis=0))
     scale[scale == 0] = 1.0
     q, r = np.linalg.qr(a / scale)
-    beta = linalg.solve_triangular(r, q.T @ b)
+    beta = _tri(r, q.T @ b)
     resid = b - (a / scale) @ beta
-    beta = beta + linalg.solve_triangular(r, q.T @ resid)
+    beta = beta + _tri(r, q.T @ resid)
     return np.asarray(beta / scale)
 
 
@@ -306,7 +326,7 @@ def ols(y: np.ndarray, x: Mapping[str, np.ndarray], *, robust: bool = False, y_n
     sigma2 = rss / df_resid
     scale = np.sqrt(np.sum(design * design, axis=0))
     q, r = np.linalg.qr(design / scale)
-    r_inv = linalg.solve_triangular(r, np.eye(k))  # (X'X)^-1 = R^-1 R^-T on the scaled columns
+    r_inv = _tri(r, np.eye(k))  # (X'X)^-1 = R^-1 R^-T on the scaled columns
     if robust:
         meat = (q * resid[:, None]).T @ (q * resid[:, None])
         cov_s = r_inv @ meat @ r_inv.T * n / df_resid
@@ -316,7 +336,7 @@ def ols(y: np.ndarray, x: Mapping[str, np.ndarray], *, robust: bool = False, y_n
     se = np.sqrt(np.diag(cov))
     with np.errstate(divide="ignore", invalid="ignore"):
         t = beta / se
-    p = 2 * stats.t.sf(np.abs(t), df_resid)
+    p = t_sf2(t, df_resid)
     df_model = k - 1
     r2 = 1.0 - rss / tss
     adj = 1.0 - (1.0 - r2) * (n - 1) / df_resid
@@ -325,7 +345,7 @@ def ols(y: np.ndarray, x: Mapping[str, np.ndarray], *, robust: bool = False, y_n
         f = float(b @ np.linalg.solve(cov[:-1, :-1], b)) / df_model
     else:
         f = ((tss - rss) / df_model) / sigma2
-    f_p = float(stats.f.sf(f, df_model, df_resid))
+    f_p = f_sf(f, df_model, df_resid)
     sd_y = float(y.std(ddof=1))
     std = np.array([*(beta[i] * float(xs[i].std(ddof=1)) / sd_y for i in range(k - 1)), np.nan])
     sv = np.linalg.svd(design[:, :-1] / scale[:-1], compute_uv=False)
@@ -354,12 +374,12 @@ def ols(y: np.ndarray, x: Mapping[str, np.ndarray], *, robust: bool = False, y_n
 
 def f_pvalue(f: float, df_model: int, df_resid: int) -> float:
     """p-value of an F statistic (for checking a published table that prints F but not its p)."""
-    return float(stats.f.sf(f, df_model, df_resid))
+    return f_sf(f, df_model, df_resid)
 
 
 def coef_pvalue(coef: float, se: float, df_resid: int) -> float:
     """Two-sided p-value of a coefficient from its standard error."""
-    return float(2 * stats.t.sf(abs(coef / se), df_resid))
+    return float(t_sf2(coef / se, df_resid))
 
 
 def nested(
