@@ -11,6 +11,7 @@ T: dict[str, tuple[str, str]] = {
     "overview": ("总览", "Overview"),
     "pool": ("数据池", "Data pool"),
     "audit": ("责任日志", "Responsibility log"),
+    "factors": ("治理因素", "Governance factors"),
     "as_of": ("数据截至", "Data as of"),
     "stale": ("数据已滞后", "Data is stale"),
     "scope": ("范围", "Scope"),

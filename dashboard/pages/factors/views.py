@@ -38,6 +38,8 @@ def _num(v: float | None, digits: int = 4) -> str:
         return "—"
     if abs(v) >= 1000:
         return f"{v:,.2f}"
+    if 0 < abs(v) < 0.001:  # per-resident or per-yuan coefficients: significant digits, not 0.0000
+        return f"{v:.3e}"
     return f"{v:.{digits}f}"
 
 
