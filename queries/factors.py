@@ -251,3 +251,45 @@ def township_analysis(
         )
     frame = township_figures(scope=scope, year=year)
     return analyse(frame, y=y, xs=xs, models=models, robust=robust, label="unit")
+
+
+def read_table(path: str) -> pl.DataFrame:
+    """A CSV or Excel (.xlsx) table as sent, one row per observation (the paper's provincial table, or
+    any other of the same shape). An unreadable file raises StatsInputError naming the file."""
+    try:
+        if path.lower().endswith((".xlsx", ".xlsm")):
+            return pl.read_excel(path, engine="openpyxl")
+        return pl.read_csv(path, infer_schema_length=None)
+    except (OSError, pl.exceptions.PolarsError, ValueError) as exc:
+        raise stats.StatsInputError(
+            f"无法读取表格 {path}: {exc}".splitlines()[0],
+            f"Cannot read the table {path}: {exc}".splitlines()[0],
+        ) from None
+
+
+def report_frames(a: Analysis) -> dict[str, pl.DataFrame]:
+    """The page's tables as frames, for `command-center factors report` and exports."""
+    coefs = pl.concat(
+        [m.table().with_columns(pl.lit(f"M{i + 1}").alias("model")) for i, m in enumerate(a.models)]
+    ).select("model", pl.exclude("model"))
+    fits = pl.DataFrame(
+        {
+            "model": [f"M{i + 1}" for i in range(len(a.models))],
+            "n": [m.n for m in a.models],
+            "df_model": [m.df_model for m in a.models],
+            "df_resid": [m.df_resid for m in a.models],
+            "r2": [m.r2 for m in a.models],
+            "adj_r2": [m.adj_r2 for m in a.models],
+            "f": [m.f for m in a.models],
+            "f_p": [m.f_p for m in a.models],
+            "cov_type": [m.cov_type for m in a.models],
+            "few_df": [m.few_df for m in a.models],
+        }
+    )
+    return {
+        "describe": a.describe,
+        "correlations": a.corr.long(),
+        "vif": a.vif,
+        "coefficients": coefs,
+        "models": fits,
+    }
