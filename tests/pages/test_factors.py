@@ -7,13 +7,10 @@ import json
 from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, delete
 
-from queries.generate import reference as ref
-from queries.tables import login_event
-from tests.pages.conftest import find_ids, login, render_page, text_of
+from tests.pages.conftest import find_ids, render_page, text_of
+from tests.pages.test_audit import sign_in
 
-PASSWORDS = {u[0]: u[5] for u in ref.DEMO_USERS}
 IDS = {
     "content": "factors-content",
     "models": "factors-models-table",
@@ -34,12 +31,6 @@ def test_the_ids_are_the_pages(client: FlaskClient) -> None:
     from dashboard.pages.factors.page import ids
 
     assert {k: getattr(ids, k) for k in IDS} == IDS
-
-
-def sign_in(client: FlaskClient, url: str, name: str) -> None:
-    with create_engine(url).begin() as conn:
-        conn.execute(delete(login_event).where(login_event.c.username == name, login_event.c.ok.is_(False)))
-    assert login(client, name, PASSWORDS[name]).status_code == 302
 
 
 def update(client: FlaskClient, year: Any, y: Any, xs: Any, robust: Any = None, lang: str = "zh") -> Any:

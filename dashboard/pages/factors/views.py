@@ -43,8 +43,8 @@ def _num(v: float | None, digits: int = 4) -> str:
     return f"{v:.{digits}f}"
 
 
-def _head(cells: list[str]) -> html.Thead:
-    return html.Thead(html.Tr([html.Th(c) for c in cells]))
+def _head(cells: list[tuple[str, str]], lang: str) -> html.Thead:
+    return html.Thead(html.Tr([html.Th(pick(*c, lang)) for c in cells]))
 
 
 def describe_table(a: Analysis, lang: str, tid: str) -> html.Table:
@@ -60,17 +60,14 @@ def describe_table(a: Analysis, lang: str, tid: str) -> html.Table:
         for r in a.describe.iter_rows(named=True)
     ]
     head = [
-        pick(*c, lang)
-        for c in (
-            ("变量", "Variable"),
-            ("均值", "Mean"),
-            ("标准差", "SD"),
-            ("最小值", "Min"),
-            ("最大值", "Max"),
-            ("N", "N"),
-        )
+        ("变量", "Variable"),
+        ("均值", "Mean"),
+        ("标准差", "SD"),
+        ("最小值", "Min"),
+        ("最大值", "Max"),
+        ("N", "N"),
     ]
-    return html.Table([_head(head), html.Tbody(rows)], id=tid, className="stat-table")
+    return html.Table([_head(head, lang), html.Tbody(rows)], id=tid, className="stat-table")
 
 
 def corr_figure(a: Analysis, *, theme: str, lang: str, as_of: str) -> go.Figure:
@@ -161,7 +158,7 @@ def vif_figure(a: Analysis, *, theme: str, lang: str, as_of: str) -> go.Figure:
 def model_table(a: Analysis, lang: str, tid: str) -> html.Table:
     """Table 4: models side by side; coefficient with stars over its standard error in brackets."""
     k = len(a.models)
-    head = [pick("变量", "Variable", lang), *[f"M{i + 1}" for i in range(k)]]
+    head = [("变量", "Variable"), *[(f"M{i + 1}", f"M{i + 1}") for i in range(k)]]
     order = [*dict.fromkeys(v for m in a.model_xs for v in m), stats.CONST]
     rows = []
     for name in order:
@@ -197,7 +194,7 @@ def model_table(a: Analysis, lang: str, tid: str) -> html.Table:
         stat_row(("调整后 R²", "Adjusted R²"), lambda m: f"{m.adj_r2:.4f}"),
         stat_row(("残差自由度", "Residual df"), lambda m: f"{m.df_resid}{' ⚠' if m.few_df else ''}"),
     ]
-    return html.Table([_head(head), html.Tbody(rows)], id=tid, className="stat-table model-table")
+    return html.Table([_head(head, lang), html.Tbody(rows)], id=tid, className="stat-table model-table")
 
 
 def loo_table(a: Analysis, lang: str, tid: str) -> html.Div | html.P:
@@ -228,15 +225,12 @@ def loo_table(a: Analysis, lang: str, tid: str) -> html.Div | html.P:
         for r in hits.head(40).iter_rows(named=True)
     ]
     head = [
-        pick(*c, lang)
-        for c in (
-            ("去掉的观测", "Left out"),
-            ("变量", "Variable"),
-            ("系数", "Coefficient"),
-            ("变化", "Change"),
-        )
+        ("去掉的观测", "Left out"),
+        ("变量", "Variable"),
+        ("系数", "Coefficient"),
+        ("变化", "Change"),
     ]
-    return html.Div(html.Table([_head(head), html.Tbody(rows)], className="stat-table"), id=tid)
+    return html.Div(html.Table([_head(head, lang), html.Tbody(rows)], className="stat-table"), id=tid)
 
 
 def residual_figure(a: Analysis, *, theme: str, lang: str, as_of: str) -> go.Figure:
