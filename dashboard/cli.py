@@ -373,6 +373,26 @@ def cmd_factors(args: argparse.Namespace) -> int:
 
     from queries import factors, stats
 
+    if args.action == "import":
+        from queries.audit import Actor
+
+        try:
+            frame = factors.read_table(args.file)
+            ds = factors.import_dataset(
+                Actor.cli(),
+                frame,
+                name=args.name or os.path.splitext(os.path.basename(args.file))[0],
+                label=args.label,
+                filename=args.file,
+            )
+        except stats.StatsInputError as exc:
+            _say(f"{exc.zh}\n{exc.en}")
+            return EXIT_USAGE
+        print(f"dataset {ds}: {frame.height} rows imported")
+        return 0
+    if not args.y or not args.x:
+        _say("factors report needs --y and --x")
+        return EXIT_USAGE
     try:
         frame = factors.read_table(args.file)
         xs = [x.strip() for x in args.x.split(",") if x.strip()]
@@ -485,10 +505,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("factors", help="factor analysis of a CSV/Excel table: the factor page's tables")
-    p.add_argument("action", choices=["report"])
+    p.add_argument("action", choices=["report", "import"], help="report: print the tables; import: store it")
     p.add_argument("file", help="a .csv or .xlsx table, one row per observation")
-    p.add_argument("--y", required=True, help="the dependent variable's column")
-    p.add_argument("--x", required=True, help="regressor columns, comma-separated")
+    p.add_argument("--y", help="report: the dependent variable's column")
+    p.add_argument("--x", help="report: regressor columns, comma-separated")
+    p.add_argument("--name", help="import: the dataset's name (default: the file name)")
     p.add_argument("--label", help="column naming each observation (for leave-one-out)")
     p.add_argument("--robust", action="store_true", help="HC1 robust standard errors")
     p.add_argument("--format", choices=["csv", "json"], default="csv")

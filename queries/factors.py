@@ -3,17 +3,19 @@ the whole analysis (Tables 2-4 of the second source paper plus the checks it lac
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
+from queries import audit, meta, stats
 from queries import engine as eng
-from queries import meta, stats
 from queries.cache import cached
 from queries.scope import Scope
-from queries.tables import factor_township_year
+from queries.tables import factor_dataset, factor_township_year, factor_value
 
 
 @dataclass(frozen=True)
@@ -293,3 +295,83 @@ def report_frames(a: Analysis) -> dict[str, pl.DataFrame]:
         "coefficients": coefs,
         "models": fits,
     }
+
+
+# --- imported datasets (user data, through the write door) -------------------------------------
+
+
+def import_dataset(
+    actor: audit.Actor, frame: pl.DataFrame, *, name: str, label: str | None, filename: str | None
+) -> int:
+    """Store a table as a dataset: every column but the label must be numeric (a text column is refused
+    by name, never dropped). One transaction with its responsibility-log entry; returns the dataset id."""
+    name = name.strip()[:128]
+    if not name:
+        raise stats.StatsInputError("请给数据集命名", "Give the dataset a name")
+    if label is not None and label not in frame.columns:
+        raise stats.StatsInputError(f"没有标签列 {label}", f"No label column {label}")
+    numeric = [c for c in frame.columns if c != label]
+    text = [c for c in numeric if not frame.schema[c].is_numeric()]
+    if text:
+        raise stats.StatsInputError(
+            f"这些列不是数值, 未导入任何内容: {', '.join(text)}",
+            f"These columns are not numeric; nothing was imported: {', '.join(text)}",
+        )
+    too_long = [c for c in frame.columns if len(c) > 64]
+    if not numeric or frame.height == 0 or too_long:
+        raise stats.StatsInputError(
+            "表格没有数值列或没有行, 或列名超过 64 个字符",
+            "The table has no numeric column or no rows, or a column name is longer than 64 characters",
+        )
+    labels = frame[label].cast(pl.String).to_list() if label else [str(i + 1) for i in range(frame.height)]
+    values = [
+        {"row_no": i, "variable": c, "value": _finite(v), "label": (labels[i] or "")[:128]}
+        for c in numeric
+        for i, v in enumerate(frame[c].cast(pl.Float64).to_list())
+    ]
+    with audit.write(actor) as tx:
+        made = tx.conn.execute(
+            insert(factor_dataset).values(
+                name=name,
+                filename=(filename or "")[:255] or None,
+                label_column=label,
+                n_rows=frame.height,
+                imported_at=int(time.time()),
+                imported_by=actor.username[:96],
+            )
+        ).inserted_primary_key
+        assert made is not None
+        ds = int(made[0])
+        tx.conn.execute(insert(factor_value), [{"dataset_id": ds, **v} for v in values])
+        tx.log(
+            "factors.import",
+            "factor_dataset",
+            ds,
+            after={"name": name, "rows": frame.height, "columns": numeric},
+            detail={"name": name, "rows": frame.height, "columns": len(numeric)},
+        )
+    return ds
+
+
+def _finite(v: float | None) -> float | None:
+    return None if v is None or not math.isfinite(v) else float(v)
+
+
+def datasets() -> pl.DataFrame:
+    """Imported datasets, newest first. Not cached: user writes do not move the data version."""
+    d = factor_dataset
+    return eng.read_frame(select(d).order_by(d.c.id.desc()), schema={"id": pl.Int64, "n_rows": pl.Int64})
+
+
+def dataset_frame(*, dataset_id: int) -> pl.DataFrame:
+    """An imported dataset back as a wide table: `unit` (its labels) and one Float64 column per variable."""
+    v = factor_value
+    long = eng.read_frame(
+        select(v.c.row_no, v.c.variable, v.c.value, v.c.label).where(v.c.dataset_id == dataset_id),
+        schema={"row_no": pl.Int64, "variable": pl.String, "value": pl.Float64, "label": pl.String},
+    )
+    if long.height == 0:
+        raise stats.StatsInputError(f"没有数据集 {dataset_id}", f"No dataset {dataset_id}")
+    order = sorted(set(long["variable"].to_list()))
+    wide = long.pivot(on="variable", index=["row_no", "label"], values="value").sort("row_no")
+    return wide.select(pl.col("label").alias("unit"), *order)

@@ -368,6 +368,31 @@ factor_township_year = Table(
     Column("days", SmallInteger, nullable=False),  # days of the year the pool covers
 )
 
+# Imported factor datasets (user data: written only through the door, carried across rebuilds): a table
+# of the same shape as the township figures (the paper's provincial table, a real township yearbook),
+# one row per observation, its numeric columns kept long so any set of variables fits.
+factor_dataset = Table(
+    "factor_dataset",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("filename", String(255)),
+    Column("label_column", String(64)),
+    Column("n_rows", Integer, nullable=False),
+    Column("imported_at", BigInteger, nullable=False),
+    Column("imported_by", String(96), nullable=False),
+)
+
+factor_value = Table(
+    "factor_value",
+    metadata,
+    Column("dataset_id", Integer, ForeignKey("factor_dataset.id"), primary_key=True),
+    Column("row_no", Integer, primary_key=True),
+    Column("variable", String(64), primary_key=True),
+    Column("value", Float),  # NULL = missing in the file (left out of an analysis, and named)
+    Column("label", String(128)),  # the observation's name (the label column's text)
+)
+
 # --- what each table is to a rebuild (`seed`); a test holds every table to exactly one of these -----
 # Reference data: replaced in place by primary key, so rows that user data points at stay put.
 REFERENCE_TABLES = (
@@ -396,4 +421,6 @@ USER_DATA_TABLES = (
     ingest_batch,
     quarantine,
     data_owner,
+    factor_dataset,
+    factor_value,
 )

@@ -87,3 +87,42 @@ def test_every_variable_is_documented() -> None:
         assert all(v.label) and all(v.unit) and all(v.formula) and all(v.source), name
     assert factors.VARIABLES[factors.DEPENDENT].role == "dependent"
     assert all(set(m) <= set(factors.REGRESSORS) for m in factors.DEFAULT_MODELS)
+
+
+def test_import_through_the_door_round_trips_and_is_logged(writable_pool: str) -> None:
+    from queries import audit
+
+    frame = pl.DataFrame(
+        {
+            "province": ["Sichuan", "Yunnan", "Guizhou", "Shaanxi", "Gansu", "Qinghai"],
+            "index": [68.6, 55.2, 60.7, 51.0, 45.3, 39.6],
+            "broadband": [30.8, 25.3, 28.9, 24.1, 22.0, 20.4],
+            "rnd": [0.02, None, 0.01, 0.02, 0.01, 0.004],
+        }
+    )
+    before = audit.verify().entries
+    ds = factors.import_dataset(
+        audit.Actor.cli(), frame, name="provinces", label="province", filename="p.csv"
+    )
+    back = factors.dataset_frame(dataset_id=ds)
+    assert back.columns == ["unit", "broadband", "index", "rnd"]
+    assert back["unit"].to_list() == frame["province"].to_list()
+    assert back["index"].to_list() == frame["index"].to_list() and back["rnd"].null_count() == 1
+    assert factors.datasets().row(0, named=True)["name"] == "provinces"
+    v = audit.verify()
+    assert v.ok and v.entries == before + 1
+    assert audit.show(limit=1).row(0, named=True)["action"] == "factors.import"
+    got = factors.analyse(back, y="index", xs=["broadband", "rnd"], label="unit")
+    assert got.dropped == ["Yunnan"] and got.n_units == 5
+
+
+def test_an_import_with_a_text_column_writes_nothing(writable_pool: str) -> None:
+    from queries import audit
+
+    before = audit.verify().entries
+    frame = pl.DataFrame({"u": ["a", "b"], "y": [1.0, 2.0], "note": ["x", "y"]})
+    with pytest.raises(stats.StatsInputError, match="not numeric; nothing was imported: note"):
+        factors.import_dataset(audit.Actor.cli(), frame, name="bad", label="u", filename=None)
+    assert factors.datasets().height == 0 and audit.verify().entries == before
+    with pytest.raises(stats.StatsInputError, match="No dataset 999"):
+        factors.dataset_frame(dataset_id=999)

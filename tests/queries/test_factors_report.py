@@ -54,3 +54,20 @@ def test_excel_report_and_a_non_numeric_column(tmp_path: Path, capsys: pytest.Ca
 def test_a_missing_file_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["factors", "report", str(tmp_path / "nope.csv"), "--y", "a", "--x", "b"]) == 2
     assert "Cannot read the table" in capsys.readouterr().err
+
+
+def test_import_stores_the_table_through_the_door(
+    writable_pool: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from queries import audit, factors
+
+    path = tmp_path / "longley.csv"
+    path.write_text(LONGLEY)
+    assert main(["--url", writable_pool, "factors", "import", str(path)]) == 0
+    assert "16 rows imported" in capsys.readouterr().out
+    row = factors.datasets().row(0, named=True)
+    assert (row["name"], row["n_rows"], row["label_column"]) == ("longley", 16, None)
+    back = factors.dataset_frame(dataset_id=row["id"])
+    got = factors.analyse(back, y="TOTEMP", xs=XS.split(","), label="unit")
+    assert rel(got.models[0].coef, [c for c, _ in NIST]) < 1e-8
+    assert audit.show(limit=1).row(0, named=True)["action"] == "factors.import"

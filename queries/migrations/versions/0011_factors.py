@@ -1,4 +1,4 @@
-"""Factors of governance performance: township figures per year (issue 12).
+"""Factors of governance performance: township figures per year, imported datasets (issue 12).
 
 Revision ID: 0011
 Revises: 0006
@@ -32,7 +32,27 @@ def upgrade() -> None:
         sa.Column("records", sa.Integer, nullable=False),
         sa.Column("days", sa.SmallInteger, nullable=False),
     )
+    op.create_table(
+        "factor_dataset",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(128), nullable=False),
+        sa.Column("filename", sa.String(255)),
+        sa.Column("label_column", sa.String(64)),
+        sa.Column("n_rows", sa.Integer, nullable=False),
+        sa.Column("imported_at", sa.BigInteger, nullable=False),
+        sa.Column("imported_by", sa.String(96), nullable=False),
+    )
+    op.create_table(
+        "factor_value",
+        sa.Column("dataset_id", sa.Integer, sa.ForeignKey("factor_dataset.id"), primary_key=True),
+        sa.Column("row_no", sa.Integer, primary_key=True),
+        sa.Column("variable", sa.String(64), primary_key=True),
+        sa.Column("value", sa.Float),
+        sa.Column("label", sa.String(128)),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("factor_value")
+    op.drop_table("factor_dataset")
     op.drop_table("factor_township_year")
