@@ -134,6 +134,7 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
                     print(
                         f"{'render audit page (walks the whole chain) [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}"
                     )
+            factors_render(admin, repeat=max(repeat, 20))
             cold, warm = _time(audit.verify, repeat)
             print(f"{f'audit.verify ({audit.verify().entries:,} entries)':<58}{cold:>10.1f}{warm:>10.1f}")
             cold, warm = _time(partial(audit_page.rows_for, 0, audit_page.BLOCK), repeat)
@@ -381,6 +382,30 @@ def divide_http(base: str, username: str, password: str, *, repeat: int = 200) -
             f"{label:<20} p50 {statistics.median(times):6.1f} ms  p95 {p95:6.1f} ms  ({size / 1024:.0f} KB)"
         )
     return 0
+
+
+def factors_render(viewer: Any, *, repeat: int) -> None:
+    """The factor page's analysis and its update callback's render, cold and warm (median and p95)."""
+    from dashboard.pages.factors import page as factors_page
+    from dashboard.view import PageParams
+    from queries import factors
+
+    year = factors.years(scope=viewer.scope())[0]
+    choice = (year, factors.DEPENDENT, factors.REGRESSORS)
+    for theme in ("desk", "wall"):
+        p = PageParams(lang="zh", theme=theme, kiosk=theme == "wall")
+        fn = partial(factors_page.render, viewer, p, *choice, False)
+        t0 = time.perf_counter()
+        fn()
+        cold = (time.perf_counter() - t0) * 1000
+        warm = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            fn()
+            warm.append((time.perf_counter() - t0) * 1000)
+        p95 = statistics.quantiles(warm, n=20)[-1]
+        label = f"render factors page, all 7 regressors [{theme}] (warm p95 {p95:.1f})"
+        print(f"{label:<58}{cold:>10.1f}{statistics.median(warm):>10.1f}")
 
 
 def login_flood(base: str, *, threads: int = 16, tries: int = 129) -> int:

@@ -592,6 +592,52 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run(_settings(args), repeat=args.repeat)
 
 
+def cmd_factors(args: argparse.Namespace) -> int:
+    """`factors report FILE --y COL --x A,B`: the page's tables from a CSV or Excel table, no pool needed."""
+    import json
+
+    from queries import factors, stats
+
+    if args.action == "import":
+        from queries.audit import Actor
+
+        try:
+            frame = factors.read_table(args.file)
+            ds = factors.import_dataset(
+                Actor.cli(),
+                frame,
+                name=args.name or os.path.splitext(os.path.basename(args.file))[0],
+                label=args.label,
+                filename=args.file,
+            )
+        except stats.StatsInputError as exc:
+            _say(f"{exc.zh}\n{exc.en}")
+            return EXIT_USAGE
+        print(f"dataset {ds}: {frame.height} rows imported")
+        return 0
+    if not args.y or not args.x:
+        _say("factors report needs --y and --x")
+        return EXIT_USAGE
+    try:
+        frame = factors.read_table(args.file)
+        xs = [x.strip() for x in args.x.split(",") if x.strip()]
+        a = factors.analyse(frame, y=args.y, xs=xs, robust=args.robust, label=args.label)
+    except stats.StatsInputError as exc:
+        _say(f"{exc.zh}\n{exc.en}")
+        return EXIT_USAGE
+    tables = factors.report_frames(a)
+    if a.dropped:
+        _say(f"left out for missing values: {', '.join(a.dropped)}")
+    if args.format == "json":
+        print(json.dumps({k: v.to_dicts() for k, v in tables.items()}, ensure_ascii=False, indent=1))
+        return 0
+    for name, table in tables.items():
+        print(f"# {name}")
+        print(table.write_csv(), end="")
+        print()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="command-center", description=__doc__)
     parser.add_argument(
@@ -772,6 +818,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--twin-login", default="admin:admin-demo-2026", help="user:password for --twin BASE_URL")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("factors", help="factor analysis of a CSV/Excel table: the factor page's tables")
+    p.add_argument("action", choices=["report", "import"], help="report: print the tables; import: store it")
+    p.add_argument("file", help="a .csv or .xlsx table, one row per observation")
+    p.add_argument("--y", help="report: the dependent variable's column")
+    p.add_argument("--x", help="report: regressor columns, comma-separated")
+    p.add_argument("--name", help="import: the dataset's name (default: the file name)")
+    p.add_argument("--label", help="column naming each observation (for leave-one-out)")
+    p.add_argument("--robust", action="store_true", help="HC1 robust standard errors")
+    p.add_argument("--format", choices=["csv", "json"], default="csv")
+    p.set_defaults(func=cmd_factors)
 
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func

@@ -662,6 +662,55 @@ twin_scenario = Table(
     UniqueConstraint("community_code", "name"),
 )
 
+# --- factors of governance performance (migration 0011, issue 12) ----------------------------------
+# One row per township and calendar year (local), built by the generator part queries/generate/factors.py:
+# the governance index (the dependent variable) with its three parts, and the regressors analogous to
+# Table 1 of the second source paper. Definitions, units and sources: queries/factors.py VARIABLES.
+factor_township_year = Table(
+    "factor_township_year",
+    metadata,
+    Column("township_code", Integer, ForeignKey("township.code"), primary_key=True),
+    Column("year", SmallInteger, primary_key=True),
+    Column("gov_index", Float, nullable=False),  # points 0-100: mean of the three parts below
+    Column("on_time_closure", Float, nullable=False),  # share of cases closed within their time limit
+    Column("satisfaction", Float, nullable=False),  # share of residents satisfied in follow-up visits
+    Column("data_index", Float, nullable=False),  # the overview's data-governance index, points 0-100
+    Column("tertiary_share", Float, nullable=False),  # tertiary value added / GDP
+    Column("platform_per_1k", Float, nullable=False),  # pool records per 1,000 residents per day
+    Column("broadband", Float, nullable=False),  # % of households with broadband or 5G coverage
+    Column("fiscal_ratio", Float, nullable=False),  # budget expenditure / GDP
+    Column("rnd_ratio", Float, nullable=False),  # R&D expenditure / GDP
+    Column("population", Integer, nullable=False),  # residents at year end
+    Column("gdp_pc", Float, nullable=False),  # GDP per resident, yuan
+    Column("records", Integer, nullable=False),  # pool records the data parts are computed from
+    Column("days", SmallInteger, nullable=False),  # days of the year the pool covers
+)
+
+# Imported factor datasets (user data: written only through the door, carried across rebuilds): a table
+# of the same shape as the township figures (the paper's provincial table, a real township yearbook),
+# one row per observation, its numeric columns kept long so any set of variables fits.
+factor_dataset = Table(
+    "factor_dataset",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("filename", String(255)),
+    Column("label_column", String(64)),
+    Column("n_rows", Integer, nullable=False),
+    Column("imported_at", BigInteger, nullable=False),
+    Column("imported_by", String(96), nullable=False),
+)
+
+factor_value = Table(
+    "factor_value",
+    metadata,
+    Column("dataset_id", Integer, ForeignKey("factor_dataset.id"), primary_key=True),
+    Column("row_no", Integer, primary_key=True),
+    Column("variable", String(64), primary_key=True),
+    Column("value", Float),  # NULL = missing in the file (left out of an analysis, and named)
+    Column("label", String(128)),  # the observation's name (the label column's text)
+)
+
 # --- what each table is to a rebuild (`seed`); a test holds every table to exactly one of these -----
 # Reference data: replaced in place by primary key, so rows that user data points at stay put.
 REFERENCE_TABLES = (
@@ -693,6 +742,8 @@ USER_DATA_TABLES = (
     price_decision,
     township_boundary,
     twin_scenario,
+    factor_dataset,
+    factor_value,
 )
 
 # --- Three-Lists-in-One (migration 0007): problem, process, data and responsibility lists -----------

@@ -25,6 +25,7 @@ PARTS: tuple[str, ...] = (
     "queries.generate.prices:PART",
     "queries.generate.divide:PART",
     "queries.generate.twin:PART",
+    "queries.generate.factors:PART",
 )
 
 

@@ -1,0 +1,1 @@
+"""The governance factor-analysis page (issue 12): the page module, its pure view builders."""
