@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.colors import get_colorscale
 
-from dashboard.figures import FONT, THEMES
+from dashboard.figures import THEMES, chart
 from dashboard.i18n import both, pick
 from queries.twin import FACILITY_KINDS, Evacuation
 
@@ -209,27 +209,17 @@ def scene(
     y_span = float(ys.max() - ys.min()) if len(ys) else 1.0
     z_max = float(zs.max()) if len(zs) else 1.0
     big = max(x_span, y_span, 1.0)
-    layout = {
-        "title": {
-            "text": title[0],
-            "subtitle": {
-                "text": f"{title[1]}<br>{legend_note} · {both('数据截至', 'data as of', lang, ' ')} {as_of}",
-                "font": {"size": fs - 2, "color": th["muted"]},
-            },
-            "font": {"size": th["title"], "color": th["fg"]},
-            "x": 0.01,
-            "xanchor": "left",
-            "y": 0.985,
-            "yanchor": "top",
-            "yref": "container",
-        },
-        "paper_bgcolor": th["bg"],
-        "font": {"family": FONT, "size": fs, "color": th["fg"]},
-        "margin": {"l": 0, "r": 0, "t": int(str(th["title"])) + 30 + 2 * (fs + 2), "b": 0},
-        "showlegend": True,
-        "legend": {"orientation": "h", "y": 0.0, "x": 0.0, "yanchor": "bottom", "font": {"size": fs - 1}},
-        "uirevision": "twin",
-        "scene": {
+    # the house chart frame (title = the question, subtitle = the other language, legend note, as-of)
+    return chart(
+        data,
+        title=title[0],
+        subtitle=f"{title[1]}<br>{legend_note} · {both('数据截至', 'data as of', lang, ' ')} {as_of}",
+        theme=theme,
+        margin={"l": 0, "r": 0, "t": int(str(th["title"])) + 30 + 2 * (fs + 2), "b": 0},
+        showlegend=True,
+        legend={"orientation": "h", "y": 0.0, "x": 0.0, "yanchor": "bottom", "font": {"size": fs - 1}},
+        uirevision="twin",
+        scene={
             "aspectmode": "manual",
             # true proportions: metres are metres on every axis, so the town looks like a town
             "aspectratio": {
@@ -243,9 +233,7 @@ def scene(
             "camera": CAMERAS.get(camera, CAMERAS["overview"]),
             "bgcolor": th["bg"],
         },
-        "hoverlabel": {"font": {"family": FONT}},
-    }
-    return go.Figure(data=data, layout=layout, _validate=False)
+    )
 
 
 def _stranded_faces(val: np.ndarray, owner: np.ndarray) -> list[str]:
