@@ -268,7 +268,7 @@ def _land(
     # Validation (the bulk of a batch's CPU time) and the payload digest read nothing the writer
     # changes, so they run before the write lock: concurrent clients validate side by side and queue
     # only for the lookup and the inserts. Nothing has run on `conn` yet, so on SQLite no
-    # transaction (no lock) is open until exclusive().
+    # transaction (no lock) is open until exclusive() (a release took it already, for _held).
     ref = load_reference()
     source_id, checked = _validate(source_code=source_code, rows=rows, ref=ref, now=now)
     digest = payload_digest(rows)
