@@ -626,6 +626,7 @@ def ingest(
         else:
             print(f"pool: {url.split('@')[-1]} (PostgreSQL: the bench writes into it)")
         engine.configure(url)
+        meta.configure_window(settings.ingest_version_seconds)
         st = meta.pool_status()
         print(f"scale={st.scale}  records={st.records:,}")
 

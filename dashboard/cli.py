@@ -401,7 +401,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from queries import audit
+    from queries import audit, meta
     from queries import engine as eng
     from queries.ingest.files import FileRefused, ImportSummary, import_file
     from queries.ingest.reference import load_reference
@@ -409,6 +409,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     s = _settings(args)
     eng.configure(s.database_url)
+    meta.configure_window(s.ingest_version_seconds)
     if load_reference().source(args.source) is None:
         _say(
             f"来源系统 {args.source!r} 不存在 / no source system {args.source!r}; "

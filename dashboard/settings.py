@@ -78,6 +78,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest body POST /api/v1/records takes (bytes); a bigger batch is refused with 413.",
     ),
     Setting("CC_INGEST_MAX_ROWS", "10000", "Most rows one API batch may carry; more is refused with 413."),
+    Setting(
+        "CC_INGEST_VERSION_SECONDS",
+        "15",
+        "Ingested batches move the data version (every cache key) at most this often; a new record "
+        "is visible within this plus CC_VERSION_TTL_SECONDS. 0 = every batch moves it.",
+    ),
 )
 
 
@@ -102,6 +108,7 @@ class Settings:
     cookie_secure: bool = False
     ingest_max_bytes: int = 16 * 2**20
     ingest_max_rows: int = 10_000
+    ingest_version_seconds: float = 15.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -208,6 +215,7 @@ def load(overrides: dict[str, str] | None = None) -> Settings:
         cookie_secure=_bool(env, "CC_COOKIE_SECURE"),
         ingest_max_bytes=_int(env, "CC_INGEST_MAX_BYTES", 1024),
         ingest_max_rows=_int(env, "CC_INGEST_MAX_ROWS", 1),
+        ingest_version_seconds=max(0.0, _float(env, "CC_INGEST_VERSION_SECONDS")),
     )
 
 

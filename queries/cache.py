@@ -151,15 +151,24 @@ def pinned(version: str) -> Iterator[None]:
 
 
 def data_version(*, fresh: bool = False) -> str:
-    """The pool's data version, re-read at most every `version_ttl` seconds per process (or the one
-    pinned for this thread's current snapshot)."""
+    """The pool's data version as readers see it (queries.meta.effective: an ingest's pending version
+    once due), re-read at most every `version_ttl` seconds per process (or the one pinned for this
+    thread's current snapshot)."""
     pin = getattr(_pin, "version", None)
     if pin is not None and not fresh:
         return str(pin)
     now = time.monotonic()
     if fresh or not _state.version or now - _state.version_read_at > _state.ttl:
+        from queries.meta import PENDING, effective  # meta imports this module
+
+        keys = ["data_version", PENDING["data_version"], "version_due"]
         with eng.connect() as conn:
-            value = conn.execute(select(pool_meta.c.value).where(pool_meta.c.key == "data_version")).scalar()
+            rows = dict(
+                conn.execute(
+                    select(pool_meta.c.key, pool_meta.c.value).where(pool_meta.c.key.in_(keys))
+                ).all()
+            )
+        value = effective(rows).get("data_version")
         with _lock:
             _state.version = value or "none"
             _state.version_read_at = now

@@ -42,7 +42,7 @@ class PoolStatus:
 def pool_status() -> PoolStatus:
     """Read pool_meta (a handful of rows; not cached, it is what the cache keys on)."""
     with eng.connect() as conn:
-        meta = dict(conn.execute(select(pool_meta.c.key, pool_meta.c.value)).all())
+        meta = effective(dict(conn.execute(select(pool_meta.c.key, pool_meta.c.value)).all()))
     return PoolStatus(
         data_version=meta.get("data_version", "none"),
         as_of=int(meta.get("as_of", 0)),
@@ -128,17 +128,65 @@ def scoped_records(*, scope: Scope) -> int:
         return int(conn.execute(q).scalar() or 0)
 
 
-def move_version(conn: Connection, *, records_added: int, newest_received: int) -> str:
+# Ingest-driven versions move at most every `INGEST_WINDOW` seconds (meta.configure_window, from
+# CC_INGEST_VERSION_SECONDS). A batch that lands inside the window of the last move does not touch
+# `data_version`; it writes its new version, record count and as-of time under the PENDING_* keys,
+# and every reader (any worker: the rule is computed from the pool's rows and the clock alone) takes
+# the pending state as the pool's once `version_due` has passed. So during a stream of batches every
+# cached read is recomputed at most once per window instead of once per batch, and a record that lands
+# at time t is read by cached queries no later than t + window + CC_VERSION_TTL_SECONDS. The as-of
+# time and record count move together with the version, so "data as of" never claims rows that the
+# figures beside it do not hold yet. A rebuild writes a fresh pool_meta (no pending keys): it moves
+# at once, as does every other writer of data_version (the Three-Lists import).
+INGEST_WINDOW = 0.0
+PENDING = {"data_version": "pending_version", "as_of": "pending_as_of", "records": "pending_records"}
+DUE_KEY = "version_due"
+
+
+def _clock() -> float:
+    """Wall-clock seconds: every worker must agree on when a pending version falls due (tests stub it)."""
+    return time.time()
+
+
+def configure_window(seconds: float) -> None:
+    """How long ingest-driven data versions stay put (0: every batch moves the version at once)."""
+    global INGEST_WINDOW
+    INGEST_WINDOW = max(0.0, float(seconds))
+
+
+def effective(rows: dict[str, str], now: float | None = None) -> dict[str, str]:
+    """pool_meta as readers see it at `now`: the pending ingest state once it is due, else the settled one."""
+    if PENDING["data_version"] not in rows:
+        return rows
+    due = float(rows.get(DUE_KEY, 0))
+    if (_clock() if now is None else now) < due:
+        return rows
+    return {**rows, **{key: rows[p] for key, p in PENDING.items() if p in rows}}
+
+
+def move_version(
+    conn: Connection, *, records_added: int, newest_received: int, now: float | None = None
+) -> str:
     """A new data version after an ingest, in the writer's transaction: every cached read in every
     worker keys on it (workers re-read it at most CC_VERSION_TTL_SECONDS apart), so all move on.
-    Also counts the records in and moves the as-of time forward (never back)."""
+    Also counts the records in and moves the as-of time forward (never back). Inside the window of
+    the last move the new state is written as pending (see INGEST_WINDOW above)."""
+    t = _clock() if now is None else float(now)
     rows = dict(conn.execute(select(pool_meta.c.key, pool_meta.c.value)).all())
-    version = f"{int(time.time() * 1000)}-{uuid.uuid4().hex[:8]}"
-    values = {
+    # the newest state, settled or not: counts build on it
+    latest = {**rows, **{key: rows[p] for key, p in PENDING.items() if p in rows}}
+    version = f"{int(t * 1000)}-{uuid.uuid4().hex[:8]}"
+    state = {
         "data_version": version,
-        "records": str(int(rows.get("records", 0)) + int(records_added)),
-        "as_of": str(max(int(rows.get("as_of", 0)), int(newest_received))),
+        "records": str(int(latest.get("records", 0)) + int(records_added)),
+        "as_of": str(max(int(latest.get("as_of", 0)), int(newest_received))),
     }
-    conn.execute(delete(pool_meta).where(pool_meta.c.key.in_(list(values))))
+    if t >= float(rows.get(DUE_KEY, 0)):
+        values = {**state, DUE_KEY: repr(t + INGEST_WINDOW)}
+        gone = list(PENDING.values())
+    else:
+        values = {PENDING[k]: v for k, v in state.items()}
+        gone = []
+    conn.execute(delete(pool_meta).where(pool_meta.c.key.in_([*values, *gone])))
     conn.execute(insert(pool_meta), [{"key": k, "value": v} for k, v in values.items()])
     return version

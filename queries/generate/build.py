@@ -32,6 +32,7 @@ from queries.generate import reference as ref
 from queries.generate.records import COLUMNS, build_geo, duplicate, synthesize
 from queries.ingest.write import INGEST_ID_BASE
 from queries.ingest.write import PG_LOCK_KEY as INGEST_LOCK_KEY
+from queries.meta import DUE_KEY, PENDING
 from queries.tables import (
     GENERATED_TABLES,
     USER_DATA_TABLES,
@@ -416,7 +417,9 @@ def _replace_reference(conn: Connection, rows: dict[Any, list[dict[str, Any]]]) 
 
 
 def _meta(conn: Connection, values: dict[str, str]) -> None:
-    conn.execute(delete(pool_meta).where(pool_meta.c.key.in_(list(values))))
+    # an ingest's pending version is older than the rebuild, which counts its records already
+    gone = [*values, *PENDING.values(), DUE_KEY]
+    conn.execute(delete(pool_meta).where(pool_meta.c.key.in_(gone)))
     conn.execute(insert(pool_meta), [{"key": k, "value": v} for k, v in values.items()])
 
 

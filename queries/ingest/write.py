@@ -31,7 +31,7 @@ from queries import audit, meta
 from queries import engine as eng
 from queries.ingest.reasons import REASONS, Reason, reason_table
 from queries.ingest.reference import Reference, load_reference
-from queries.ingest.validate import RECORD_COLUMNS, frame_from_rows, validate_batch
+from queries.ingest.validate import RECORD_COLUMNS, BatchResult, frame_from_rows, validate_batch
 from queries.rollups import DAILY_COLUMNS, DAILY_KEYS
 from queries.tables import ingest_batch, quarantine, record, rollup_daily, source_system
 from queries.timebase import LATE_SECONDS, TZ, day_start
@@ -184,10 +184,8 @@ def _classify(
     return outcomes, fresh
 
 
-def _check(
-    conn: Connection, *, source_code: str, rows: pl.DataFrame, ref: Reference, now: int
-) -> tuple[int, pl.DataFrame, pl.DataFrame]:
-    """Validate and look keys up: (source id, outcomes with record_id still null, records to insert)."""
+def _validate(*, source_code: str, rows: pl.DataFrame, ref: Reference, now: int) -> tuple[int, BatchResult]:
+    """Validation alone (no key lookup, nothing read on the writer's connection): (source id, checked)."""
     src = ref.source(source_code)
     if src is None:
         codes = ", ".join(sorted(ref.sources))
@@ -196,14 +194,17 @@ def _check(
             f"no source system {source_code!r}; sources: {codes}",
         )
     first = day_start(meta.pool_status().first_day)
-    checked = validate_batch(rows, source_code=source_code, ref=ref, now=now, pool_first_ts=first)
-    outcomes, fresh = _classify(
+    return src.id, validate_batch(rows, source_code=source_code, ref=ref, now=now, pool_first_ts=first)
+
+
+def _lookup(conn: Connection, *, source_id: int, checked: BatchResult) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The key lookup of _classify on validation's output: (outcomes with record_id still null, records)."""
+    return _classify(
         conn,
-        source_id=src.id,
+        source_id=source_id,
         checked=checked.outcomes.select("row", "record_key", "outcome", "reasons"),
         records=checked.records,
     )
-    return src.id, outcomes, fresh
 
 
 def _result(batch_id: int | None, outcomes: pl.DataFrame, replay: bool) -> LandResult:
@@ -222,8 +223,9 @@ def _result(batch_id: int | None, outcomes: pl.DataFrame, replay: bool) -> LandR
 
 def dry_run(*, source_code: str, rows: pl.DataFrame, now: int | None = None) -> LandResult:
     """What land() would answer, without writing anything (the import's --dry-run)."""
+    source_id, checked = _validate(source_code=source_code, rows=rows, ref=load_reference(), now=_now(now))
     with eng.connect() as conn:
-        _, outcomes, _ = _check(conn, source_code=source_code, rows=rows, ref=load_reference(), now=_now(now))
+        outcomes, _ = _lookup(conn, source_id=source_id, checked=checked)
     outcomes = outcomes.with_columns(record_id=pl.lit(None, pl.Int64))
     replay = outcomes.height > 0 and bool((outcomes["outcome"] == "duplicate").all())
     return _result(None, outcomes, replay)
@@ -263,11 +265,18 @@ def _land(
     if channel not in CHANNELS:
         raise IngestError(f"未知的通道 {channel!r}", f"unknown channel {channel!r}; channels: {CHANNELS}")
     conn = tx.conn
-    # one ingesting writer at a time: key lookups and the id range never interleave with another's
-    eng.exclusive(conn, PG_LOCK_KEY)
+    # Validation (the bulk of a batch's CPU time) and the payload digest read nothing the writer
+    # changes, so they run before the write lock: concurrent clients validate side by side and queue
+    # only for the lookup and the inserts. Nothing has run on `conn` yet, so on SQLite no
+    # transaction (no lock) is open until exclusive() (a release took it already, for _held).
     ref = load_reference()
-    source_id, outcomes, fresh = _check(conn, source_code=source_code, rows=rows, ref=ref, now=now)
+    source_id, checked = _validate(source_code=source_code, rows=rows, ref=ref, now=now)
     digest = payload_digest(rows)
+    # one ingesting writer at a time: key lookups and the id range never interleave with another's, so
+    # the keys are looked up only under the lock (a key landed by a writer that held it just before
+    # us is a duplicate here, never a second copy)
+    eng.exclusive(conn, PG_LOCK_KEY)
+    outcomes, fresh = _lookup(conn, source_id=source_id, checked=checked)
     seen = None
     if held is None:
         seen = conn.execute(

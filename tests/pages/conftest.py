@@ -22,7 +22,10 @@ def app(sqlite_pool: tuple[str, BuildReport], tmp_path_factory: pytest.TempPathF
 
     url, _ = sqlite_pool
     inst = tmp_path_factory.mktemp("instance")
-    return create_app({"CC_DATABASE_URL": url, "CC_INSTANCE_DIR": str(inst)})
+    # every ingest moves the data version at once (the window is tested in tests/queries/test_meta_window.py)
+    return create_app(
+        {"CC_DATABASE_URL": url, "CC_INSTANCE_DIR": str(inst), "CC_INGEST_VERSION_SECONDS": "0"}
+    )
 
 
 @pytest.fixture
