@@ -15,6 +15,7 @@ T: dict[str, tuple[str, str]] = {
     "browser": ("记录浏览", "Record browser"),
     "prices": ("农产品价格", "Agricultural prices"),
     "divide": ("数字鸿沟", "Digital divide"),
+    "twin": ("社区三维", "3D community"),
     "factors": ("治理因素", "Governance factors"),
     "as_of": ("数据截至", "Data as of"),
     "stale": ("数据已滞后", "Data is stale"),

@@ -245,3 +245,13 @@ def test_the_page_list_is_dash_s(app: Dash) -> None:
     live = {(p["name"], p["path"], p.get("ready")) for p in dash.page_registry.values()}
     assert {(p.name, p.path, p.ready) for p in registry.pages()} == live
     assert wall.pages() == {name: spec.path for name, spec in registry.data_pages().items()}
+
+
+def test_every_data_page_has_a_navigation_label() -> None:
+    """The header lists only pages with a label in dashboard.i18n.T: a page without one is unreachable
+    from the navigation (the 3D twin once was)."""
+    from dashboard.i18n import T
+    from tests.registry import data_pages
+
+    missing = sorted(name for name in data_pages() if name not in T)
+    assert missing == []
