@@ -213,20 +213,12 @@ def prices_http(base: str, *, username: str, password: str, n: int = 100) -> int
     browser asks for it) and of its series callback (another product picked), with the overview page
     measured the same way beside them as the baseline: p50 and p95 over `n` requests each, after 3 to
     warm the cache. Logs in once; prints figures; asserts nothing."""
-    import http.cookiejar
     import json
-    import re
     import urllib.parse
     import urllib.request
 
     base = base.rstrip("/")
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    with opener.open(base + "/login", timeout=30) as resp:
-        token = re.search(r'name="csrf_token" value="([^"]+)"', resp.read().decode())
-    form = {"username": username, "password": password, "next": "/"}
-    if token:
-        form["csrf_token"] = token.group(1)
-    opener.open(base + "/login", urllib.parse.urlencode(form).encode(), timeout=60).read()
+    opener = _login(base, username, password)
     with opener.open(base + "/_dash-dependencies", timeout=30) as resp:
         deps = json.loads(resp.read())
     router = next(d for d in deps if "_pages_content.children" in d["output"])
@@ -320,20 +312,12 @@ def divide_renders(viewer: Any, repeat: int) -> None:
 def divide_http(base: str, username: str, password: str, *, repeat: int = 200) -> int:
     """p50/p95 of the divide map's recolour and panel callbacks over HTTP against a running server,
     logged in as `username`. Read-only; prints figures."""
-    import http.cookiejar
     import json
-    import re
     import urllib.parse
     import urllib.request
 
     base = base.rstrip("/")
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    with opener.open(base + "/login", timeout=30) as resp:
-        token = re.search(r'name="csrf_token" value="([^"]+)"', resp.read().decode())
-    form = {"username": username, "password": password, "next": "/divide"}
-    if token:
-        form["csrf_token"] = token.group(1)
-    opener.open(base + "/login", urllib.parse.urlencode(form).encode(), timeout=60).read()
+    opener = _login(base, username, password)
     params = {"id": "divide-params-store", "property": "data", "value": {"lang": "zh", "theme": "desk"}}
     period = {"id": "divide-period-dropdown", "property": "value", "value": None}
     metrics = ["index", "minority_share", "internet_rate", "download_mbps"]
@@ -812,22 +796,14 @@ def lists_http(base: str, *, username: str, password: str, rounds: int = 40) -> 
     """Warm round trips of the three-lists page's callback over HTTP against a running server, as a
     browser posts them (mapping, matrix, gap list; desk): p50 / p95 and the answer's size. Bounded:
     `rounds` requests per view after one warm-up each. Prints figures; asserts nothing."""
-    import http.cookiejar
     import json
-    import re
     import urllib.parse
     import urllib.request
 
     from dashboard.pages.lists.components import ids
 
     base = base.rstrip("/")
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    with opener.open(base + "/login", timeout=30) as resp:
-        token = re.search(r'name="csrf_token" value="([^"]+)"', resp.read().decode())
-    form = {"username": username, "password": password, "next": "/"}
-    if token:
-        form["csrf_token"] = token.group(1)
-    opener.open(base + "/login", urllib.parse.urlencode(form).encode(), timeout=60).read()
+    opener = _login(base, username, password)
     with opener.open(base + "/_dash-dependencies", timeout=30) as resp:
         deps = json.loads(resp.read())
     cb = next(d for d in deps if d["output"] == f"..{ids.kpis}.children...{ids.body}.children..")
@@ -934,23 +910,12 @@ def twin(settings: Settings, *, base: str | None = None, login: str = "", repeat
 
 
 def _twin_http(base: str, login: str, community: int, repeat: int) -> None:
-    import http.cookiejar
     import json
-    import re
     import urllib.parse
     import urllib.request
 
     user, _, password = login.partition(":")
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    with opener.open(base + "/login", timeout=30) as resp:
-        token = re.search(r'name="csrf_token" value="([^"]+)"', resp.read().decode())
-    form = {
-        "username": user,
-        "password": password,
-        "next": "/",
-        "csrf_token": token.group(1) if token else "",
-    }
-    opener.open(base + "/login", urllib.parse.urlencode(form).encode(), timeout=60).read()
+    opener = _login(base, user, password)
     with opener.open(base + "/_dash-dependencies", timeout=30) as resp:
         deps = json.loads(resp.read())
     cb = next(d for d in deps if d["output"].strip(".").startswith("twin-view-graph.figure"))
