@@ -294,9 +294,8 @@ def update_view(
         return no_update, no_update, no_update
     if v is None:
         return no_update, no_update, no_update
-    try:
-        code = int(str(community))
-    except ValueError:
+    code = _community_code(community)
+    if code is None:
         return no_update, no_update, no_update
     held = twin.communities(scope=v.scope())
     if code not in held["code"].to_list():  # a callback is its own request: the scope is checked again
@@ -346,9 +345,8 @@ def show_building(click: object, community: object, params: object) -> Any:
     bid = card.clicked_building(click)
     if bid is None:
         return no_update
-    try:
-        code = int(str(community))
-    except ValueError:
+    code = _community_code(community)
+    if code is None:
         return no_update
     return guarded(lambda v, pp: card.building_card(v, pp.lang, community=code, building_id=bid), p.lang, p)
 
@@ -369,6 +367,16 @@ dash.clientside_callback(
     State(ids.graph, "figure"),
     prevent_initial_call=True,
 )
+
+
+def _community_code(value: object) -> int | None:
+    """A community code from a callback's input: a 12-digit NBS code, or None (anyone can post anything
+    to a callback, and a number past 64 bits would reach the database as an overflow)."""
+    try:
+        code = int(str(value))
+    except ValueError:
+        return None
+    return code if 0 < code < 10**12 else None
 
 
 def scenario_panel(v: Viewer, lang: str, community: int) -> html.Div:
@@ -450,16 +458,18 @@ def scenario(
     p = PageParams.from_store(params)
     try:
         v = auth.current_viewer()
-        code = int(str(community))
-    except (PoolError, ValueError):
+    except PoolError:
         return no_update, no_update
-    if v is None:
+    code = _community_code(community)
+    if v is None or code is None:
         return no_update, no_update
     action = dash.ctx.triggered_id
 
     def run(vv: Viewer, pp: PageParams) -> Any:
         st = meta.pool_status()
         scope = vv.scope()
+        if code not in twin.communities(scope=scope)["code"].to_list():  # its own request: check again
+            return notice([("无权查看该社区", "That community is outside your scope")], pp.lang), no_update
         bld = twin.buildings(scope=scope, community_code=code, as_of=st.as_of)
         try:
             if action == ids.sc_saved:
