@@ -214,8 +214,6 @@ def prices_http(base: str, *, username: str, password: str, n: int = 100) -> int
     measured the same way beside them as the baseline: p50 and p95 over `n` requests each, after 3 to
     warm the cache. Logs in once; prints figures; asserts nothing."""
     import json
-    import urllib.parse
-    import urllib.request
 
     base = base.rstrip("/")
     opener = _login(base, username, password)
@@ -253,15 +251,7 @@ def prices_http(base: str, *, username: str, password: str, n: int = 100) -> int
     }
 
     def post(body: dict[str, Any]) -> tuple[float, int]:
-        req = urllib.request.Request(
-            base + "/_dash-update-component",
-            json.dumps(body).encode(),
-            {"Content-Type": "application/json"},
-        )
-        t0 = time.perf_counter()
-        with opener.open(req, timeout=60) as resp:
-            size = len(resp.read())
-        return (time.perf_counter() - t0) * 1000, size
+        return _post_callback(opener, base, body)
 
     print(f"price page over HTTP against {base}, {n} warm requests each")
     cases: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -740,6 +730,20 @@ def _wait_up(base: str, proc: Any) -> None:
     raise RuntimeError("the bench server did not start in 60 s")
 
 
+def _post_callback(opener: Any, base: str, body: dict[str, Any]) -> tuple[float, int]:
+    """One Dash callback round trip as a browser posts it: (milliseconds, answer bytes)."""
+    import json
+    import urllib.request
+
+    req = urllib.request.Request(
+        base + "/_dash-update-component", json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    t0 = time.perf_counter()
+    with opener.open(req, timeout=60) as resp:
+        size = len(resp.read())
+    return (time.perf_counter() - t0) * 1000, size
+
+
 def _login(base: str, username: str, password: str) -> Any:
     import http.cookiejar
     import re
@@ -797,8 +801,6 @@ def lists_http(base: str, *, username: str, password: str, rounds: int = 40) -> 
     browser posts them (mapping, matrix, gap list; desk): p50 / p95 and the answer's size. Bounded:
     `rounds` requests per view after one warm-up each. Prints figures; asserts nothing."""
     import json
-    import urllib.parse
-    import urllib.request
 
     from dashboard.pages.lists.components import ids
 
@@ -817,15 +819,7 @@ def lists_http(base: str, *, username: str, password: str, rounds: int = 40) -> 
             "state": [{**cb["state"][0], "value": {"lang": "zh", "theme": "desk", "kiosk": False}}],
             "changedPropIds": [f"{ids.view}.value"],
         }
-        req = urllib.request.Request(
-            base + "/_dash-update-component",
-            json.dumps(body).encode(),
-            {"Content-Type": "application/json"},
-        )
-        t0 = time.perf_counter()
-        with opener.open(req, timeout=60) as resp:
-            size = len(resp.read())
-        return (time.perf_counter() - t0) * 1000, size
+        return _post_callback(opener, base, body)
 
     def healthz() -> tuple[float, int]:
         t0 = time.perf_counter()
