@@ -761,7 +761,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     pp.add_argument("--market", required=True, help="market code, e.g. wholesale")
     pp.add_argument("--format", choices=("csv", "json"), default="csv")
     p.set_defaults(func=cmd_prices)
-    q = isub.add_parser("boundaries", help="real township boundaries (GeoJSON) replace the schematic zones")
+    q = isub.add_parser(
+        "boundaries", help="real township boundaries (GeoJSON or GeoPackage) replace the schematic zones"
+    )
     q.add_argument("file")
     q.add_argument("--crs", help="the file's coordinate system when it declares none, e.g. EPSG:4547")
     q.add_argument("--gcj02", action="store_true", help="coordinates are GCJ-02 (Amap): convert to WGS-84")

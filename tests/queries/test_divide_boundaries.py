@@ -4,11 +4,14 @@ reprojected, a bow-tie repaired), bad files are refused with reasons and leave t
 from __future__ import annotations
 
 import json
+import sqlite3
+import struct
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pyproj import Transformer
+from shapely import to_wkb
 from shapely.geometry import shape
 from sqlalchemy import func, select
 
@@ -131,8 +134,11 @@ def test_not_geometry_and_geopackage_are_refused(pool: str, tmp_path: Path) -> N
     other.write_text(json.dumps({"type": "Feature", "geometry": None}), encoding="utf-8")
     assert "not a GeoJSON FeatureCollection" in _import(other).problems[0][1]
     gpkg = tmp_path / "b.gpkg"
-    gpkg.write_bytes(b"SQLite format 3\x00")
-    assert "convert it to GeoJSON" in _import(gpkg).problems[0][1]
+    gpkg.write_bytes(b"not a database at all")
+    assert "not a GeoPackage (not SQLite)" in _import(gpkg).problems[0][1]
+    plain = tmp_path / "plain.gpkg"
+    sqlite3.connect(plain).execute("create table t (x)").connection.commit()
+    assert "not a GeoPackage (no gpkg_contents" in _import(plain).problems[0][1]
     assert _counts() == before
 
 
@@ -174,3 +180,116 @@ def test_command_line(pool_w: str, tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["--url", pool_w, "import", "boundaries", str(good)]) == 0
     assert "imported 1 township boundaries" in capsys.readouterr().out
     assert main(["--url", pool_w, "import", "boundaries", str(tmp_path / "missing.geojson")]) == 2
+
+
+# --- GeoPackage: a SQLite file made here with the GeoPackage tables, geometries as GP blobs -------------
+
+
+def _gpkg(
+    tmp_path: Path,
+    rows: list[tuple[object, dict[str, Any] | bytes]],
+    *,
+    srs: tuple[int, str | None, int | None, str] = (4326, "EPSG", 4326, "GEOGCS[...]"),
+    name: str = "b.gpkg",
+) -> Path:
+    """A GeoPackage of one features table `zones` (fid, geom, code) in the CRS `srs` (srs_id,
+    organization, its code, definition); a row's geometry is GeoJSON (made a blob here) or raw bytes."""
+    path = tmp_path / name
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        """
+        create table gpkg_spatial_ref_sys (srs_name text, srs_id integer primary key, organization text,
+            organization_coordsys_id integer, definition text, description text);
+        create table gpkg_contents (table_name text primary key, data_type text, identifier text,
+            srs_id integer);
+        create table gpkg_geometry_columns (table_name text, column_name text, geometry_type_name text,
+            srs_id integer, z integer, m integer);
+        create table zones (fid integer primary key, geom blob, code text);
+        """
+    )
+    srs_id, org, org_id, definition = srs
+    conn.execute(
+        "insert into gpkg_spatial_ref_sys values ('s', ?, ?, ?, ?, '')", (srs_id, org, org_id, definition)
+    )
+    conn.execute("insert into gpkg_contents values ('zones', 'features', 'zones', ?)", (srs_id,))
+    conn.execute(
+        "insert into gpkg_geometry_columns values ('zones', 'geom', 'MULTIPOLYGON', ?, 0, 0)", (srs_id,)
+    )
+    for code, geom in rows:
+        if isinstance(geom, dict):
+            # flags 0b011: little-endian header, a 32-byte xy envelope (which the reader must skip)
+            g = shape(geom)
+            blob = b"GP\x00\x03" + struct.pack("<i4d", srs_id, *g.bounds) + to_wkb(g)
+        else:
+            blob = geom
+        conn.execute("insert into zones (geom, code) values (?, ?)", (blob, code))
+    conn.commit()
+    conn.close()
+    return path
+
+
+def test_geopackage_is_imported(pool_w: str, tmp_path: Path) -> None:
+    before = _counts()
+    got = _import(_gpkg(tmp_path, [(str(CAOBA), ZONES[CAOBA]["geometry"])]))
+    assert got.ok and got.crs == "EPSG:4326" and list(got.geometries) == [CAOBA], got.problems
+    assert shape(got.geometries[CAOBA]).symmetric_difference(shape(ZONES[CAOBA]["geometry"])).area < 1e-12
+    assert _counts() == (before[0] + 1, before[1] + 1)
+    outline = next(
+        f for f in geo.township_outlines.uncached()["features"] if f["properties"]["code"] == CAOBA
+    )  # type: ignore[attr-defined]
+    assert outline["properties"]["schematic"] is False and "b.gpkg" in outline["properties"]["source"]
+
+
+def test_projected_geopackage_is_reprojected(pool_w: str, tmp_path: Path) -> None:
+    to_utm = Transformer.from_crs("EPSG:4326", "EPSG:32648", always_xy=True).transform
+    ring = ZONES[WENLAN]["geometry"]["coordinates"][0]
+    projected = {"type": "Polygon", "coordinates": [[list(to_utm(x, y)) for x, y in ring]]}
+    got = _import(_gpkg(tmp_path, [(WENLAN, projected)], srs=(32648, "EPSG", 32648, "PROJCS[...]")))
+    assert got.ok and got.crs == "EPSG:32648", got.problems
+    assert shape(got.geometries[WENLAN]).symmetric_difference(shape(ZONES[WENLAN]["geometry"])).area < 1e-8
+    # a CRS given only by its WKT definition (no EPSG organisation) is reprojected as well
+    from pyproj import CRS
+
+    wkt = CRS.from_epsg(32648).to_wkt()
+    got = _import(_gpkg(tmp_path, [(WENLAN, projected)], srs=(100001, "local", None, wkt), name="wkt.gpkg"))
+    assert got.ok, got.problems
+    # undefined CRS (srs_id 0) with projected coordinates: refused, not guessed
+    bare = _gpkg(tmp_path, [(WENLAN, projected)], srs=(0, "NONE", 0, "undefined"), name="bare.gpkg")
+    before = _counts()
+    assert "no CRS declared" in _import(bare).problems[0][1] and _counts() == before
+
+
+def test_geopackage_bad_ring_and_unknown_code_are_refused(pool: str, tmp_path: Path) -> None:
+    before = _counts()
+    # a bow-tie is repaired and reported, as in GeoJSON
+    bow = {
+        "type": "Polygon",
+        "coordinates": [
+            [[103.30, 23.25], [103.36, 23.31], [103.36, 23.25], [103.30, 23.31], [103.30, 23.25]]
+        ],
+    }
+    flat = {
+        "type": "Polygon",
+        "coordinates": [[[103.30, 23.25], [103.33, 23.28], [103.36, 23.31], [103.30, 23.25]]],
+    }
+    cases = [
+        ([(CAOBA, flat)], "has no area"),  # a collinear ring: valid to shapely, area ~1e-17
+        ([(CAOBA, b"GP\x00\x01\x00\x00\x00\x00garbage")], "geometry none"),
+        ([(532599999, ZONES[CAOBA]["geometry"])], "no township of Mengzi has this code"),
+    ]
+    for rows, why in cases:
+        got = _import(_gpkg(tmp_path, [(WENLAN, bow), *rows], name=f"{why[:8]}.gpkg"))
+        assert not got.ok and any(why in en for _, en in got.problems), (why, got.problems)
+        assert any("repaired (Self-intersection" in en for _, en in got.repairs)
+    assert _counts() == before
+
+
+def test_geopackage_blob_header() -> None:
+    from queries.gpkg import geometry
+
+    g = shape(ZONES[CAOBA]["geometry"])
+    # big-endian header, no envelope
+    assert geometry(b"GP\x00\x00" + struct.pack(">i", 4326) + to_wkb(g)).equals(g)
+    assert geometry(b"GP\x00\x11" + struct.pack("<i", 4326) + to_wkb(g)) is None  # empty flag
+    with pytest.raises(ValueError):
+        geometry(b"XX\x00\x00\x00\x00\x00\x00")
