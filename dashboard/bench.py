@@ -294,7 +294,7 @@ def divide_renders(viewer: Any, repeat: int) -> None:
     table = divide.township_table(scope=sc, period=period)
     p = PageParams(lang="zh", theme="desk", kiosk=False)
     code = int(table["township_code"][-1])
-    panel = partial(divide_page.panel_children, sc, table, code, geo.township_outlines(), "", p)
+    panel = partial(divide_page.panel_children, sc, period, code, "", p)
     cold, warm = _time(panel, repeat)
     print(f"{'divide panel: one township':<58}{cold:>10.1f}{warm:>10.1f}")
 

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 from sqlalchemy import case, func, select
 
 from queries import engine as eng
-from queries import meta
+from queries import geo, meta
 from queries.cache import cached
 from queries.scope import Scope
 from queries.tables import divide_counter, divide_counter_visit, divide_indicator, rollup_daily
@@ -267,6 +268,63 @@ def invest_ranking(*, scope: Scope, period: str) -> pl.DataFrame:
         "people_minority",
         "period",
     )
+
+
+@cached
+def township_panel(*, scope: Scope, period: str, township_code: int) -> dict[str, Any] | None:
+    """Everything the township panel shows, in one small cached value: the township's row of
+    township_table (`row`), whether its zone is schematic (`schematic`) and its trend (`trend`); None
+    when the township has no indicators in the quarter or lies outside the scope. One read per click
+    instead of the whole table, the outlines and the trend (the panel callback's p95 under load)."""
+    t = township_table(scope=scope, period=period)
+    one = t.filter(pl.col("township_code") == township_code) if not t.is_empty() else t
+    if one.is_empty():
+        return None
+    schematic = next(
+        (
+            bool(f["properties"]["schematic"])
+            for f in geo.township_outlines()["features"]
+            if f["properties"]["code"] == township_code
+        ),
+        True,
+    )
+    return {
+        "row": one.row(0, named=True),
+        "schematic": schematic,
+        "trend": trend(scope=scope, township_code=township_code),
+    }
+
+
+@cached
+def summary(*, scope: Scope, period: str) -> dict[str, Any]:
+    """The page's headline figures for the townships in scope: the urban-rural gap in internet
+    penetration in the latest quarter with figures (percentage points, None without both groups),
+    townships led by infrastructure, their count, residents offline, counter visits, residents and
+    training attendees in the quarter."""
+    t = township_table(scope=scope, period=period)
+    county = benchmarks(scope=scope).filter(pl.col("source") == "county")
+    last = county.filter(pl.col("when") == county["when"].max()) if county.height else county
+    rate = {g: last.filter(pl.col("group") == g)["rate"].to_list() for g in ("urban", "rural")}
+    gap = (rate["urban"][0] - rate["rural"][0]) * 100 if rate["urban"] and rate["rural"] else None
+    if t.is_empty():
+        return {
+            "gap_pp": gap,
+            "infra_led": 0,
+            "townships": 0,
+            "offline": 0,
+            "visits": 0,
+            "population": 0,
+            "attendees": 0,
+        }
+    return {
+        "gap_pp": gap,
+        "infra_led": int((t["dominant"] == INFRA).sum()),
+        "townships": t.height,
+        "offline": int(t["people_offline"].sum()),
+        "visits": int(t["visits"].sum()),
+        "population": int(t["population"].sum()),
+        "attendees": int(t["training_attendees"].sum()),
+    }
 
 
 @cached

@@ -212,3 +212,29 @@ def test_schematic_zones_are_drawn_from_the_shipped_county_file() -> None:
     # the zones tile the county: no overlap, nothing missing (up to the 4-decimal rounding)
     assert sum(z.area for z in zones) == pytest.approx(mengzi.area, rel=0.01)
     assert mengzi.bounds == pytest.approx((103.2061, 23.0194, 103.8203, 23.5759), abs=1e-3)
+
+
+def test_township_panel(pool: str) -> None:
+    got = divide.township_panel(scope=CITY_SCOPE, period="2026Q4", township_code=LAOZHAI)
+    assert got is not None and got["schematic"] is True
+    row = divide.township_table(scope=CITY_SCOPE, period="2026Q4").filter(pl.col("township_code") == LAOZHAI)
+    assert got["row"] == row.row(0, named=True)
+    assert got["trend"]["period"].to_list() == divide.periods()
+    leader = Viewer(1, "wenlan", "文澜", "leader", township_code=WENLAN).scope()
+    assert divide.township_panel(scope=leader, period="2026Q4", township_code=LAOZHAI) is None
+    assert divide.township_panel(scope=CITY_SCOPE, period="2026Q4", township_code=1) is None
+
+
+def test_summary(pool: str) -> None:
+    s = divide.summary(scope=CITY_SCOPE, period="2026Q4")
+    t = divide.township_table(scope=CITY_SCOPE, period="2026Q4")
+    b = divide.benchmarks(scope=CITY_SCOPE).filter(pl.col("source") == "county").sort("when")
+    urban, rural = (b.filter(pl.col("group") == g)["rate"][-1] for g in ("urban", "rural"))
+    assert s["gap_pp"] == pytest.approx((urban - rural) * 100) and s["gap_pp"] > 0
+    assert s["townships"] == 13 and s["infra_led"] == int((t["dominant"] == divide.INFRA).sum())
+    assert (s["offline"], s["visits"], s["population"], s["attendees"]) == tuple(
+        int(t[c].sum()) for c in ("people_offline", "visits", "population", "training_attendees")
+    )
+    leader = Viewer(1, "wenlan", "文澜", "leader", township_code=WENLAN).scope()
+    own = divide.summary(scope=leader, period="2026Q4")
+    assert own["townships"] == 1 and own["gap_pp"] is None  # one urban township: no rural side

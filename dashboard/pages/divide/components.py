@@ -316,16 +316,11 @@ def ranking_table(rank: pl.DataFrame, lang: str, limit: int) -> html.Table:
     return html.Table([html.Thead(head), html.Tbody(body)], className="truth-table divide-rank")
 
 
-def kpis(table: pl.DataFrame, bench: pl.DataFrame, period: str, lang: str) -> list[html.Div]:
+def kpis(s: dict[str, Any], period: str, lang: str) -> list[html.Div]:
+    """The headline cards from divide.summary."""
     per = (f"{period} 季度", f"quarter {period}")
-    county = bench.filter(pl.col("source") == "county").sort("when")
-    last = county.filter(pl.col("when") == county["when"].max())
-    rate = {g: last.filter(pl.col("group") == g)["rate"] for g in ("urban", "rural")}
-    gap = (rate["urban"][0] - rate["rural"][0]) * 100 if len(rate["urban"]) and len(rate["rural"]) else None
-    infra = int((table["dominant"] == divide.INFRA).sum())
-    offline = int(table["people_offline"].sum())
-    visits, pop = int(table["visits"].sum()), int(table["population"].sum())
-    attendees = int(table["training_attendees"].sum())
+    gap, infra, offline = s["gap_pp"], s["infra_led"], s["offline"]
+    visits, pop, attendees = s["visits"], s["population"], s["attendees"]
     return [
         kpi_card(
             "divide-kpi-gap",
@@ -339,7 +334,7 @@ def kpis(table: pl.DataFrame, bench: pl.DataFrame, period: str, lang: str) -> li
                 ("城镇、农村上网居民", "residents online, urban and rural"),
                 ("城镇、农村常住人口", "residents, urban and rural"),
                 per,
-                f"{SRC}.benchmarks",
+                f"{SRC}.summary ← {SRC}.benchmarks",
             ),
             lang,
             sub=pick("全国 2022-06: 24.1 pp", "national 2022-06: 24.1 pp", lang),
@@ -348,7 +343,7 @@ def kpis(table: pl.DataFrame, bench: pl.DataFrame, period: str, lang: str) -> li
         kpi_card(
             "divide-kpi-infra",
             ("先补网络的乡镇", "Fix infrastructure first"),
-            f"{infra}/{table.height}",
+            f"{infra}/{s['townships']}",
             KpiDef(
                 (
                     "基础设施分项 > 社会经济分项的乡镇数",

@@ -3,12 +3,15 @@ the national benchmarks, offline counters, and where to invest first."""
 
 from __future__ import annotations
 
+import functools
 import io
+import json
 from typing import Any
 
 import dash
 import polars as pl
 from dash import Input, Output, State, callback, dcc, html
+from plotly.io.json import to_json_plotly
 
 from dashboard import inputs, wall
 from dashboard.app import settings
@@ -151,7 +154,7 @@ def render(v: Viewer, p: PageParams, metric: str, period: str | None, township: 
         className="card divide-mapcard",
     )
     panelcard = html.Div(
-        panel_children(scope, table, selected, outlines, asof, p), id=ids.panel, className="card divide-panel"
+        panel_children(scope, period, selected, asof, p), id=ids.panel, className="card divide-panel"
     )
     benchcard = html.Div(
         graph(ids.bench, charts.benchmark_figure(bench, asof, p.lang, p.theme)),
@@ -176,7 +179,10 @@ def render(v: Viewer, p: PageParams, metric: str, period: str | None, township: 
         className="card divide-rankcard",
     )
     return [
-        html.Div(dc.kpis(table, bench, period, p.lang), className="ov-kpis divide-kpis"),
+        html.Div(
+            dc.kpis(divide.summary(scope=scope, period=period), period, p.lang),
+            className="ov-kpis divide-kpis",
+        ),
         html.Div(
             [mapcard, panelcard, html.Div([benchcard, rankcard], className="divide-side")],
             className="divide-grid",
@@ -184,18 +190,17 @@ def render(v: Viewer, p: PageParams, metric: str, period: str | None, township: 
     ]
 
 
-def panel_children(
-    scope: Any, table: pl.DataFrame, code: int, outlines: dict[str, Any], asof: str, p: PageParams
-) -> list[Any]:
-    r = table.filter(pl.col("township_code") == code).row(0, named=True)
-    schematic = next(
-        (f["properties"]["schematic"] for f in outlines["features"] if f["properties"]["code"] == code), True
-    )
+def panel_children(scope: Any, period: str, code: int, asof: str, p: PageParams) -> list[Any]:
+    got = divide.township_panel(scope=scope, period=period, township_code=code)
+    if got is None:
+        return [empty_state(p.lang, ("该乡镇不在您的范围内", "This township is outside your scope"))]
+    r = got["row"]
     name = pick(r["name_zh"], r["name_en"], p.lang)
-    tr = divide.trend(scope=scope, township_code=code)
     return [
-        *dc.panel(r, schematic, p.lang),
-        graph(ids.trend, charts.trend_figure(tr, name, asof, p.lang, p.theme), "chart divide-trend"),
+        *dc.panel(r, got["schematic"], p.lang),
+        graph(
+            ids.trend, charts.trend_figure(got["trend"], name, asof, p.lang, p.theme), "chart divide-trend"
+        ),
     ]
 
 
@@ -255,6 +260,13 @@ def _viewer_table(period: object) -> tuple[Any, pl.DataFrame] | None:
         return None
 
 
+@functools.lru_cache(maxsize=256)
+def _panel_json(scope: Any, period: str, code: int, asof: str, p: PageParams, version: str) -> Any:
+    """The panel as plain JSON, kept per worker for the pool's data version: a click on a township
+    answers without rebuilding the figure and the component tree (the panel's p95 under load)."""
+    return json.loads(to_json_plotly(panel_children(scope, period, code, asof, p)))
+
+
 @callback(
     Output(ids.panel, "children"),
     Input(ids.geojson, "clickData"),
@@ -266,16 +278,16 @@ def pick_township(click: object, period: object, params: object) -> Any:
     p = PageParams.from_store(params)
     props = inputs.store(inputs.store(click).get("properties"))
     code = props.get("code")
-    got = _viewer_table(period) if isinstance(code, int) else None
-    if got is None:
+    if not isinstance(code, int) or isinstance(code, bool) or not 0 < code < 10**9:
         return dash.no_update
-    scope, table = got
-    if code not in table["township_code"].to_list():
-        return empty_state(p.lang, ("该乡镇不在您的范围内", "This township is outside your scope"))
     try:
-        asof = as_of_text(meta.pool_status().as_of)
-        return panel_children(scope, table, int(code), geo.township_outlines(), asof, p)  # type: ignore[arg-type]
-    except PoolError:
+        scope = viewer().scope()
+        per = _period(period)
+        if per is None:
+            return dash.no_update
+        st = meta.pool_status()
+        return _panel_json(scope, per, code, as_of_text(st.as_of), p, st.data_version)
+    except (PoolError, PermissionError):
         return dash.no_update
 
 
