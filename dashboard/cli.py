@@ -534,6 +534,37 @@ def cmd_prices(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_divide(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from queries import audit, divide_io
+    from queries import engine as eng
+    from queries.errors import PoolError
+
+    eng.configure(_settings(args).database_url)
+    path = Path(args.file)
+    if not path.is_file():
+        _say(f"没有这个文件 / no such file: {path}")
+        return EXIT_USAGE
+    try:
+        got = divide_io.import_indicators(path, audit.Actor.cli())
+    except PoolError as exc:
+        _say(f"{exc.zh} / {exc.en}")
+        return EXIT_POOL
+    if not got.ok:
+        for zh, en in got.problems[:50]:
+            _say(f"{zh} / {en}")
+        if len(got.problems) > 50:
+            _say(f"... 共 {len(got.problems)} 个问题 / {len(got.problems)} problems in all")
+        _say("未导入, 数据池未改变 / nothing imported, the pool is unchanged")
+        return 1
+    towns = len({r["township_code"] for r in got.rows})
+    print(
+        f"已导入 {len(got.rows)} 个指标值 ({towns} 个乡镇) / imported {len(got.rows)} figures ({towns} townships)"
+    )
+    return 0
+
+
 def cmd_import_boundaries(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -768,6 +799,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     q.add_argument("--crs", help="the file's coordinate system when it declares none, e.g. EPSG:4547")
     q.add_argument("--gcj02", action="store_true", help="coordinates are GCJ-02 (Amap): convert to WGS-84")
     q.set_defaults(func=cmd_import_boundaries)
+    q = isub.add_parser(
+        "divide", help="real digital-divide figures (CSV/xlsx: township_code, year, indicator, value)"
+    )
+    q.add_argument("file")
+    q.set_defaults(func=cmd_import_divide)
 
     p = sub.add_parser("bench", help="time every page's queries (cold and warm) and renders; prints figures")
     p.add_argument("--repeat", type=int, default=5)

@@ -262,6 +262,9 @@ def import_file(path: Path, actor: audit.Actor, *, crs: str | None = None, gcj02
                 for c in codes
             ],
         )
+        from queries.divide_io import move_version
+
+        move_version(tx.conn)  # the cached outlines key on it
         tx.log(
             "boundary.import",
             "township_boundary",

@@ -27,7 +27,14 @@ from queries import engine as eng
 from queries import geo, meta
 from queries.cache import cached
 from queries.scope import Scope
-from queries.tables import divide_counter, divide_counter_visit, divide_indicator, rollup_daily
+from queries.tables import (
+    divide_counter,
+    divide_counter_edit,
+    divide_counter_visit,
+    divide_indicator,
+    divide_indicator_import,
+    rollup_daily,
+)
 
 INFRA, SOCIO = "infrastructure", "socioeconomic"
 BALANCED = "balanced"
@@ -151,13 +158,56 @@ def _in_scope(frame: pl.DataFrame, scope: Scope) -> pl.DataFrame:
 
 
 @cached
+def imported() -> pl.DataFrame:
+    """Real figures imported by people (`import divide`): township_code, year, indicator, value, source."""
+    t = divide_indicator_import
+    q = select(t.c.township_code, t.c.year, t.c.indicator, t.c.value, t.c.source).order_by(
+        t.c.township_code, t.c.year, t.c.indicator
+    )
+    schema = {
+        "township_code": pl.Int64,
+        "year": pl.Int64,
+        "indicator": pl.String,
+        "value": pl.Float64,
+        "source": pl.String,
+    }
+    return eng.read_frame(q, schema=schema)
+
+
+def _overlay(got: pl.DataFrame, real: pl.DataFrame) -> pl.DataFrame:
+    """The generated inputs with every imported figure in its place (a year's figure in each of the
+    year's quarters); `imported` names the inputs that came from a file."""
+    if real.is_empty() or got.is_empty():
+        return got.with_columns(pl.lit("").alias("imported"))
+    wide = real.pivot(on="indicator", index=["township_code", "year"], values="value")
+    cols = [c for c in wide.columns if c not in ("township_code", "year")]
+    out = got.with_columns(pl.col("period").str.slice(0, 4).cast(pl.Int64).alias("year")).join(
+        wide.rename({c: f"{c}__real" for c in cols}), on=["township_code", "year"], how="left"
+    )
+    out = out.with_columns(
+        pl.concat_str(
+            [pl.when(pl.col(f"{c}__real").is_not_null()).then(pl.lit(c)) for c in cols],
+            separator=",",
+            ignore_nulls=True,
+        ).alias("imported"),
+        *[
+            pl.coalesce(pl.col(f"{c}__real"), pl.col(c)).cast(got.schema[c]).alias(c)
+            for c in cols
+            if c in got.columns
+        ],
+    )
+    return out.drop("year", *[f"{c}__real" for c in cols])
+
+
+@cached
 def indicators(*, period: str | None = None) -> pl.DataFrame:
-    """Every township's inputs (all quarters, or one), with its names and urban flag."""
+    """Every township's inputs (all quarters, or one), imported figures in place of generated ones
+    (`imported` names them), with its names and urban flag."""
     d = divide_indicator
     q = select(*[d.c[c] for c in IND_SCHEMA])
     if period is not None:
         q = q.where(d.c.period == period)
-    got = eng.read_frame(q.order_by(d.c.period, d.c.township_code), schema=IND_SCHEMA)
+    got = _overlay(eng.read_frame(q.order_by(d.c.period, d.c.township_code), schema=IND_SCHEMA), imported())
     towns = meta.townships().select(
         pl.col("code").alias("township_code"), "name_zh", "name_en", "urban", "kind"
     )
@@ -177,24 +227,90 @@ def platform_use(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFrame
     return eng.read_frame(q, schema={"township_code": pl.Int64, "n": pl.Int64, "n_late": pl.Int64})
 
 
+DEFAULT_HOURS = {"hall": ("08:30", "17:30", 5), "station": ("09:00", "17:00", 5)}
+COUNTER_SCHEMA = {
+    "counter_key": pl.String,
+    "township_code": pl.Int64,
+    "name_zh": pl.String,
+    "name_en": pl.String,
+    "kind": pl.String,
+    "opens": pl.String,
+    "closes": pl.String,
+    "days": pl.Int64,
+    "open": pl.Boolean,
+    "added": pl.Boolean,
+    "edited": pl.Boolean,
+}
+
+
+@cached
+def counter_list(*, scope: Scope, township_code: int | None = None) -> pl.DataFrame:
+    """The offline counters as their department keeps them: the generated ones with the default hours
+    unless edited, the ones people added, closed ones flagged (open = False); in scope, one township or
+    all. Key: "<township code>:<name_zh>" (queries.divide_io)."""
+    c, e = divide_counter, divide_counter_edit
+    with eng.connect() as conn:
+        gen = conn.execute(select(c.c.township_code, c.c.name_zh, c.c.name_en, c.c.kind)).all()
+        edits = {r.counter_key: r for r in conn.execute(select(e)).all()}
+    rows = []
+    for code, zh, en, kind in gen:
+        key = f"{code}:{zh}"[:128]
+        ed = edits.pop(key, None)
+        o, cl, d = DEFAULT_HOURS.get(kind, DEFAULT_HOURS["station"])
+        if ed is not None:
+            o, cl, d = ed.opens, ed.closes, ed.days
+        rows.append(
+            (key, code, zh, en, kind, o, cl, d, ed is None or ed.closed_at is None, False, ed is not None)
+        )
+    for ed in edits.values():  # added by people (or edits of a counter no longer generated)
+        rows.append(
+            (
+                ed.counter_key,
+                ed.township_code,
+                ed.name_zh,
+                ed.name_en,
+                ed.kind,
+                ed.opens,
+                ed.closes,
+                ed.days,
+                ed.closed_at is None,
+                bool(ed.added),
+                True,
+            )
+        )
+    out = pl.DataFrame(rows, schema=COUNTER_SCHEMA, orient="row")
+    if township_code is not None:
+        out = out.filter(pl.col("township_code") == township_code)
+    return _in_scope(out, scope).sort("township_code", "kind", "name_zh")
+
+
 @cached
 def counters(*, period: str) -> pl.DataFrame:
-    """Per township: service halls, agency stations, visits and visits where staff did the online
-    service for the visitor, in the quarter."""
+    """Per township: open service halls and agency stations (as kept by their department), visits and
+    visits where staff did the online service for the visitor, in the quarter."""
     c, v = divide_counter, divide_counter_visit
     q = (
         select(
             c.c.township_code,
-            func.sum(case((c.c.kind == "hall", 1), else_=0)).label("halls"),
-            func.count().label("counters"),
             func.sum(v.c.visits).label("visits"),
             func.sum(v.c.assisted_online).label("assisted"),
         )
         .select_from(c.join(v, (v.c.counter_id == c.c.id) & (v.c.period == period)))
         .group_by(c.c.township_code)
     )
-    schema = {k: pl.Int64 for k in ("township_code", "halls", "counters", "visits", "assisted")}
-    return eng.read_frame(q, schema=schema)
+    vis = eng.read_frame(q, schema={k: pl.Int64 for k in ("township_code", "visits", "assisted")})
+    open_ = (
+        counter_list(scope=Scope(None, None, 2))
+        .filter(pl.col("open"))
+        .group_by("township_code")
+        .agg(
+            (pl.col("kind") == "hall").sum().cast(pl.Int64).alias("halls"),
+            pl.len().cast(pl.Int64).alias("counters"),
+        )
+    )
+    return open_.join(vis, on="township_code", how="full", coalesce=True).select(
+        "township_code", *[pl.col(k).fill_null(0) for k in ("halls", "counters", "visits", "assisted")]
+    )
 
 
 @cached

@@ -711,6 +711,44 @@ factor_value = Table(
     Column("label", String(128)),  # the observation's name (the label column's text)
 )
 
+# --- digital divide, written by people (migration 0016): real indicator figures and counter edits ----
+# Real figures imported with `command-center import divide FILE`: one value per township, year and
+# indicator, standing in for the generated figure in every quarter of that year (queries.divide).
+divide_indicator_import = Table(
+    "divide_indicator_import",
+    metadata,
+    Column("id", Integer, primary_key=True),  # a replaced figure gets a new row
+    Column("township_code", Integer, ForeignKey("township.code"), nullable=False),
+    Column("year", SmallInteger, nullable=False),
+    Column("indicator", String(32), nullable=False),  # a column of divide_indicator
+    Column("value", Float, nullable=False),
+    Column("source", String(255), nullable=False),  # the file it came from
+    Column("imported_at", BigInteger, nullable=False),
+    Column("imported_by", String(96), nullable=False),
+    UniqueConstraint("township_code", "year", "indicator"),
+)
+
+# The offline counters as the owning department keeps them: opening hours, closures, counters added.
+# One row per counter that was ever edited, keyed "<township code>:<name_zh>" so an edit of a generated
+# counter survives a rebuild that regenerates divide_counter (its ids may change, its names do not).
+divide_counter_edit = Table(
+    "divide_counter_edit",
+    metadata,
+    Column("id", Integer, primary_key=True),  # each edit writes the counter's row anew
+    Column("counter_key", String(128), nullable=False, unique=True),
+    Column("township_code", Integer, ForeignKey("township.code"), nullable=False),
+    Column("name_zh", String(96), nullable=False),
+    Column("name_en", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),  # hall | station
+    Column("opens", String(5), nullable=False),  # "08:30", local time
+    Column("closes", String(5), nullable=False),
+    Column("days", SmallInteger, nullable=False),  # open Monday to Monday+days-1 (5, 6 or 7)
+    Column("closed_at", BigInteger),  # closed for good (NULL = open)
+    Column("added", Boolean, nullable=False),  # a counter people added, not a generated one
+    Column("updated_at", BigInteger, nullable=False),
+    Column("updated_by", String(96), nullable=False),
+)
+
 # --- what each table is to a rebuild (`seed`); a test holds every table to exactly one of these -----
 # Reference data: replaced in place by primary key, so rows that user data points at stay put.
 REFERENCE_TABLES = (
@@ -744,6 +782,8 @@ USER_DATA_TABLES = (
     twin_scenario,
     factor_dataset,
     factor_value,
+    divide_indicator_import,
+    divide_counter_edit,
 )
 
 # --- Three-Lists-in-One (migration 0007): problem, process, data and responsibility lists -----------
