@@ -215,6 +215,13 @@ def indicators(*, period: str | None = None) -> pl.DataFrame:
 
 
 @cached
+def township_names(*, township_code: int) -> tuple[str, str] | None:
+    """A township's (zh, en) name; None for an unknown code."""
+    t = meta.townships().filter(pl.col("code") == township_code)
+    return None if t.is_empty() else (str(t["name_zh"][0]), str(t["name_en"][0]))
+
+
+@cached
 def platform_use(*, scope: Scope, first_day: int, last_day: int) -> pl.DataFrame:
     """Per township, from the pool itself: records and late records (received > 48 h after they
     happened) in [first_day, last_day], in the viewer's scope."""

@@ -176,3 +176,129 @@ def test_exports_are_logged(client: FlaskClient) -> None:
     assert ws.cell(3, 3).value == "老寨苗族乡" and ws.cell(3, 1).value == 1 and ws.max_row == 15
     v = audit.verify()
     assert v.ok and v.entries == before + 2
+
+
+# --- the offline counters card --------------------------------------------------------------------------
+
+COUNTER_STATES = (
+    "divide-counter-township-store.data",
+    "divide-counter-dropdown.value",
+    "divide-counter-opens-input.value",
+    "divide-counter-closes-input.value",
+    "divide-counter-days-dropdown.value",
+    "divide-counter-name-input.value",
+    "divide-counter-kind-dropdown.value",
+)
+
+
+def edit(client: FlaskClient, button: str, **values: Any) -> Any:
+    """Press a button of the counters card as the browser does (states from `values`)."""
+    deps = json.loads(client.get("/_dash-dependencies").data)
+    dep = next(d for d in deps if "divide-counter-message.children" in d["output"])
+    outs = [
+        {"id": o.split(".")[0], "property": o.split(".")[1]} for o in dep["output"].strip(".").split("...")
+    ]
+    state = [
+        {"id": s.split(".")[0], "property": s.split(".")[1], "value": values.get(s.split(".")[0])}
+        for s in COUNTER_STATES
+    ] + [PARAMS]
+    names = ("divide-counter-save-button", "divide-counter-close-button", "divide-counter-add-button")
+    body = {
+        "output": dep["output"],
+        "outputs": outs,
+        "inputs": [{"id": b, "property": "n_clicks", "value": 1 if b == button else None} for b in names],
+        "state": state,
+        "changedPropIds": [f"{button}.n_clicks"],
+    }
+    resp = client.post("/_dash-update-component", json=body)
+    assert resp.status_code == 200, resp.data[:300]
+    return json.loads(resp.data)["response"]
+
+
+def _edits() -> int:
+    from sqlalchemy import func, select
+
+    from queries import engine
+    from queries.tables import divide_counter_edit
+
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(divide_counter_edit)).scalar_one())
+
+
+def test_counters_card_editing_is_for_admins_and_the_data_bureau(client: FlaskClient) -> None:
+    login(client)
+    out = render_page(client, PAGE)
+    card = subtree(out, "divide-counters")
+    assert "divide-counter-save-button" in find_ids(card) and "便民服务中心" in text_of(card)
+    client.get("/logout")
+    login(client, "operator", "operator-demo-2026")
+    card = subtree(render_page(client, PAGE), "divide-counters")
+    assert "divide-counter-list" in find_ids(card) and "divide-counter-save-button" not in find_ids(card)
+    # a crafted request from an operator is refused, nothing written
+    before = _edits()
+    got = edit(client, "divide-counter-close-button", **{"divide-counter-dropdown": f"{LAOZHAI}:x"})
+    assert "Only admins or the Data Bureau" in text_of(got) or "只有管理员" in text_of(got)
+    assert _edits() == before
+
+
+def test_bad_counter_input_is_named(client: FlaskClient) -> None:
+    login(client)
+    before = _edits()
+    for values, why in (
+        (
+            {
+                "divide-counter-opens-input": "9am",
+                "divide-counter-closes-input": "17:00",
+                "divide-counter-days-dropdown": 5,
+            },
+            "HH:MM",
+        ),
+        (
+            {
+                "divide-counter-opens-input": "09:00",
+                "divide-counter-closes-input": "17:00",
+                "divide-counter-days-dropdown": 5,
+            },
+            "没有这个窗口",
+        ),
+    ):
+        got = edit(
+            client,
+            "divide-counter-save-button",
+            **{"divide-counter-dropdown": f"{LAOZHAI}:nowhere", **values},
+        )
+        assert why in text_of(got["divide-counter-message"]), got
+    got = edit(
+        client, "divide-counter-add-button",
+        **{"divide-counter-township-store": LAOZHAI, "divide-counter-name-input": "窗" * 500,
+           "divide-counter-kind-dropdown": "station", "divide-counter-opens-input": "09:00",
+           "divide-counter-closes-input": "17:00", "divide-counter-days-dropdown": 5},
+    )  # fmt: skip
+    assert "最长 96" in text_of(got["divide-counter-message"])
+    assert _edits() == before
+
+
+def test_saving_hours_shows_them(app: Any, tmp_path: Any) -> None:
+    from queries import cache, engine
+    from queries.generate.build import build_pool
+    from tests.conftest import END, SEED
+
+    url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
+    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=True)
+    engine.configure(url)
+    cache.configure(tmp_path / "cache", version_ttl=0)
+    client = app.server.test_client()
+    login(client)
+    card = subtree(render_page(client, PAGE), "divide-counters")
+    key = subtree(card, "divide-counter-dropdown")["props"]["options"][0]["value"]
+    town = subtree(card, "divide-counter-township-store")["props"]["data"]
+    got = edit(
+        client, "divide-counter-save-button",
+        **{"divide-counter-township-store": town, "divide-counter-dropdown": key,
+           "divide-counter-opens-input": "07:45", "divide-counter-closes-input": "19:15", "divide-counter-days-dropdown": 6},
+    )  # fmt: skip
+    card = got["divide-counters"]["children"]
+    assert (
+        "07:45-19:15" in text_of(card) and "周一至周六" in text_of(card) and "开放时间已保存" in text_of(card)
+    )
+    assert _edits() == 1

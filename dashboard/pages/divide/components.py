@@ -441,3 +441,49 @@ def choose(query: dict[str, str], periods: list[str]) -> Choice:
             )
         )
     return Choice(metric, period or (periods[-1] if periods else None), town, tuple(msgs))
+
+
+def counter_rows(counters: pl.DataFrame, lang: str) -> html.Table | html.Div:
+    """The township's offline counters as their department keeps them: kind, opening hours, open or closed."""
+    if counters.is_empty():
+        return html.Div(
+            pick("该乡镇没有线下窗口", "No offline counters in this township", lang), className="chart-foot"
+        )
+    days: dict[int, tuple[str, str]] = {
+        5: ("周一至周五", "Mon-Fri"),
+        6: ("周一至周六", "Mon-Sat"),
+        7: ("每天", "daily"),
+    }
+    kinds: dict[str, tuple[str, str]] = {
+        "hall": ("便民服务中心", "service hall"),
+        "station": ("代办点", "agency station"),
+    }
+    head = html.Tr(
+        [
+            html.Th(pick(*k, lang))
+            for k in (("窗口", "Counter"), ("类型", "Kind"), ("开放时间", "Hours"), ("状态", "Status"))
+        ]
+    )
+    body = [
+        html.Tr(
+            [
+                html.Td(pick(r["name_zh"], r["name_en"], lang)),
+                html.Td(pick(*kinds.get(r["kind"], (str(r["kind"]), str(r["kind"]))), lang)),
+                html.Td(f"{pick(*days.get(r['days'], ('', '')), lang)} {r['opens']}-{r['closes']}"),
+                html.Td(
+                    pick("开放", "open", lang) if r["open"] else pick("已关闭", "closed", lang),
+                    className="" if r["open"] else "dom-infrastructure",
+                ),
+            ]
+        )
+        for r in counters.iter_rows(named=True)
+    ]
+    return html.Table([html.Thead(head), html.Tbody(body)], className="truth-table divide-counters")
+
+
+def counter_options(counters: pl.DataFrame, lang: str) -> list[dict[str, str]]:
+    return [
+        {"label": pick(r["name_zh"], r["name_en"], lang), "value": r["counter_key"]}
+        for r in counters.iter_rows(named=True)
+        if r["open"]
+    ]

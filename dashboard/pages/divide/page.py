@@ -21,7 +21,7 @@ from dashboard.i18n import bi_text, both, pick
 from dashboard.pages.divide import charts
 from dashboard.pages.divide import components as dc
 from dashboard.view import PageParams, as_of_text, guarded, page_params, viewer
-from queries import audit, divide, geo, meta
+from queries import audit, divide, divide_io, geo, meta
 from queries.errors import PoolError
 from queries.scope import Viewer
 
@@ -53,6 +53,19 @@ class ids:
     xlsx = "divide-export-xlsx-button"
     download = "divide-download"
     notice = "divide-notice"
+    counters = "divide-counters"
+    counter_town = "divide-counter-township-store"
+    counter_list = "divide-counter-list"
+    counter_pick = "divide-counter-dropdown"
+    counter_opens = "divide-counter-opens-input"
+    counter_closes = "divide-counter-closes-input"
+    counter_days = "divide-counter-days-dropdown"
+    counter_name = "divide-counter-name-input"
+    counter_kind = "divide-counter-kind-dropdown"
+    counter_save = "divide-counter-save-button"
+    counter_close = "divide-counter-close-button"
+    counter_add = "divide-counter-add-button"
+    counter_msg = "divide-counter-message"
 
 
 def _alert(v: Viewer) -> str | None:
@@ -98,6 +111,11 @@ def layout(**query: Any) -> html.Div:
                 guarded(render, p.lang, p, ch.metric, ch.period, ch.township),
                 id=ids.content,
                 className="divide-body",
+            ),
+            html.Div(
+                guarded(counters_card, p.lang, p, ch.township),
+                id=ids.counters,
+                className="card divide-countercard",
             ),
         ],
         id=ids.root,
@@ -289,6 +307,175 @@ def pick_township(click: object, period: object, params: object) -> Any:
         return _panel_json(scope, per, code, as_of_text(st.as_of), p, st.data_version)
     except (PoolError, PermissionError):
         return dash.no_update
+
+
+def _town_for(v: Viewer, township: int | None) -> int | None:
+    """The township the counters card shows: the asked one when in scope, else the viewer's own or the
+    first by need."""
+    if v.township_code is not None:
+        return v.township_code
+    if township is not None and divide.counter_list(scope=v.scope(), township_code=township).height:
+        return township
+    per = divide.periods()
+    rank = divide.invest_ranking(scope=v.scope(), period=per[-1]) if per else None
+    return None if rank is None or rank.is_empty() else int(rank["township_code"][0])
+
+
+def counters_card(v: Viewer, p: PageParams, township: int | None) -> list[Any]:
+    """The offline counters of one township ("dual-track"): listed for everyone; admins and the Data
+    Bureau also change hours, close one or add one here (through the write door)."""
+    town = _town_for(v, township)
+    frame = divide.counter_list(scope=v.scope(), township_code=town) if town is not None else None
+    name = ""
+    if frame is not None and town is not None:
+        got = divide.township_names(township_code=town)
+        name = pick(got[0], got[1], p.lang) if got else str(town)
+    title = html.Div(
+        [
+            bi_text("线下窗口还开着吗?", "Which offline counters are open, and when?", p.lang),
+            html.Span(f" · {name}", id="divide-counter-township-name", className="chart-foot"),
+        ],
+        className="card-title",
+    )
+    listing = html.Div(
+        dc.counter_rows(frame, p.lang) if frame is not None else empty_state(p.lang), id=ids.counter_list
+    )
+    parts: list[Any] = [dcc.Store(id=ids.counter_town, data=town), title, listing]
+    if divide_io.may_edit_counters(audit.Actor.of(v), v.department_id):
+        opts = dc.counter_options(frame, p.lang) if frame is not None else []
+        days = [
+            {"label": both(*d, p.lang, " "), "value": n}
+            for n, d in (
+                (5, ("周一至周五", "Mon-Fri")),
+                (6, ("周一至周六", "Mon-Sat")),
+                (7, ("每天", "daily")),
+            )
+        ]
+        kinds = [
+            {"label": both(*k, p.lang, " "), "value": c}
+            for c, k in (("station", ("代办点", "station")), ("hall", ("便民服务中心", "hall")))
+        ]
+        parts.append(
+            html.Div(
+                [
+                    dcc.Dropdown(
+                        id=ids.counter_pick,
+                        options=opts,
+                        placeholder=pick("选择窗口", "Pick a counter", p.lang),
+                        className="divide-dd",
+                    ),
+                    dcc.Input(
+                        id=ids.counter_opens,
+                        value="08:30",
+                        maxLength=5,
+                        size="5",
+                        placeholder="08:30",
+                        debounce=True,
+                    ),
+                    dcc.Input(
+                        id=ids.counter_closes,
+                        value="17:30",
+                        maxLength=5,
+                        size="5",
+                        placeholder="17:30",
+                        debounce=True,
+                    ),
+                    dcc.Dropdown(
+                        id=ids.counter_days,
+                        options=days,
+                        value=5,
+                        clearable=False,
+                        className="divide-dd-period",
+                    ),
+                    html.Button(both("保存时间", "Save hours", p.lang), id=ids.counter_save, className="btn"),
+                    html.Button(
+                        both("关闭窗口", "Close counter", p.lang), id=ids.counter_close, className="btn"
+                    ),
+                    dcc.Input(
+                        id=ids.counter_name,
+                        maxLength=96,
+                        placeholder=pick("新窗口名称", "New counter's name", p.lang),
+                    ),
+                    dcc.Dropdown(
+                        id=ids.counter_kind,
+                        options=kinds,
+                        value="station",
+                        clearable=False,
+                        className="divide-dd-period",
+                    ),
+                    html.Button(both("新增窗口", "Add counter", p.lang), id=ids.counter_add, className="btn"),
+                ],
+                className="card-tools-row divide-counter-tools",
+            )
+        )
+        parts.append(html.Div(id=ids.counter_msg, role="status"))
+    return parts
+
+
+@callback(
+    Output(ids.counters, "children"),
+    Input(ids.geojson, "clickData"),
+    State(ids.params, "data"),
+    prevent_initial_call=True,
+)
+def pick_counters(click: object, params: object) -> Any:
+    p = PageParams.from_store(params)
+    code = inputs.store(inputs.store(click).get("properties")).get("code")
+    if not isinstance(code, int) or isinstance(code, bool) or not 0 < code < 10**9:
+        return dash.no_update
+    return guarded(counters_card, p.lang, p, code)
+
+
+@callback(
+    Output(ids.counter_msg, "children"),
+    Output(ids.counters, "children", allow_duplicate=True),
+    Input(ids.counter_save, "n_clicks"),
+    Input(ids.counter_close, "n_clicks"),
+    Input(ids.counter_add, "n_clicks"),
+    State(ids.counter_town, "data"),
+    State(ids.counter_pick, "value"),
+    State(ids.counter_opens, "value"),
+    State(ids.counter_closes, "value"),
+    State(ids.counter_days, "value"),
+    State(ids.counter_name, "value"),
+    State(ids.counter_kind, "value"),
+    State(ids.params, "data"),
+    prevent_initial_call=True,
+)
+def edit_counter(
+    _save: int | None, _close: int | None, _add: int | None, town: object, key: object, opens: object,
+    closes: object, days: object, name: object, kind: object, params: object,
+) -> Any:  # fmt: skip
+    """Save hours, close or add a counter through the write door; a refusal is said, nothing written."""
+    p = PageParams.from_store(params)
+    which = dash.ctx.triggered_id
+    try:
+        v = viewer()
+        actor, dept = audit.Actor.of(v), v.department_id
+        if which == ids.counter_add:
+            divide_io.add_counter(
+                actor, department_id=dept, township_code=town, name_zh=name, name_en=name, kind=kind,
+                opens=opens, closes=closes, days=days,
+            )  # fmt: skip
+            done = ("已新增窗口", "Counter added")
+        elif which == ids.counter_save:
+            divide_io.set_hours(actor, department_id=dept, key=key, opens=opens, closes=closes, days=days)
+            done = ("开放时间已保存", "Hours saved")
+        elif which == ids.counter_close:
+            divide_io.close_counter(actor, department_id=dept, key=key)
+            done = ("窗口已关闭", "Counter closed")
+        else:
+            return dash.no_update, dash.no_update
+    except divide_io.Refused as exc:
+        return notice([(exc.zh, exc.en)], p.lang), dash.no_update
+    except (PoolError, PermissionError) as exc:
+        return notice(
+            [("未保存: 数据池不可用或未登录", f"Not saved: {type(exc).__name__}")], p.lang
+        ), dash.no_update
+    card = guarded(counters_card, p.lang, p, town if isinstance(town, int) else None)
+    if not isinstance(card, list):
+        return dash.no_update, card
+    return dash.no_update, [*card[:-1], html.Div(notice([done], p.lang), id=ids.counter_msg, role="status")]
 
 
 EXPORT_LABELS = {
