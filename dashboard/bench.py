@@ -297,6 +297,8 @@ def divide_renders(viewer: Any, repeat: int) -> None:
     panel = partial(divide_page.panel_children, sc, period, code, "", p)
     cold, warm = _time(panel, repeat)
     print(f"{'divide panel: one township':<58}{cold:>10.1f}{warm:>10.1f}")
+    cold, warm = _time(partial(divide_page.counters_card, viewer, p, code), repeat)
+    print(f"{'divide counters card: one township':<58}{cold:>10.1f}{warm:>10.1f}")
 
 
 def divide_http(base: str, username: str, password: str, *, repeat: int = 200) -> int:
@@ -335,8 +337,18 @@ def divide_http(base: str, username: str, password: str, *, repeat: int = 200) -
             "changedPropIds": ["divide-map-geojson.clickData"],
         }
 
+    def counters(i: int) -> dict[str, Any]:
+        click = {"properties": {"code": codes[i % 4]}}
+        return {
+            "output": "divide-counters.children",
+            "outputs": {"id": "divide-counters", "property": "children"},
+            "inputs": [{"id": "divide-map-geojson", "property": "clickData", "value": click}],
+            "state": [params],
+            "changedPropIds": ["divide-map-geojson.clickData"],
+        }
+
     print(f"divide callbacks over HTTP against {base}, {repeat} calls each after 8 warm-up calls")
-    for label, body in (("map recolour", recolour), ("township panel", panel)):
+    for label, body in (("map recolour", recolour), ("township panel", panel), ("counters card", counters)):
         times = []
         size = 0
         for i in range(repeat + 8):

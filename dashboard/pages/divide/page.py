@@ -364,16 +364,20 @@ def counters_card(v: Viewer, p: PageParams, township: int | None) -> list[Any]:
                         placeholder=pick("选择窗口", "Pick a counter", p.lang),
                         className="divide-dd",
                     ),
+                    html.Label(both("开门", "opens", p.lang, " "), htmlFor=ids.counter_opens),
                     dcc.Input(
                         id=ids.counter_opens,
+                        style={"width": "6em"},
                         value="08:30",
                         maxLength=5,
                         size="5",
                         placeholder="08:30",
                         debounce=True,
                     ),
+                    html.Label(both("关门", "closes", p.lang, " "), htmlFor=ids.counter_closes),
                     dcc.Input(
                         id=ids.counter_closes,
+                        style={"width": "6em"},
                         value="17:30",
                         maxLength=5,
                         size="5",
@@ -393,6 +397,7 @@ def counters_card(v: Viewer, p: PageParams, township: int | None) -> list[Any]:
                     ),
                     dcc.Input(
                         id=ids.counter_name,
+                        style={"width": "16em"},
                         maxLength=96,
                         placeholder=pick("新窗口名称", "New counter's name", p.lang),
                     ),
