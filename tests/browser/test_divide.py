@@ -43,3 +43,32 @@ def test_map_click_hover_and_switch(server: str, artifacts: Path) -> None:
             watch.console_errors,
         )
         assert watch.off_host() == [], watch.off_host()
+
+
+def test_counters_follow_the_click_and_bad_hours_are_named(server: str, artifacts: Path) -> None:
+    """The counters card shows the clicked township's counters; hours that are not HH:MM are refused
+    with a message on the page (a refusal writes nothing, so the shared server stays as it was)."""
+    with browser_page() as (page, watch):
+        login(page, server, "admin", "admin-demo-2026", next_path="/divide")
+        page.wait_for_selector(ZONES, timeout=30000)
+        assert "老寨苗族乡" in page.inner_text("#divide-counter-township-name")
+        page.locator(ZONES).nth(MINGJIU).dispatch_event("click")
+        page.wait_for_function(
+            "() => document.querySelector('#divide-counter-township-name').innerText.includes('鸣鹫镇')"
+        )
+        assert "鸣鹫" in page.inner_text("#divide-counter-list")
+        page.click("#divide-counter-dropdown")
+        page.get_by_role("option").first.click()
+        page.fill("#divide-counter-opens-input", "9am")
+        page.press("#divide-counter-opens-input", "Enter")
+        page.click("#divide-counter-save-button")
+        page.wait_for_function(
+            "() => document.querySelector('#divide-counter-message').innerText.includes('HH:MM')",
+            timeout=15000,
+        )
+        page.screenshot(path=str(artifacts / "divide-counters.png"))
+        assert watch.page_errors == [] and watch.console_errors == [], (
+            watch.page_errors,
+            watch.console_errors,
+        )
+        assert watch.off_host() == [], watch.off_host()
