@@ -302,3 +302,18 @@ def test_saving_hours_shows_them(app: Any, tmp_path: Any) -> None:
         "07:45-19:15" in text_of(card) and "周一至周六" in text_of(card) and "开放时间已保存" in text_of(card)
     )
     assert _edits() == 1
+
+
+def test_the_panel_names_imported_figures() -> None:
+    from dashboard.pages.divide import components as dc
+
+    row: dict[str, Any] = {
+        "name_zh": "老寨苗族乡", "name_en": "Laozhai", "dominant": "infrastructure", "index": 90.0,
+        "infrastructure": 80.0, "socioeconomic": 20.0, "use_per_1k_day": 1.0, "late_share": None,
+        "halls": 1, "counters": 3, "visits": 10, "assisted_share": 0.5, "training_sessions": 1,
+        "training_attendees": 2, "period": "2026Q4", "imported": "internet_rate,population",
+    }  # fmt: skip
+    for c in dc.divide.INDICATORS:
+        row[c], row[f"z_{c}"] = 0.5, 0.0
+    text = text_of(dc.panel(row, True, "en"))
+    assert "Internet penetration (imported)" in text and "Aged 65+ (imported)" not in text

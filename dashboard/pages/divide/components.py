@@ -176,13 +176,15 @@ def panel(r: dict[str, Any], schematic: bool, lang: str) -> list[Any]:
     name = pick(r["name_zh"], r["name_en"], lang)
     action = divide.ACTIONS[r["dominant"]]
     rows = []
+    real = set(str(r.get("imported") or "").split(","))
     for i in divide.INDICATORS.values():
         m = METRICS[i.column]
         part = pick(*divide.PART_LABELS[i.part], lang) if i.part else ""
+        tag = pick(" (导入)", " (imported)", lang) if i.column in real else ""
         rows.append(
             html.Tr(
                 [
-                    html.Td(pick(i.zh, i.en, lang)),
+                    html.Td(pick(i.zh, i.en, lang) + tag),
                     html.Td(fmt(m, r[i.column]) + ("" if m.pct else f" {m.unit_en}"), className="num"),
                     html.Td(f"{r['z_' + i.column]:+.2f}", className="num"),
                     html.Td(part),
