@@ -8,6 +8,8 @@ import getpass
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 from dashboard.settings import REPO_ROOT, Settings, SettingsError, child_env, load
 
@@ -534,10 +536,8 @@ def cmd_prices(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_import_divide(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from queries import audit, divide_io
+def _run_file_import(args: argparse.Namespace, run: Callable[[Path], Any]) -> Any:
+    """Point at the pool, check the file exists, run the import: its result, or the exit code."""
     from queries import engine as eng
     from queries.errors import PoolError
 
@@ -547,10 +547,18 @@ def cmd_import_divide(args: argparse.Namespace) -> int:
         _say(f"没有这个文件 / no such file: {path}")
         return EXIT_USAGE
     try:
-        got = divide_io.import_indicators(path, audit.Actor.cli())
+        return run(path)
     except PoolError as exc:
         _say(f"{exc.zh} / {exc.en}")
         return EXIT_POOL
+
+
+def cmd_import_divide(args: argparse.Namespace) -> int:
+    from queries import audit, divide_io
+
+    got = _run_file_import(args, lambda path: divide_io.import_indicators(path, audit.Actor.cli()))
+    if isinstance(got, int):
+        return got
     if not got.ok:
         for zh, en in got.problems[:50]:
             _say(f"{zh} / {en}")
@@ -566,22 +574,13 @@ def cmd_import_divide(args: argparse.Namespace) -> int:
 
 
 def cmd_import_boundaries(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from queries import audit, boundaries
-    from queries import engine as eng
-    from queries.errors import PoolError
 
-    eng.configure(_settings(args).database_url)
-    path = Path(args.file)
-    if not path.is_file():
-        _say(f"没有这个文件 / no such file: {path}")
-        return EXIT_USAGE
-    try:
-        got = boundaries.import_file(path, audit.Actor.cli(), crs=args.crs, gcj02=args.gcj02)
-    except PoolError as exc:
-        _say(f"{exc.zh} / {exc.en}")
-        return EXIT_POOL
+    got = _run_file_import(
+        args, lambda path: boundaries.import_file(path, audit.Actor.cli(), crs=args.crs, gcj02=args.gcj02)
+    )
+    if isinstance(got, int):
+        return got
     for zh, en in got.repairs:
         print(f"{zh} / {en}")
     if not got.ok:

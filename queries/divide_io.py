@@ -244,6 +244,23 @@ def may_edit_counters(actor: audit.Actor, department_id: int | None) -> bool:
     return code == OWNER_DEPT
 
 
+def _require_right(actor: audit.Actor, department_id: int | None) -> None:
+    if not may_edit_counters(actor, department_id):
+        raise Refused(
+            "只有管理员或市数据局可以维护线下窗口", "Only admins or the Data Bureau may edit the counters"
+        )
+
+
+def _open_counter(tx: audit.Tx, key: object) -> dict[str, Any]:
+    """The counter to change, read in the writing transaction; refused when unknown or closed."""
+    before = _current(tx.conn, str(key)[:128]) if isinstance(key, str) else None
+    if before is None:
+        raise Refused("没有这个窗口", "No such counter")
+    if before["closed_at"] is not None:
+        raise Refused("该窗口已关闭", "The counter is already closed")
+    return before
+
+
 def _hours(opens: object, closes: object, days: object) -> tuple[str, str, int]:
     o, c = str(opens or "").strip(), str(closes or "").strip()
     if not HHMM.match(o) or not HHMM.match(c):
@@ -325,10 +342,7 @@ def add_counter(
     kind: object, opens: object, closes: object, days: object,
 ) -> str:  # fmt: skip
     """A new counter; returns its key. Refused (nothing written) on bad input or without the right."""
-    if not may_edit_counters(actor, department_id):
-        raise Refused(
-            "只有管理员或市数据局可以维护线下窗口", "Only admins or the Data Bureau may edit the counters"
-        )
+    _require_right(actor, department_id)
     zh = _name(name_zh, 96, ("名称", "name"))
     en = _name(name_en or zh, 128, ("英文名称", "English name"))
     if kind not in KINDS:
@@ -354,30 +368,16 @@ def set_hours(
     actor: audit.Actor, *, department_id: int | None, key: object, opens: object, closes: object, days: object
 ) -> None:
     """Change a counter's opening hours."""
-    if not may_edit_counters(actor, department_id):
-        raise Refused(
-            "只有管理员或市数据局可以维护线下窗口", "Only admins or the Data Bureau may edit the counters"
-        )
+    _require_right(actor, department_id)
     o, c, d = _hours(opens, closes, days)
     with audit.write(actor) as tx:
-        before = _current(tx.conn, str(key)[:128]) if isinstance(key, str) else None
-        if before is None:
-            raise Refused("没有这个窗口", "No such counter")
-        if before["closed_at"] is not None:
-            raise Refused("该窗口已关闭", "The counter is closed")
+        before = _open_counter(tx, key)
         _save(tx, before, {**before, "opens": o, "closes": c, "days": d}, "divide.counter.hours")
 
 
 def close_counter(actor: audit.Actor, *, department_id: int | None, key: object) -> None:
     """Close a counter for good (it stays listed as closed, its past visits stay counted)."""
-    if not may_edit_counters(actor, department_id):
-        raise Refused(
-            "只有管理员或市数据局可以维护线下窗口", "Only admins or the Data Bureau may edit the counters"
-        )
+    _require_right(actor, department_id)
     with audit.write(actor) as tx:
-        before = _current(tx.conn, str(key)[:128]) if isinstance(key, str) else None
-        if before is None:
-            raise Refused("没有这个窗口", "No such counter")
-        if before["closed_at"] is not None:
-            raise Refused("该窗口已关闭", "The counter is already closed")
+        before = _open_counter(tx, key)
         _save(tx, before, {**before, "closed_at": int(time.time())}, "divide.counter.close")

@@ -364,26 +364,8 @@ def counters_card(v: Viewer, p: PageParams, township: int | None) -> list[Any]:
                         placeholder=pick("选择窗口", "Pick a counter", p.lang),
                         className="divide-dd",
                     ),
-                    html.Label(both("开门", "opens", p.lang, " "), htmlFor=ids.counter_opens),
-                    dcc.Input(
-                        id=ids.counter_opens,
-                        style={"width": "6em"},
-                        value="08:30",
-                        maxLength=5,
-                        size="5",
-                        placeholder="08:30",
-                        debounce=True,
-                    ),
-                    html.Label(both("关门", "closes", p.lang, " "), htmlFor=ids.counter_closes),
-                    dcc.Input(
-                        id=ids.counter_closes,
-                        style={"width": "6em"},
-                        value="17:30",
-                        maxLength=5,
-                        size="5",
-                        placeholder="17:30",
-                        debounce=True,
-                    ),
+                    *_time_input(ids.counter_opens, ("开门", "opens"), "08:30", p.lang),
+                    *_time_input(ids.counter_closes, ("关门", "closes"), "17:30", p.lang),
                     dcc.Dropdown(
                         id=ids.counter_days,
                         options=days,
@@ -415,6 +397,14 @@ def counters_card(v: Viewer, p: PageParams, township: int | None) -> list[Any]:
         )
         parts.append(html.Div(id=ids.counter_msg, role="status"))
     return parts
+
+
+def _time_input(cid: str, label: tuple[str, str], value: str, lang: str) -> list[Any]:
+    """A labelled HH:MM box (checked by queries.divide_io, not here)."""
+    return [
+        html.Label(both(*label, lang, " "), htmlFor=cid),
+        dcc.Input(id=cid, style={"width": "6em"}, value=value, maxLength=5, placeholder=value, debounce=True),
+    ]
 
 
 @callback(
