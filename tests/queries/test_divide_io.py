@@ -250,3 +250,24 @@ def test_unknown_or_duplicate_counter_is_refused(pool: str) -> None:
             kind="station", opens="09:00", closes="17:00", days=5,
         )  # fmt: skip
     assert _counts() == before
+
+
+def test_a_rebuild_keeps_imported_figures_and_counter_edits(tmp_path: Path) -> None:
+    from queries.generate.build import build_pool
+    from tests.conftest import END, SEED
+
+    url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
+    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=False)
+    eng.configure(url)
+    cache.configure(None)
+    assert divide_io.import_indicators(_csv(tmp_path, f"{LAOZHAI},2026,internet_rate,0.42\n"), CLI).ok
+    key = _counter()["counter_key"]
+    divide_io.set_hours(ADMIN, department_id=None, key=key, opens="07:00", closes="21:00", days=7)
+    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=False)
+    eng.configure(url)
+    assert (
+        divide.indicators(period="2026Q4").filter(pl.col("township_code") == LAOZHAI)["internet_rate"][0]
+        == 0.42
+    )
+    again = divide.counter_list(scope=CITY_SCOPE).filter(pl.col("counter_key") == key).row(0, named=True)
+    assert (again["opens"], again["closes"], again["days"]) == ("07:00", "21:00", 7)
