@@ -249,11 +249,18 @@ def alps(months: np.ndarray, prices: np.ndarray, as_of_month: int) -> tuple[Qual
 
 
 # --- hog-grain price ratio (NDRC 2021) -------------------------------------------------------------
-
+# Checked against the published texts (NDRC and four ministries, 《完善政府猪肉储备调节机制 做好猪肉市场
+# 保供稳价工作预案》, June 2021, as NDRC's own notices quote it): falling side, "猪粮比价低于6:1时发布三级
+# 预警; 连续3周处于5:1-6:1时发布二级预警; 低于5:1时发布一级预警" (e.g. NDRC, 2022-02-08: 5.57:1 three
+# weeks running -> level 2; 2023-02-06: 4.96:1 -> level 1). Rising side, the indicator is the weekly mean
+# lean-pork retail price of 36 large and medium cities year on year: 30%-40% level 2, over 40% level 1
+# (NDRC, 2022-09-26 and 2022-11-15). No text we found gives a rising level 3 at a hog-grain ratio above
+# 9:1: that bound belongs to the earlier plans (2015's 9:1, 2012's 8.5:1 "green zone" edge). So the
+# rising side here has levels 2 and 1 only; 9:1 is drawn on the chart as a reference line, not a warning.
 HOG_GRAIN_LOW = 6.0  # below 6:1: falling side, level 3
 HOG_GRAIN_CRITICAL = 5.0  # below 5:1: level 1 (reserve purchases start); 5-6 for 3 weeks running: level 2
 HOG_GRAIN_RUN = 3
-HOG_GRAIN_HIGH = 9.0  # above 9:1: rising side, level 3 (the plan's upper bound of the normal range)
+HOG_GRAIN_HIGH = 9.0  # the older plans' upper bound: a reference line on the chart, not a level
 PORK_YOY_L2 = 0.30  # lean-pork retail price up 30-40% year on year: rising level 2
 PORK_YOY_L1 = 0.40  # up more than 40%: rising level 1
 WEEKS_A_YEAR = 52
@@ -263,8 +270,8 @@ def hog_grain(weeks: np.ndarray, hog: np.ndarray, corn: np.ndarray, pork: np.nda
     """Weekly ratio hog / corn and the plan's warning levels (1 most severe, 3 least; null = none).
 
     Falling: ratio < 5 -> 1; ratio in [5, 6) this week and the two weeks before -> 2; ratio < 6 -> 3.
-    Rising: pork up > 40% on the same week a year (52 weeks) earlier -> 1; up 30-40% -> 2;
-    ratio > 9 -> 3."""
+    Rising: pork up > 40% on the same week a year (52 weeks) earlier -> 1; up 30-40% -> 2 (the 2021
+    plan has no rising level 3; see the note above)."""
     w = weeks.astype(int)
     ratio = np.where(
         (corn > 0) & np.isfinite(corn) & np.isfinite(hog), hog / np.where(corn > 0, corn, 1), np.nan
@@ -292,8 +299,6 @@ def hog_grain(weeks: np.ndarray, hog: np.ndarray, corn: np.ndarray, pork: np.nda
             rise.append(1)
         elif y is not None and y >= PORK_YOY_L2:
             rise.append(2)
-        elif np.isfinite(r) and r > HOG_GRAIN_HIGH:
-            rise.append(3)
         else:
             rise.append(None)
     return pl.DataFrame(
