@@ -323,14 +323,7 @@ def hog_grain(weeks: pl.DataFrame, *, lang: str, theme: str, as_of: str) -> go.F
         subtitle=sub,
         theme=theme,
         xaxis={"tickformat": "%Y-%m"},
-        yaxis2={
-            "overlaying": "y",
-            "side": "right",
-            "showgrid": False,
-            "zeroline": False,
-            "ticksuffix": "%",
-            "automargin": True,
-        },
+        yaxis2=right_axis(ticksuffix="%"),
         shapes=shapes,
         template=BARE,
     )
@@ -387,6 +380,18 @@ def volumes(frame: pl.DataFrame, *, name: str, lang: str, theme: str, as_of: str
         theme=theme,
         barmode="group",
         xaxis={"tickformat": "%Y-%m"},
-        yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "zeroline": False, "automargin": True},
+        yaxis2=right_axis(tickformat=".1f", rangemode="tozero"),
         template=BARE,
     )
+
+
+def right_axis(**extra: object) -> dict[str, object]:
+    """A second y axis on the right, over the first, without its own grid."""
+    return {
+        "overlaying": "y",
+        "side": "right",
+        "showgrid": False,
+        "zeroline": False,
+        "automargin": True,
+        **extra,
+    }
