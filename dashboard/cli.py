@@ -547,7 +547,7 @@ def cmd_import_prices(args: argparse.Namespace) -> int:
     path = Path(args.file)
     try:
         out = price_import.import_prices(
-            path, actor=audit.Actor.cli(), dry_run=args.dry_run, keep_good=args.keep_good
+            path, actor=audit.Actor.cli(), dry_run=args.dry_run, keep_good=args.keep_good, create=args.create
         )
     except price_import.PriceFileRefused as exc:
         _say(f"{exc.zh}\n{exc.en}")
@@ -806,12 +806,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     pp.add_argument("--format", choices=("csv", "json"), default="csv")
     p.set_defaults(func=cmd_prices)
     q = isub.add_parser(
-        "prices", help="price reports: date, product, market, price, unit [, cooperative, volume, produced]"
+        "prices",
+        help="price reports: date, product, market, price, unit [, cooperative, volume, produced]",
     )
     q.add_argument("file", help=".csv (UTF-8, UTF-8 with BOM, GBK/GB18030) or .xlsx")
     q.add_argument("--dry-run", action="store_true", help="validate and report; write nothing")
     q.add_argument(
         "--keep-good", action="store_true", help="write the good rows even when others are refused"
+    )
+    q.add_argument(
+        "--create",
+        action="store_true",
+        help="an unknown product or market is created (named as given) instead of refused",
     )
     q.set_defaults(func=cmd_import_prices)
     q = isub.add_parser("boundaries", help="real township boundaries (GeoJSON) replace the schematic zones")

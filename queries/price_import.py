@@ -44,6 +44,7 @@ from queries.tables import (
     price_obs,
     price_product,
     price_series,
+    township,
 )
 from queries.timebase import local_day_of
 
@@ -217,8 +218,11 @@ def _reference(conn: Connection) -> dict[str, Any]:
     }
 
 
-def validate(conn: Connection, frame: pl.DataFrame, *, today: int) -> tuple[list[dict[str, Any]], Outcome]:
-    """Rows that may be written (new ones only) and the outcome: every refused row with its reasons."""
+def validate(
+    conn: Connection, frame: pl.DataFrame, *, today: int, create: bool = False
+) -> tuple[list[dict[str, Any]], Outcome]:
+    """Rows that may be written (new ones only) and the outcome: every refused row with its reasons.
+    With `create`, an unknown product or market is a new one (named by the text given), not a refusal."""
     ref = _reference(conn)
     done = {
         (r.product_code, r.market_code, r.coop_name, r.day): (r.price_raw, r.unit_raw)
@@ -250,11 +254,15 @@ def validate(conn: Connection, frame: pl.DataFrame, *, today: int) -> tuple[list
                 (f"日期早于 {HISTORY_YEARS} 年前", f"the date is more than {HISTORY_YEARS} years back")
             )
         product = ref["product"].get((r["product"] or "").strip())
+        if product is None and create and _code_ok(r["product"]):
+            product = str(r["product"]).strip()
         if product is None:
             why.append(
                 (f"未知产品 {str(r['product'])[:32]!r}", f"unknown product {str(r['product'])[:32]!r}")
             )
         market = ref["market"].get((r["market"] or "").strip())
+        if market is None and create and _code_ok(r["market"]):
+            market = str(r["market"]).strip()
         if market is None:
             why.append((f"未知市场 {str(r['market'])[:32]!r}", f"unknown market {str(r['market'])[:32]!r}"))
         unit = UNITS.get((r["unit"] or "").strip().lower().replace(" ", ""))
@@ -279,7 +287,7 @@ def validate(conn: Connection, frame: pl.DataFrame, *, today: int) -> tuple[list
         coop = ref["coop"].get(coop_name) if coop_name else None
         if coop_name and coop is None:
             why.append((f"未知合作社 {coop_name[:40]!r}", f"unknown cooperative {coop_name[:40]!r}"))
-        elif coop is not None and product is not None and coop.product_id != ref["product_id"][product]:
+        elif coop is not None and product is not None and coop.product_id != ref["product_id"].get(product):
             why.append(("该合作社不报告此产品", "this cooperative does not report this product"))
         vols: dict[str, float | None] = {}
         for col, zh in (("volume", "销量"), ("produced", "产量")):
@@ -327,11 +335,17 @@ def validate(conn: Connection, frame: pl.DataFrame, *, today: int) -> tuple[list
     return good, out
 
 
+def _code_ok(text: str | None) -> bool:
+    """A name --create may turn into a product or market: 1-32 characters, no separators."""
+    t = (text or "").strip()
+    return 0 < len(t) <= 32 and not any(c in t for c in ",;/\\\t\n\"'")
+
+
 # --- writing ---------------------------------------------------------------------------------------
 
 
 def import_prices(
-    path: Path, *, actor: audit.Actor, dry_run: bool = False, keep_good: bool = False
+    path: Path, *, actor: audit.Actor, dry_run: bool = False, keep_good: bool = False, create: bool = False
 ) -> Outcome:
     """Read, validate and (unless a dry run, or a refused row without keep_good) write in one transaction
     with its responsibility-log entry. PriceFileRefused when the file as a whole cannot be read."""
@@ -339,7 +353,7 @@ def import_prices(
     batch = hashlib.sha256(path.read_bytes()).hexdigest()[:40]
     today = local_day_of(int(time.time()))
     with eng.connect() as conn:
-        good, out = validate(conn, frame, today=today)
+        good, out = validate(conn, frame, today=today, create=create)
     out.format, out.encoding = fmt, enc
     if dry_run or not good or (out.refused and not keep_good):
         return out
@@ -347,7 +361,7 @@ def import_prices(
     rows = [dict(r, batch=batch, imported_by=actor.username[:96], imported_at=now) for r in good]
     with audit.write(actor) as tx:
         # validated again under the write lock: a concurrent import of the same file adds nothing twice
-        good2, _ = validate(tx.conn, frame, today=today)
+        good2, _ = validate(tx.conn, frame, today=today, create=create)
         keys = {(r["product_code"], r["market_code"], r["coop_name"], r["day"]) for r in good2}
         rows = [r for r in rows if (r["product_code"], r["market_code"], r["coop_name"], r["day"]) in keys]
         if rows:
@@ -389,6 +403,7 @@ def reapply(conn: Connection) -> list[str]:
 def apply(conn: Connection, new_rows: list[dict[str, Any]]) -> list[str]:
     """Put imported observations into the series they belong to and recompute those series; add the new
     rows' volumes to their cooperatives' months. Returns the series touched ("product·market")."""
+    _ensure(conn, {r["product_code"] for r in new_rows}, {r["market_code"] for r in new_rows})
     products = {r.code: r for r in conn.execute(select(price_product))}
     markets = {r.code: r for r in conn.execute(select(price_market))}
     coops = {r.name_zh: r.id for r in conn.execute(select(price_coop.c.id, price_coop.c.name_zh))}
@@ -436,6 +451,35 @@ def apply(conn: Connection, new_rows: list[dict[str, Any]]) -> list[str]:
     if {k[0] for k in keys} & {"hog", "corn", "pork"}:
         _hog_weeks(conn)
     return touched
+
+
+COUNTY_SEAT = 532503001  # Wenlan sub-district: where a market created by an import is placed
+
+
+def _ensure(conn: Connection, product_codes: set[str], market_codes: set[str]) -> None:
+    """Products and markets that `--create` named and the pool lacks (also after a rebuild, which knows
+    only the generator's): a product of category "specialty", a county-wide market at the county seat
+    (named by the text given in both languages; the map shows it there)."""
+    have_p = {r[0] for r in conn.execute(select(price_product.c.code))}
+    for code in sorted(product_codes - have_p):
+        pid = int(conn.execute(select(func.coalesce(func.max(price_product.c.id), 0))).scalar_one()) + 1
+        conn.execute(
+            insert(price_product).values(id=pid, code=code, name_zh=code, name_en=code, category="specialty")
+        )
+    have_m = {r[0] for r in conn.execute(select(price_market.c.code))}
+    if market_codes - have_m:
+        seat = conn.execute(
+            select(township.c.lat, township.c.lon).where(township.c.code == COUNTY_SEAT)
+        ).first()
+        lat, lon = (float(seat.lat), float(seat.lon)) if seat else (23.36, 103.38)
+        for i, code in enumerate(sorted(market_codes - have_m)):
+            mid = int(conn.execute(select(func.coalesce(func.max(price_market.c.id), 0))).scalar_one()) + 1
+            conn.execute(
+                insert(price_market).values(
+                    id=mid, code=code, name_zh=code, name_en=code, kind="wholesale", county_wide=True,
+                    township_code=COUNTY_SEAT, lat=lat - 0.006 * (i + 1), lon=lon - 0.006 * (i + 1),
+                )
+            )  # fmt: skip
 
 
 def _recompute(conn: Connection, sid: int, farm_gate: bool, product_id: int, end_month: int) -> None:

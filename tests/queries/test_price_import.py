@@ -179,16 +179,87 @@ def test_imports_survive_seed_and_are_laid_over_again(tmp_path: Path) -> None:
     cache.configure(tmp_path / "cache", version_ttl=0)
     try:
         f = tmp_path / "p.csv"
-        f.write_text(HEAD + "2026-11-18,pork,wenlan,80,yuan/kg,,\n", encoding="utf-8")
-        assert price_import.import_prices(f, actor=audit.Actor.cli()).written
+        f.write_text(
+            HEAD + "2026-11-18,pork,wenlan,80,yuan/kg,,\n2026-11-18,鸡枞菌,新安所市场,120,元/公斤,,\n",
+            encoding="utf-8",
+        )
+        out = price_import.import_prices(f, actor=audit.Actor.cli())
+        assert (
+            not out.written and "unknown product '鸡枞菌'; unknown market '新安所市场'" in out.refused[0].en
+        )
+        out = price_import.import_prices(f, actor=audit.Actor.cli(), create=True)  # new ones, as named
+        assert out.written and set(out.series) == {"pork·wenlan", "鸡枞菌·新安所市场"}
+        assert (
+            prices.series(scope=CITY_SCOPE, product="鸡枞菌", market="新安所市场").months["price"][0] == 120.0
+        )
         build_pool(url, scale="test", seed=SEED, end=END, progress=False)
         eng.configure(url)
-        assert eng.read_frame(select(pi_table)).height == 1  # user data, carried
-        obs = eng.read_frame(select(price_obs).where(price_obs.c.seed_flag == "import"))
-        assert obs.height == 1 and obs["price"][0] == 80.0  # and laid over the rebuilt series again
+        cache.configure(tmp_path / "cache2", version_ttl=0)
+        assert eng.read_frame(select(pi_table)).height == 2  # user data, carried
+        obs = eng.read_frame(
+            select(price_obs).where(price_obs.c.seed_flag == "import").order_by(price_obs.c.id)
+        )
+        assert obs["price"].to_list() == [80.0, 120.0]  # and laid over the rebuilt series again
+        # the created product and market are made again from the imported rows
+        assert "鸡枞菌" in prices.products()["code"].to_list()
+        assert prices.series(scope=CITY_SCOPE, product="鸡枞菌", market="新安所市场").months.height == 1
     finally:
         cache.configure(None)
 
 
 def _market_zh(code: str) -> str:
     return str(prices.markets(scope=CITY_SCOPE).filter(pl.col("code") == code)["name_zh"][0])
+
+
+@pytest.mark.parametrize("writable_pool", ["sqlite"], indirect=True)  # it empties a generated series
+def test_import_round_trip_of_a_generated_series(writable_pool: str, tmp_path: Path) -> None:
+    """A generated series' reports, exported as sent (jin and decimal slips included), its generated
+    observations removed, then imported: the same months, prices and indicators come back."""
+    from queries import cache
+
+    cache.configure(tmp_path / "cache", version_ttl=0)
+    try:
+        product, market = "cabbage", "wholesale"
+        before = prices.series(scope=CITY_SCOPE, product=product, market=market)
+        sid = int(before.info["series_id"])
+        obs = eng.read_frame(
+            select(price_obs.c.day, price_obs.c.price_raw, price_obs.c.unit_raw).where(
+                price_obs.c.series_id == sid
+            )
+        )
+        assert (obs["unit_raw"] == "yuan/jin").any()  # the round trip covers the unit normalisation
+        csv = obs.select(
+            pl.col("day").cast(pl.Date).cast(pl.String).alias("date"),
+            pl.lit(product).alias("product"),
+            pl.lit(market).alias("market"),
+            pl.col("price_raw").alias("price"),
+            pl.col("unit_raw").alias("unit"),
+        )
+        f = tmp_path / "series.csv"
+        csv.write_csv(f)
+        with eng.write() as conn:
+            conn.execute(delete(price_obs).where(price_obs.c.series_id == sid))
+        out = price_import.import_prices(f, actor=audit.Actor.cli())
+        assert out.written and out.accepted == obs.height and not out.refused
+        after = prices.series(scope=CITY_SCOPE, product=product, market=market)
+        cols = [
+            "month",
+            "price",
+            "n_obs",
+            "n_outlier",
+            "ifpa",
+            "ifpa_band",
+            "alps",
+            "alps_band",
+            "level",
+            "side",
+        ]
+        assert after.qualifies == before.qualifies
+        a, b = after.months.select(cols), before.months.select(cols)
+        assert a.select("month", "n_obs", "n_outlier", "ifpa_band", "alps_band", "level", "side").equals(
+            b.select("month", "n_obs", "n_outlier", "ifpa_band", "alps_band", "level", "side")
+        )
+        for c in ("price", "ifpa", "alps"):
+            assert a[c].to_numpy() == pytest.approx(b[c].to_numpy(), rel=1e-6, nan_ok=True)
+    finally:
+        cache.configure(None)
