@@ -35,6 +35,12 @@ def week_of_day(day: int) -> int:
 
 # --- FAO IFPA --------------------------------------------------------------------------------------
 
+# Checked against FAO's own statement of the formula (F. Baquedano, FAO, "Indicator of food price
+# anomalies", AFCAS 25, Entebbe, 2017: "IFPA_t = α (CQGR_yt - mean)/σ + (1 - α)(CAGR_yt - mean)/σ, where
+# α is equal to 0.40"; the means and σ are weighted over the same month t of the years). The form of the
+# year weights is not in any method text we could search (only that recent years weigh more): the linear
+# weights below are ours. Baquedano (2015, eq. 5), as a third-party implementation quotes it, divides the
+# weighted variance by Σw·(n-1)/n; we keep the population form (README, "Not done yet").
 IFPA_ALPHA = 0.4  # weight of the quarterly part; the annual part weighs 1 - 0.4 = 0.6
 # Minimum history: a month's IFPA standardises its growth rates against the same calendar month of
 # earlier years. A weighted standard deviation of fewer than 3 values is noise, so we require the
