@@ -312,8 +312,8 @@ def hog_grain(weeks: pl.DataFrame, *, lang: str, theme: str, as_of: str) -> go.F
     title, sub = titles(
         ("猪粮比价是否越过国家预警线?", "Is the hog-grain ratio past the national warning lines?"),
         (
-            f"单位: 比值 (生猪/玉米), 右轴 % · 周度 · 线: 5:1, 6:1 (9:1 仅作参考) · 截至 {as_of}",
-            f"ratio (hog / corn), right axis % · weekly · lines at 5:1, 6:1 (9:1 for reference) · as of {as_of}",
+            f"比值 (生猪/玉米), 右轴 % · 周度 · 线: 5:1, 6:1, 9:1 参考 · 截至 {as_of}",
+            f"ratio (hog / corn), right axis % · weekly · lines at 5:1, 6:1; 9:1 for reference · as of {as_of}",
         ),
         lang,
     )
