@@ -253,18 +253,8 @@ def validate(
             why.append(
                 (f"日期早于 {HISTORY_YEARS} 年前", f"the date is more than {HISTORY_YEARS} years back")
             )
-        product = ref["product"].get((r["product"] or "").strip())
-        if product is None and create and _code_ok(r["product"]):
-            product = str(r["product"]).strip()
-        if product is None:
-            why.append(
-                (f"未知产品 {str(r['product'])[:32]!r}", f"unknown product {str(r['product'])[:32]!r}")
-            )
-        market = ref["market"].get((r["market"] or "").strip())
-        if market is None and create and _code_ok(r["market"]):
-            market = str(r["market"]).strip()
-        if market is None:
-            why.append((f"未知市场 {str(r['market'])[:32]!r}", f"unknown market {str(r['market'])[:32]!r}"))
+        product = _named(ref["product"], r["product"], create, ("产品", "product"), why)
+        market = _named(ref["market"], r["market"], create, ("市场", "market"), why)
         unit = UNITS.get((r["unit"] or "").strip().lower().replace(" ", ""))
         if unit is None:
             why.append(
@@ -333,6 +323,20 @@ def validate(
             out.refused.append(Problem(row_no, "; ".join(z for z, _ in why), "; ".join(e for _, e in why)))
     out.accepted = len(good)
     return good, out
+
+
+def _named(
+    known: dict[str, str], text: str | None, create: bool, what: tuple[str, str], why: list[tuple[str, str]]
+) -> str | None:
+    """The code of a product or market named by code or Chinese name; with `create`, an unknown but
+    well-formed name is a new code; else None, with the reason added to `why`."""
+    name = (text or "").strip()
+    if name in known:
+        return known[name]
+    if create and _code_ok(name):
+        return name
+    why.append((f"未知{what[0]} {str(text)[:32]!r}", f"unknown {what[1]} {str(text)[:32]!r}"))
+    return None
 
 
 def _code_ok(text: str | None) -> bool:
