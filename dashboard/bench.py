@@ -258,6 +258,7 @@ def prices_http(base: str, *, username: str, password: str, n: int = 100) -> int
         ("whole / overview page (the baseline)", page_body("/")),
         ("whole /prices page (router)", page_body("/prices")),
         ("series callback (pork/wenlan)", detail_body),
+        ("series + coops' production/sales (tomato)", _with_series(detail_body, "tomato", "farmgate")),
     )
     for label, body in cases:
         for _ in range(3):
@@ -269,6 +270,12 @@ def prices_http(base: str, *, username: str, password: str, n: int = 100) -> int
             f"{label:<40} p50 {statistics.median(ms):6.1f} ms  p95 {p95:6.1f} ms  {got[-1][1] / 1024:.0f} KB"
         )
     return 0
+
+
+def _with_series(body: dict[str, Any], product: str, market: str) -> dict[str, Any]:
+    """The series callback's body for another product and market."""
+    values = {"prices-product-dropdown": product, "prices-market-dropdown": market}
+    return {**body, "inputs": [{**i, "value": values.get(i["id"], i["value"])} for i in body["inputs"]]}
 
 
 def divide_renders(viewer: Any, repeat: int) -> None:

@@ -536,6 +536,49 @@ def cmd_prices(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_prices(args: argparse.Namespace) -> int:
+    """`import prices FILE`: price reports (CSV UTF-8/BOM/GBK, or .xlsx) validated row by row, written
+    through the write door with the touched series recomputed; --dry-run writes nothing."""
+    from pathlib import Path
+
+    from queries import audit, price_import
+    from queries import engine as eng
+    from queries.errors import PoolError
+
+    eng.configure(_settings(args).database_url)
+    path = Path(args.file)
+    try:
+        out = price_import.import_prices(
+            path, actor=audit.Actor.cli(), dry_run=args.dry_run, keep_good=args.keep_good, create=args.create
+        )
+    except price_import.PriceFileRefused as exc:
+        _say(f"{exc.zh}\n{exc.en}")
+        return 1
+    except PoolError as exc:
+        _say(f"{exc.zh} / {exc.en} ({exc.hint})")
+        return EXIT_POOL
+    print(
+        f"{path.name} ({out.format}, {out.encoding}): 行 rows {out.rows:,}  新增 new {out.accepted:,}  "
+        f"已有 already in {out.already:,}  拒绝 refused {len(out.refused):,}"
+    )
+    for pr in out.refused[:200]:
+        print(f"  第 {pr.row} 行 / row {pr.row}: {pr.zh} / {pr.en}")
+    if len(out.refused) > 200:
+        print(f"  ... 另有 {len(out.refused) - 200} 行 / {len(out.refused) - 200} more rows")
+    if args.dry_run:
+        print("试运行, 未写入 / dry run, nothing written")
+        return 0 if not out.refused else 1
+    if out.refused and not args.keep_good:
+        _say("有被拒绝的行, 整个文件未写入 (用 --keep-good 只写入合格的行) / rows were refused: nothing written "
+             "(--keep-good writes the good rows alone)")  # fmt: skip
+        return 1
+    if out.written:
+        print(f"已写入并重算 / written and recomputed: {', '.join(out.series)}")
+    else:
+        print("没有新数据 / nothing new to add")
+    return 0
+
+
 def _run_file_import(args: argparse.Namespace, run: Callable[[Path], Any]) -> Any:
     """Point at the pool, check the file exists, run the import: its result, or the exit code."""
     from queries import engine as eng
@@ -762,7 +805,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser(
-        "import", help="import a file: import records FILE --source CODE | import boundaries FILE"
+        "import",
+        help="import a file: import records FILE --source CODE | import prices FILE | import boundaries FILE",
     )
     isub = p.add_subparsers(dest="what", required=True)
     ip = isub.add_parser(
@@ -791,6 +835,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     pp.add_argument("--market", required=True, help="market code, e.g. wholesale")
     pp.add_argument("--format", choices=("csv", "json"), default="csv")
     p.set_defaults(func=cmd_prices)
+    q = isub.add_parser(
+        "prices",
+        help="price reports: date, product, market, price, unit [, cooperative, volume, produced]",
+    )
+    q.add_argument("file", help=".csv (UTF-8, UTF-8 with BOM, GBK/GB18030) or .xlsx")
+    q.add_argument("--dry-run", action="store_true", help="validate and report; write nothing")
+    q.add_argument(
+        "--keep-good", action="store_true", help="write the good rows even when others are refused"
+    )
+    q.add_argument(
+        "--create",
+        action="store_true",
+        help="an unknown product or market is created (named as given) instead of refused",
+    )
+    q.set_defaults(func=cmd_import_prices)
     q = isub.add_parser(
         "boundaries", help="real township boundaries (GeoJSON or GeoPackage) replace the schematic zones"
     )

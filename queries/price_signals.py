@@ -35,6 +35,12 @@ def week_of_day(day: int) -> int:
 
 # --- FAO IFPA --------------------------------------------------------------------------------------
 
+# Checked against FAO's own statement of the formula (F. Baquedano, FAO, "Indicator of food price
+# anomalies", AFCAS 25, Entebbe, 2017: "IFPA_t = α (CQGR_yt - mean)/σ + (1 - α)(CAGR_yt - mean)/σ, where
+# α is equal to 0.40"; the means and σ are weighted over the same month t of the years). The form of the
+# year weights is not in any method text we could search (only that recent years weigh more): the linear
+# weights below are ours. Baquedano (2015, eq. 5), as a third-party implementation quotes it, divides the
+# weighted variance by Σw·(n-1)/n; we keep the population form (README, "Not done yet").
 IFPA_ALPHA = 0.4  # weight of the quarterly part; the annual part weighs 1 - 0.4 = 0.6
 # Minimum history: a month's IFPA standardises its growth rates against the same calendar month of
 # earlier years. A weighted standard deviation of fewer than 3 values is noise, so we require the
@@ -249,11 +255,18 @@ def alps(months: np.ndarray, prices: np.ndarray, as_of_month: int) -> tuple[Qual
 
 
 # --- hog-grain price ratio (NDRC 2021) -------------------------------------------------------------
-
+# Checked against the published texts (NDRC and four ministries, 《完善政府猪肉储备调节机制 做好猪肉市场
+# 保供稳价工作预案》, June 2021, as NDRC's own notices quote it): falling side, "猪粮比价低于6:1时发布三级
+# 预警; 连续3周处于5:1-6:1时发布二级预警; 低于5:1时发布一级预警" (e.g. NDRC, 2022-02-08: 5.57:1 three
+# weeks running -> level 2; 2023-02-06: 4.96:1 -> level 1). Rising side, the indicator is the weekly mean
+# lean-pork retail price of 36 large and medium cities year on year: 30%-40% level 2, over 40% level 1
+# (NDRC, 2022-09-26 and 2022-11-15). No text we found gives a rising level 3 at a hog-grain ratio above
+# 9:1: that bound belongs to the earlier plans (2015's 9:1, 2012's 8.5:1 "green zone" edge). So the
+# rising side here has levels 2 and 1 only; 9:1 is drawn on the chart as a reference line, not a warning.
 HOG_GRAIN_LOW = 6.0  # below 6:1: falling side, level 3
 HOG_GRAIN_CRITICAL = 5.0  # below 5:1: level 1 (reserve purchases start); 5-6 for 3 weeks running: level 2
 HOG_GRAIN_RUN = 3
-HOG_GRAIN_HIGH = 9.0  # above 9:1: rising side, level 3 (the plan's upper bound of the normal range)
+HOG_GRAIN_HIGH = 9.0  # the older plans' upper bound: a reference line on the chart, not a level
 PORK_YOY_L2 = 0.30  # lean-pork retail price up 30-40% year on year: rising level 2
 PORK_YOY_L1 = 0.40  # up more than 40%: rising level 1
 WEEKS_A_YEAR = 52
@@ -263,8 +276,8 @@ def hog_grain(weeks: np.ndarray, hog: np.ndarray, corn: np.ndarray, pork: np.nda
     """Weekly ratio hog / corn and the plan's warning levels (1 most severe, 3 least; null = none).
 
     Falling: ratio < 5 -> 1; ratio in [5, 6) this week and the two weeks before -> 2; ratio < 6 -> 3.
-    Rising: pork up > 40% on the same week a year (52 weeks) earlier -> 1; up 30-40% -> 2;
-    ratio > 9 -> 3."""
+    Rising: pork up > 40% on the same week a year (52 weeks) earlier -> 1; up 30-40% -> 2 (the 2021
+    plan has no rising level 3; see the note above)."""
     w = weeks.astype(int)
     ratio = np.where(
         (corn > 0) & np.isfinite(corn) & np.isfinite(hog), hog / np.where(corn > 0, corn, 1), np.nan
@@ -292,8 +305,6 @@ def hog_grain(weeks: np.ndarray, hog: np.ndarray, corn: np.ndarray, pork: np.nda
             rise.append(1)
         elif y is not None and y >= PORK_YOY_L2:
             rise.append(2)
-        elif np.isfinite(r) and r > HOG_GRAIN_HIGH:
-            rise.append(3)
         else:
             rise.append(None)
     return pl.DataFrame(

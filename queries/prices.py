@@ -411,7 +411,8 @@ def record_decision(
 
 def decisions(*, scope: Scope, product: str | None = None, market: str | None = None) -> pl.DataFrame:
     """Decisions the scope may see (on its markets), newest first, each with its outcome: the price the
-    month decided on, the latest price since, and the change. Not cached: the ledger grows with every
+    month decided on, the latest price since, and the change; and the cooperatives' sales of the product
+    in that month against their monthly mean since (did the farmers sell more after the decision?). Not cached: the ledger grows with every
     decision and the data version does not move with it."""
     d = price_decision
     q = select(*d.columns).order_by(d.c.id.desc())
@@ -432,6 +433,12 @@ def decisions(*, scope: Scope, product: str | None = None, market: str | None = 
         after = m.filter(pl.col("month") > r["month"])
         before_p = float(at["price"][0]) if at.height else None
         after_p = float(after["price"][-1]) if after.height else None
+        # the cooperatives' sales of the product: the decision's month against the months since (mean)
+        vols = coop_volumes(scope=scope, product=r["product_code"])
+        sold_then_f = vols.filter(pl.col("month") == r["month"])["sold_kg"]
+        sold_after = vols.filter(pl.col("month") > r["month"])["sold_kg"]
+        sold_then = float(sold_then_f[0]) if sold_then_f.len() else None
+        sold_since = float(sold_after.mean()) if sold_after.len() else None  # type: ignore[arg-type]
         out.append(
             {
                 **r,
@@ -440,6 +447,9 @@ def decisions(*, scope: Scope, product: str | None = None, market: str | None = 
                 "months_since": after.height,
                 "level_since": int(after["level"][-1]) if after.height else None,
                 "change": (after_p / before_p - 1) if before_p and after_p else None,
+                "sold_then": sold_then,
+                "sold_since": sold_since,
+                "sold_change": (sold_since / sold_then - 1) if sold_then and sold_since is not None else None,
             }
         )
     schema: dict[str, Any] = {
@@ -449,5 +459,65 @@ def decisions(*, scope: Scope, product: str | None = None, market: str | None = 
         "months_since": pl.Int64,
         "level_since": pl.Int16,
         "change": pl.Float64,
+        "sold_then": pl.Float64,
+        "sold_since": pl.Float64,
+        "sold_change": pl.Float64,
     }
     return pl.DataFrame(out, schema=schema)
+
+
+# --- cooperatives' production and sales against price ----------------------------------------------
+
+
+@cached
+def coop_volumes(*, scope: Scope, product: str) -> pl.DataFrame:
+    """Month by month, over the cooperatives of `product` the scope sees: kg produced and sold (their
+    reports, imported ones included), the cooperatives reporting, and the farm-gate price that month."""
+    cm, c, p = price_coop_month, price_coop, price_product
+    q = (
+        select(
+            cm.c.month,
+            func.sum(cm.c.produced_kg).label("produced_kg"),
+            func.sum(cm.c.sold_kg).label("sold_kg"),
+            func.count().label("coops"),
+        )
+        .select_from(cm.join(c, c.c.id == cm.c.coop_id).join(p, p.c.id == c.c.product_id))
+        .where(p.c.code == product, coop_filter(scope))
+        .group_by(cm.c.month)
+        .order_by(cm.c.month)
+    )
+    vols = eng.read_frame(
+        q,
+        schema={"month": pl.Int32, "produced_kg": pl.Float64, "sold_kg": pl.Float64, "coops": pl.Int64},
+    )
+    s, m, pm = price_series, price_market, price_month
+    price = eng.read_frame(
+        select(pm.c.month, pm.c.price.label("farm_gate_price"))
+        .select_from(pm.join(s, s.c.id == pm.c.series_id).join(m, m.c.id == s.c.market_id))
+        .join(p, p.c.id == s.c.product_id)
+        .where(p.c.code == product, m.c.kind == "farm_gate"),
+        schema={"month": pl.Int32, "farm_gate_price": pl.Float64},
+    )
+    return vols.join(price, on="month", how="left").sort("month")
+
+
+@cached
+def board_summary(*, scope: Scope, month: int) -> dict[str, int]:
+    """The board's counts for the KPI cards: series priced this month, abnormal, under cost, qualifying."""
+    b = board(scope=scope, month=month)
+    current = b.filter(pl.col("month") == month)
+    return {
+        "priced": current.height,
+        "abnormal": int((current["level"] >= 2).sum()),
+        "under_cost": int((current["below_cost"].fill_null(0) > 0).sum()),
+        "qualifies": int(b["qualifies"].sum()),
+        "series": b.height,
+    }
+
+
+@cached
+def market_worst(*, scope: Scope, month: int) -> pl.DataFrame:
+    """Each market the scope sees with its worst series level at `month` (for the map)."""
+    b = board(scope=scope, month=month)
+    worst = b.group_by("market").agg(pl.col("level").max().alias("worst"))
+    return markets(scope=scope).join(worst, left_on="code", right_on="market", how="inner").sort("id")

@@ -749,6 +749,31 @@ divide_counter_edit = Table(
     Column("updated_by", String(96), nullable=False),
 )
 
+# --- imported price observations (issue 9, migration 0015) -----------------------------------------
+# User data: what `command-center import prices FILE` accepted, as sent (value and unit) and normalised
+# (yuan/kg). Carried across every rebuild and laid over the rebuilt series again (queries.price_import
+# .reapply), so the warnings keep seeing them. Products, markets and cooperatives are named by code /
+# name, not id: the generated tables they point at are rebuilt.
+price_import = Table(
+    "price_import",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch", String(40), nullable=False),  # sha256 prefix of the file, for the log
+    Column("row_no", Integer, nullable=False),
+    Column("product_code", String(32), nullable=False),
+    Column("market_code", String(32), nullable=False),
+    Column("coop_name", String(96), nullable=False),  # "" when no cooperative reported it
+    Column("day", Integer, nullable=False),  # local day observed
+    Column("price_raw", Float, nullable=False),
+    Column("unit_raw", String(16), nullable=False),
+    Column("price", Float, nullable=False),  # yuan/kg
+    Column("sold_kg", Float),
+    Column("produced_kg", Float),
+    Column("imported_by", String(96), nullable=False),
+    Column("imported_at", BigInteger, nullable=False),
+    UniqueConstraint("product_code", "market_code", "coop_name", "day"),
+)
+
 # --- what each table is to a rebuild (`seed`); a test holds every table to exactly one of these -----
 # Reference data: replaced in place by primary key, so rows that user data points at stay put.
 REFERENCE_TABLES = (
@@ -784,6 +809,7 @@ USER_DATA_TABLES = (
     factor_value,
     divide_indicator_import,
     divide_counter_edit,
+    price_import,
 )
 
 # --- Three-Lists-in-One (migration 0007): problem, process, data and responsibility lists -----------

@@ -359,3 +359,20 @@ def test_bench_ingest_prints_its_figures(import_pool: str, capsys: pytest.Captur
     assert "answers: 200 x4" in out and "per batch: median" in out
     assert "overview refresh callback during ingest" in out
     assert ingested(import_pool, 9_000_000_000, 10_000_000_000) == 0  # it wrote into a copy
+
+
+def test_import_prices(import_pool: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    head = "date,product,market,price,unit\n"
+    bad = tmp_path / "bad.csv"
+    bad.write_text(head + "2026-11-18,corn,wholesale,2.8,yuan/kg\n2026-11-18,corn,wholesale,0,yuan/kg\n")
+    assert main(["--url", import_pool, "import", "prices", str(bad), "--dry-run"]) == 1
+    out = capsys.readouterr().out
+    assert "拒绝 refused 1" in out and "row 3" in out and "greater than zero" in out and "dry run" in out
+    assert main(["--url", import_pool, "import", "prices", str(bad)]) == 1  # one bad row refuses the file
+    assert "nothing written" in capsys.readouterr().err
+    assert main(["--url", import_pool, "import", "prices", str(bad), "--keep-good"]) == 0
+    assert "corn·wholesale" in capsys.readouterr().out
+    assert main(["--url", import_pool, "import", "prices", str(bad), "--keep-good"]) == 0
+    assert "已有 already in 1" in capsys.readouterr().out  # a re-import adds nothing
+    assert main(["--url", import_pool, "import", "prices", str(tmp_path / "absent.csv")]) == 1
+    assert "No such file" in capsys.readouterr().err

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, delete, insert, inspect, select, text
 from sqlalchemy.exc import OperationalError
 from tqdm import tqdm
 
-from queries import audit, owners, rollups, schema
+from queries import audit, owners, price_import, rollups, schema
 from queries import calendar as cal
 from queries.engine import SUPERSEDED_KEY, make_engine, sqlite_path
 from queries.generate import parts
@@ -534,6 +534,7 @@ def _swap_in_user_data(
                 rollups.refresh_daily(conn, since_day=local_day_of(int(first or 0)))
         made = _demo_users(conn) if demo_users else []
         owners.appoint_defaults(audit.joined(conn, audit.Actor.cli()))
+        price_import.reapply(conn)  # the imported prices, now carried, over the rebuilt series
         if attached and "pool_meta" in {
             r[0] for r in conn.exec_driver_sql("SELECT name FROM old.sqlite_master WHERE type='table'")
         }:
@@ -658,6 +659,7 @@ def build_pool(
                 )
                 report.incidents = len(gen.incidents)
                 if target is None:  # PostgreSQL: user tables were never touched
+                    price_import.reapply(conn)  # imported prices over the rebuilt series
                     if demo_users:
                         report.demo_users = _demo_users(conn)
                     owners.appoint_defaults(audit.joined(conn, audit.Actor.cli()))

@@ -1,5 +1,5 @@
 """The price monitor in Chromium: the board draws, a series asked for in the URL shows which WFP rule it
-fails, another series is picked from the dropdown, the wall fits 1920x1080 at device scale 1 and 2;
+fails, another series is picked from the dropdown, the cooperatives' production and sales against price, the wall fits 1920x1080 at device scale 1 and 2;
 the console stays clean and no request leaves the host."""
 
 from __future__ import annotations
@@ -39,6 +39,19 @@ def test_prices_desk(server: str, artifacts: Path) -> None:
         assert "精瘦肉" in page.inner_text("#prices-series-graph")
         page.locator("#prices-kpi-hog").hover()
         assert "玉米" in page.inner_text("#prices-kpi-hog .kpi-def")
+        # lean pork is retail only: the production-and-sales chart says no cooperative reports it
+        assert "没有合作社报告" in page.inner_text("#prices-volumes-empty")
+        _clean(watch)
+
+
+def test_prices_production_and_sales(server: str, artifacts: Path) -> None:
+    with browser_page() as (page, watch):
+        login(page, server, "leader", "leader-demo-2026", next_path="/prices?product=tomato&market=farmgate")
+        page.wait_for_selector("#prices-volumes-graph .main-svg", timeout=30000)
+        text = page.inner_text("#prices-volumes-graph")
+        assert "合作社的产销是否随价格变化?" in text and "吨" in text
+        assert page.locator("#prices-volumes-graph .bars .point").count() > 0  # produced and sold bars
+        page.locator("#prices-volumes-graph").screenshot(path=str(artifacts / "prices-volumes-1080p.png"))
         _clean(watch)
 
 

@@ -137,6 +137,8 @@ def test_a_leader_decides_through_the_door(client: FlaskClient, writable_pool: s
     assert "Give an amount in yuan" in text_of(out)
     out = _decide(client, "subsidy", 30000)
     assert "recorded" in text_of(out) and "30,000" in text_of(out)
+    # the outcome follows the cooperatives' sales too: tomato's farm-gate coops reported that month
+    assert "Coops' sales: that month" in text_of(out) and "→ not yet" in text_of(out)
     entries = audit.show(action="price.", limit=5)
     assert entries.height == 1 and entries["actor_username"][0] == "leader"
     assert audit.verify().ok and audit.verify().entries > before
@@ -150,3 +152,15 @@ def test_an_operator_cannot_decide(client: FlaskClient, sqlite_pool: tuple[str, 
     before = audit.verify().entries
     assert "Only leaders and administrators may decide" in text_of(_decide(client, "none", None))
     assert audit.verify().entries == before  # refused before the door: nothing written, nothing logged
+
+
+def test_production_and_sales_against_price(client: FlaskClient, sqlite_pool: tuple[str, Any]) -> None:
+    url, _ = sqlite_pool
+    sign_in(client, url, "admin")
+    out = render_page(client, "/prices", "?product=tomato&market=farmgate&lang=en")
+    assert "prices-volumes-graph" in find_ids(out)
+    assert "do the cooperatives' output and sales follow the price?" in text_of(out)
+    # lean pork is sold at retail markets only: no cooperative reports it, and the page says so
+    out = render_page(client, "/prices", "?product=pork&market=wenlan&lang=en")
+    assert "prices-volumes-graph" not in find_ids(out)
+    assert "No cooperative reports production and sales of this product" in text_of(out)

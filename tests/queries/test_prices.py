@@ -214,3 +214,24 @@ def test_the_command_prints_the_pages_report(
                  "--format", "json"]) == 0  # fmt: skip
     rows = pl.read_json(capsys.readouterr().out.encode())
     assert not rows["qualifies"].any() and rows["alps"].null_count() == rows.height
+
+
+def test_coop_volumes_against_the_farm_gate_price(pool: str) -> None:
+    v = prices.coop_volumes(scope=CITY_SCOPE, product="tomato")
+    assert v.schema["month"] == pl.Int32 and v.schema["sold_kg"] == pl.Float64
+    assert v.height == 72 and (v["produced_kg"] >= v["sold_kg"]).all()  # six years; sold out of produced
+    assert v["farm_gate_price"].null_count() == 0
+    assert prices.coop_volumes(scope=CITY_SCOPE, product="pork").height == 0  # retail only: no coops
+    # a township leader sees only their township's cooperatives
+    town = prices.coop_volumes(scope=Scope(MINGJIU, None, 2), product="tomato")
+    assert town["coops"].sum() <= v["coops"].sum()
+
+
+def test_board_summary_and_market_worst(pool: str) -> None:
+    month = prices.end_month()
+    k = prices.board_summary(scope=CITY_SCOPE, month=month)
+    b = prices.board(scope=CITY_SCOPE, month=month)
+    assert k["series"] == b.height == 32 and 0 < k["abnormal"] <= k["priced"] <= 32
+    assert k["under_cost"] >= 1  # the tomato glut at the farm gate
+    w = prices.market_worst(scope=CITY_SCOPE, month=month)
+    assert w.height == 5 and int(w.filter(pl.col("code") == "wenlan")["worst"][0]) == 3  # the pork shock

@@ -177,8 +177,9 @@ def test_hog_grain_rising_side_levels() -> None:
     hog = np.array([14.0] * 7 + [19.0])
     out = sig.hog_grain(weeks, hog, np.full(8, 2.0), pork)
     assert out["pork_yoy"][4:].to_list() == pytest.approx([0.35, 0.45, 0.30, 0.29])
-    # 30-40%: level 2 (30% inclusive); over 40%: level 1; under 30% but ratio 9.5 > 9: level 3
-    assert out["rise_level"].to_list() == [None, None, None, None, 2, 1, 2, 3]
+    # 30-40%: level 2 (30% inclusive); over 40%: level 1; under 30% with a ratio of 9.5 > 9: no level
+    # (the 2021 plan's rising side reads the pork price only; 9:1 was the 2015 plan's bound)
+    assert out["rise_level"].to_list() == [None, None, None, None, 2, 1, 2, None]
     assert out["fall_level"].null_count() == 8
 
 

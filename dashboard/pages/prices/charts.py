@@ -307,14 +307,13 @@ def hog_grain(weeks: pl.DataFrame, *, lang: str, theme: str, as_of: str) -> go.F
         for y, c in (
             (sig.HOG_GRAIN_CRITICAL, str(th["bad"])),
             (sig.HOG_GRAIN_LOW, "#f59e0b"),
-            (sig.HOG_GRAIN_HIGH, "#f59e0b"),
         )
-    ]
+    ] + [_hline(sig.HOG_GRAIN_HIGH, "#94a3b8", "dot")]  # a reference from the older plans, not a level
     title, sub = titles(
         ("猪粮比价是否越过国家预警线?", "Is the hog-grain ratio past the national warning lines?"),
         (
-            f"单位: 比值 (生猪/玉米), 右轴 % · 周度 · 线: 5:1, 6:1, 9:1 · 截至 {as_of}",
-            f"ratio (hog / corn), right axis % · weekly · lines at 5:1, 6:1, 9:1 · as of {as_of}",
+            f"比值 (生猪/玉米), 右轴 % · 周度 · 线: 5:1, 6:1, 9:1 参考 · 截至 {as_of}",
+            f"ratio (hog / corn), right axis % · weekly · lines at 5:1, 6:1; 9:1 for reference · as of {as_of}",
         ),
         lang,
     )
@@ -324,14 +323,75 @@ def hog_grain(weeks: pl.DataFrame, *, lang: str, theme: str, as_of: str) -> go.F
         subtitle=sub,
         theme=theme,
         xaxis={"tickformat": "%Y-%m"},
-        yaxis2={
-            "overlaying": "y",
-            "side": "right",
-            "showgrid": False,
-            "zeroline": False,
-            "ticksuffix": "%",
-            "automargin": True,
-        },
+        yaxis2=right_axis(ticksuffix="%"),
         shapes=shapes,
         template=BARE,
     )
+
+
+def volumes(frame: pl.DataFrame, *, name: str, lang: str, theme: str, as_of: str) -> go.Figure:
+    """The cooperatives' monthly production and sales (bars, tonnes) against the farm-gate price (line,
+    right axis): do farmers sell less when the price falls, and does production follow the price?"""
+    th = figures.THEMES.get(theme, figures.THEMES["desk"])
+    x = month_dates(frame["month"].to_numpy())
+    data: list[dict[str, object]] = [
+        {
+            "type": "bar",
+            "x": x,
+            "y": frame["produced_kg"].to_numpy().astype(float) / 1000,
+            "name": pick("产量 (吨)", "produced (t)", lang),
+            "marker": {"color": "#94a3b8"},
+            "hovertemplate": "%{x|%Y-%m}: %{y:,.1f} t<extra></extra>",
+        },
+        {
+            "type": "bar",
+            "x": x,
+            "y": frame["sold_kg"].to_numpy().astype(float) / 1000,
+            "name": pick("销量 (吨)", "sold (t)", lang),
+            "marker": {"color": th["accent"]},
+            "hovertemplate": "%{x|%Y-%m}: %{y:,.1f} t<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "x": x,
+            "y": frame["farm_gate_price"].to_numpy().astype(float),
+            "mode": "lines",
+            "yaxis": "y2",
+            "name": pick("地头价 (元/公斤)", "farm-gate price (yuan/kg)", lang),
+            "line": {"color": th["bad"], "width": 2},
+            "hovertemplate": "%{x|%Y-%m}: %{y:.2f} yuan/kg<extra></extra>",
+        },
+    ]
+    title, sub = titles(
+        (
+            f"{name}: 合作社的产销是否随价格变化?",
+            f"{name}: do the cooperatives' output and sales follow the price?",
+        ),
+        (
+            f"单位: 吨 (柱), 元/公斤 (线, 右轴) · 月度 · 合作社报告 · 截至 {as_of}",
+            f"tonnes (bars), yuan/kg (line, right axis) · monthly · cooperatives' reports · as of {as_of}",
+        ),
+        lang,
+    )
+    return figures.chart(
+        data,
+        title=title,
+        subtitle=sub,
+        theme=theme,
+        barmode="group",
+        xaxis={"tickformat": "%Y-%m"},
+        yaxis2=right_axis(tickformat=".1f", rangemode="tozero"),
+        template=BARE,
+    )
+
+
+def right_axis(**extra: object) -> dict[str, object]:
+    """A second y axis on the right, over the first, without its own grid."""
+    return {
+        "overlaying": "y",
+        "side": "right",
+        "showgrid": False,
+        "zeroline": False,
+        "automargin": True,
+        **extra,
+    }

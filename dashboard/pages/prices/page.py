@@ -45,6 +45,7 @@ class ids:
     ifpa = "prices-ifpa-graph"
     alps = "prices-alps-graph"
     hog = "prices-hog-graph"
+    volumes = "prices-volumes-graph"
     coops = "prices-coop-table"
     map = "prices-market-map"
     ledger = "prices-ledger-table"
@@ -165,7 +166,7 @@ def render(v: Viewer, p: PageParams, ask: tuple[str | None, str | None] = (None,
         ],
         className="card prices-warn-card",
     )
-    kpis = html.Div(kpi_cards(b, hog, lang, month), id=ids.kpis, className="ov-kpis")
+    kpis = html.Div(kpi_cards(v, hog, lang, month), id=ids.kpis, className="ov-kpis")
     if p.theme == "wall":
         return [
             kpis,
@@ -205,18 +206,16 @@ def render(v: Viewer, p: PageParams, ask: tuple[str | None, str | None] = (None,
             ],
             className="card prices-detail",
         ),
-        html.Div([hog_card, market_map(v, b, lang)], className="prices-row"),
+        html.Div([hog_card, market_map(v, month, lang)], className="prices-row"),
         coop_card(v, lang),
         ledger_card(v, lang),
     ]
 
 
-def kpi_cards(b: pl.DataFrame, hog: pl.DataFrame, lang: str, month: int) -> list[html.Div]:
+def kpi_cards(v: Viewer, hog: pl.DataFrame, lang: str, month: int) -> list[html.Div]:
     period = (f"{sig.month_label(month)} (最新月)", f"{sig.month_label(month)} (newest month)")
-    current = b.filter(pl.col("month") == month)
-    abnormal = int((current["level"] >= 2).sum())
-    under = int((current["below_cost"].fill_null(0) > 0).sum())
-    qual = int(b["qualifies"].sum())
+    k = prices.board_summary(scope=v.scope(), month=month)
+    abnormal, under, qual = k["abnormal"], k["under_cost"], k["qualifies"]
     last = hog.row(-1, named=True) if hog.height else None
     ratio = f"{last['ratio']:.2f}:1" if last and last["ratio"] is not None else "—"
     lv = (last or {}).get("fall_level") or (last or {}).get("rise_level")
@@ -225,7 +224,7 @@ def kpi_cards(b: pl.DataFrame, hog: pl.DataFrame, lang: str, month: int) -> list
         kpi_card(
             "prices-kpi-abnormal",
             ("异常序列", "Series abnormal"),
-            f"{abnormal}/{current.height}",
+            f"{abnormal}/{k['priced']}",
             KpiDef(
                 (
                     "综合等级 ≥ 异常的序列数 / 有本月价格的序列数",
@@ -284,7 +283,7 @@ def kpi_cards(b: pl.DataFrame, hog: pl.DataFrame, lang: str, month: int) -> list
         kpi_card(
             "prices-kpi-qualify",
             ("符合 ALPS 条件", "Series qualifying for ALPS"),
-            f"{qual}/{b.height}",
+            f"{qual}/{k['series']}",
             KpiDef(
                 ("满足 WFP 三条规则的序列数 / 全部序列", "series meeting WFP's three rules / all series"),
                 (
@@ -297,7 +296,7 @@ def kpi_cards(b: pl.DataFrame, hog: pl.DataFrame, lang: str, month: int) -> list
             ),
             lang,
             sub=pick("其余序列不计算 ALPS", "the rest get no ALPS figure", lang),
-            tone="" if qual == b.height else "warn",
+            tone="" if qual == k["series"] else "warn",
         ),
     ]
 
@@ -446,7 +445,31 @@ def detail_panel(v: Viewer, p: PageParams, product: str, market: str) -> list[An
             ],
             className="prices-detail-row",
         ),
+        volumes_card(v, p, product, s.info),
     ]
+
+
+def volumes_card(v: Viewer, p: PageParams, product: str, info: dict[str, Any]) -> html.Div:
+    """The product's cooperatives: production and sales against the farm-gate price, or why not."""
+    lang = p.lang
+    vols = prices.coop_volumes(scope=v.scope(), product=product)
+    if not vols.height:
+        return html.Div(
+            both(
+                "没有合作社报告该产品的产量和销量 (或不在您的范围内)",
+                "No cooperative reports production and sales of this product (or none in your scope)",
+                lang,
+                " / ",
+            ),
+            className="chart-foot",
+            id="prices-volumes-empty",
+        )
+    name = pick(info["product_zh"], info["product_en"], lang)
+    as_of = as_of_text(meta.pool_status().as_of)
+    return html.Div(
+        graph(ids.volumes, charts.volumes(vols, name=name, lang=lang, theme=p.theme, as_of=as_of)),
+        className="chart-card prices-volumes",
+    )
 
 
 @callback(
@@ -464,11 +487,10 @@ def pick_series(product: object, market: object, params: object) -> Any:
     return guarded(detail_panel, p.lang, p, prod, mkt), {**p.store(), "product": prod, "market": mkt}
 
 
-def market_map(v: Viewer, b: pl.DataFrame, lang: str) -> html.Div:
+def market_map(v: Viewer, month: int, lang: str) -> html.Div:
     """The markets the viewer sees, each coloured by its worst series this month. No tile layer: nothing
     is fetched from outside the host (the map is the markets' positions on a plain ground)."""
-    worst = b.group_by("market").agg(pl.col("level").max().alias("worst"))
-    mk = prices.markets(scope=v.scope()).join(worst, left_on="code", right_on="market", how="inner")
+    mk = prices.market_worst(scope=v.scope(), month=month)
     markers = [
         dl.CircleMarker(
             center=[r["lat"], r["lon"]],
@@ -642,6 +664,15 @@ def _kind_words(kind: str) -> tuple[str, str]:
     return prices.DECISION_KINDS.get(kind, (kind, kind))
 
 
+def _sold_text(r: dict[str, Any], lang: str) -> str:
+    if r["sold_then"] is None:
+        return pick("无合作社报告", "no coop reports", lang)
+    if r["sold_since"] is None:
+        return f"{r['sold_then'] / 1000:,.1f} → " + pick("尚无", "not yet", lang)
+    change = f" ({r['sold_change']:+.0%})" if r["sold_change"] is not None else ""
+    return f"{r['sold_then'] / 1000:,.1f} → {r['sold_since'] / 1000:,.1f}{change}"
+
+
 def ledger_table(v: Viewer, lang: str) -> html.Table | html.Div:
     d = prices.decisions(scope=v.scope())
     if not d.height:
@@ -656,6 +687,7 @@ def ledger_table(v: Viewer, lang: str) -> html.Table | html.Div:
             ("当时价格", "Price then"),
             ("最新价格", "Price since"),
             ("变化", "Change"),
+            ("合作社销量 当月 → 此后月均 (吨)", "Coops' sales: that month → monthly mean since (t)"),
         ),
         lang,
     )
@@ -676,6 +708,7 @@ def ledger_table(v: Viewer, lang: str) -> html.Table | html.Div:
                     else pick("尚无", "not yet", lang)
                 ),
                 html.Td(f"{r['change']:+.0%}" if r["change"] is not None else "—"),
+                html.Td(_sold_text(r, lang)),
             ]
         )
         for r in d.iter_rows(named=True)
