@@ -389,6 +389,39 @@ def alert_level(*, scope: Scope) -> str | None:
     return "red" if (g["severity"].fill_null(0) >= HIGH).any() else "amber"
 
 
+# --- what the page's controls offer and accept --------------------------------------------------------
+
+
+@cached
+def dept_code(*, dept_id: int) -> str | None:
+    """A department's code; None for an unknown id."""
+    d = meta.departments().filter(pl.col("id") == dept_id)
+    return str(d["code"][0]) if d.height else None
+
+
+@cached
+def dept_ids_by_code() -> dict[str, int]:
+    """Every department's id by its code (what a URL or a control names)."""
+    d = meta.departments()
+    return {str(c): int(i) for c, i in zip(d["code"].to_list(), d["id"].to_list(), strict=True)}
+
+
+@cached
+def problem_ids_by_code(*, scope: Scope) -> dict[str, int]:
+    """The problem types the viewer may open, id by code."""
+    p = problems(scope=scope)
+    return {str(c): int(i) for c, i in zip(p["code"].to_list(), p["problem_id"].to_list(), strict=True)}
+
+
+@cached
+def dept_choices(*, scope: Scope) -> pl.DataFrame:
+    """The departments the viewer may pick (code, names): a department head only their own."""
+    d = meta.departments()
+    if scope.department_id is not None:
+        d = d.filter(pl.col("id") == scope.department_id)
+    return d.select("id", "code", "name_zh", "name_en")
+
+
 # --- the matrix ------------------------------------------------------------------------------------
 
 

@@ -255,7 +255,9 @@ def test_a_gap_names_the_appointed_owner_else_the_title(appointments_restored: s
 
     def named() -> dict[str, object]:
         g = lists.gaps(scope=CITY_SCOPE)
-        return g.filter((pl.col("kind") == "void") & (pl.col("step_id") == void["step_id"])).row(0, named=True)
+        return g.filter((pl.col("kind") == "void") & (pl.col("step_id") == void["step_id"])).row(
+            0, named=True
+        )
 
     got = named()
     assert (got["fix_person"], got["fix_title"], got["fix_via"]) == (officer, "数据专员", "appointed")
@@ -266,3 +268,18 @@ def test_a_gap_names_the_appointed_owner_else_the_title(appointments_restored: s
     mine = lists.dept_list(dept_id=dept, scope=CITY_SCOPE)
     assert mine is not None
     assert set(mine.gaps.filter(pl.col("fix_role") == "department")["fix_title"]) == {"局长"}
+
+
+def test_what_the_controls_offer_and_accept(pool: str) -> None:
+    assert lists.dept_code(dept_id=2) == "civil_affairs" and lists.dept_code(dept_id=999) is None
+    by_code = lists.dept_ids_by_code()
+    assert by_code["civil_affairs"] == 2 and len(by_code) == len(ref.DEPARTMENTS)
+    mine = lists.problem_ids_by_code(scope=DEPT_HEAD)
+    every = lists.problem_ids_by_code(scope=CITY_SCOPE)
+    assert mine and set(mine.items()) < set(every.items())
+    assert every == dict(
+        zip(lists.problems(scope=CITY_SCOPE)["code"], lists.problems(scope=CITY_SCOPE)["problem_id"])
+    )
+    assert lists.dept_choices(scope=DEPT_HEAD)["id"].to_list() == [2]
+    got = lists.dept_choices(scope=CITY_SCOPE)
+    assert got.columns == ["id", "code", "name_zh", "name_en"] and got.height == len(ref.DEPARTMENTS)

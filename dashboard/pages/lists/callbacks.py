@@ -7,7 +7,6 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-import polars as pl
 from dash import ctx, dcc, html, no_update
 from dash.exceptions import MissingCallbackContextException
 
@@ -63,8 +62,7 @@ def landing_view(v: Viewer) -> str:
 
 
 def _dept_code(dept_id: int) -> str:
-    d = meta.departments().filter(pl.col("id") == dept_id)
-    return str(d["code"][0]) if d.height else ALL
+    return lists.dept_code(dept_id=dept_id) or ALL
 
 
 def resolve(v: Viewer, sel: Selection) -> tuple[str, int | None, int | None, list[tuple[str, str]]]:
@@ -73,8 +71,7 @@ def resolve(v: Viewer, sel: Selection) -> tuple[str, int | None, int | None, lis
     errors = list(sel.errors)
     scope = v.scope()
     view = sel.view or landing_view(v)
-    probs = lists.problems(scope=scope)
-    codes = dict(zip(probs["code"].to_list(), probs["problem_id"].to_list(), strict=True))
+    codes = lists.problem_ids_by_code(scope=scope)
     problem = None
     if sel.problem is not None:
         problem = codes.get(sel.problem)
@@ -87,8 +84,7 @@ def resolve(v: Viewer, sel: Selection) -> tuple[str, int | None, int | None, lis
             )
     if problem is None:
         problem = lists.focus_problem(scope=scope)
-    depts = meta.departments()
-    dept_codes = dict(zip(depts["code"].to_list(), depts["id"].to_list(), strict=True))
+    dept_codes = lists.dept_ids_by_code()
     dept: int | None = None
     if sel.dept not in (None, ALL):
         dept = dept_codes.get(str(sel.dept))
@@ -190,9 +186,8 @@ def _controls(
         for r in probs.iter_rows(named=True)
     ]
     code_of = dict(zip(probs["problem_id"].to_list(), probs["code"].to_list(), strict=True))
-    depts = meta.departments()
+    depts = lists.dept_choices(scope=v.scope())
     if v.role == "department_head":
-        depts = depts.filter(pl.col("id") == v.department_id)
         dept_opts = []
     else:
         dept_opts = [{"label": pick("全市对比", "City-wide comparison", lang), "value": ALL}]
