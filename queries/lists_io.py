@@ -93,6 +93,8 @@ class Problem:
 class Outcome:
     problems: list[Problem] = field(default_factory=list)
     changes: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # sheet -> added, changed, removed
+    # sheet -> "added" | "changed" | "removed" -> the rows' keys ("code", or "step / item" for links)
+    keys: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     applied: bool = False
 
     @property
@@ -191,6 +193,9 @@ def read_csv_zip(data: bytes) -> tuple[Rows, list[Problem]]:
     except zipfile.BadZipFile:
         return {}, [Problem("*", 0, "不是有效的 zip 文件", "not a readable zip file")]
     names = set(zf.namelist())
+    # a small zip may unpack to gigabytes: what it says it holds is checked before anything is read
+    if sum(i.file_size for i in zf.infolist()) > 10 * MAX_FILE_BYTES:
+        return {}, [Problem("*", 0, "zip 解压后过大", "the zip unpacks to too much data")]
     for name in SHEETS:
         if f"{name}.csv" not in names:
             errs.append(Problem(name, 0, f"缺少文件 {name}.csv", f"file {name}.csv is missing"))
@@ -199,6 +204,38 @@ def read_csv_zip(data: bytes) -> tuple[Rows, list[Problem]]:
         out[name], more = _table(name, [[c.strip() for c in r] for r in csv.reader(io.StringIO(text))])
         errs += more
     return out, errs
+
+
+MAX_FILE_BYTES = 5 * 1024 * 1024  # an exported city's lists are well under 1 MB
+
+
+def read_file(data: bytes, filename: str) -> tuple[Rows, list[Problem]]:
+    """An uploaded export, by its name: .xlsx (one sheet per list) or .zip (one CSV per list); a file
+    too big, of another kind, or not what its name says is a whole-file reason."""
+    name = filename.lower().strip()
+    if len(data) > MAX_FILE_BYTES:
+        mb = len(data) / 1024 / 1024
+        limit = MAX_FILE_BYTES // 1024 // 1024
+        return {}, [
+            Problem(
+                "*",
+                0,
+                f"文件过大: {mb:.1f} MB (上限 {limit} MB); 请导入导出的清单文件",
+                f"file too large: {mb:.1f} MB (the limit is {limit} MB); import an exported lists file",
+            )
+        ]
+    if name.endswith(".xlsx"):
+        return read_xlsx(data)
+    if name.endswith(".zip"):
+        return read_csv_zip(data)
+    return {}, [
+        Problem(
+            "*",
+            0,
+            "只接受导出的 .xlsx 或 .zip (CSV) 文件",
+            "only an exported .xlsx or .zip (of CSV) file is accepted",
+        )
+    ]
 
 
 def _table(name: str, rows: list[list[str]]) -> tuple[list[dict[str, str]], list[Problem]]:
@@ -256,10 +293,14 @@ def import_lists(rows: Rows, *, dept_code: str | None, actor: audit.Actor, dry_r
     for name in SHEETS:
         before = {_key(name, r): r for r in current[name]}
         after = {_key(name, r): r for r in new[name]}
-        added = len(after.keys() - before.keys())
-        removed = len(before.keys() - after.keys())
-        changed = sum(1 for k in after.keys() & before.keys() if after[k] != before[k])
-        out.changes[name] = (added, changed, removed)
+        added = sorted(after.keys() - before.keys())
+        removed = sorted(before.keys() - after.keys())
+        changed = sorted(k for k in after.keys() & before.keys() if after[k] != before[k])
+        out.changes[name] = (len(added), len(changed), len(removed))
+        out.keys[name] = {
+            what: [" / ".join(k) for k in ks]
+            for what, ks in (("added", added), ("changed", changed), ("removed", removed))
+        }
     if out.problems or dry_run or not any(sum(v) for v in out.changes.values()):
         return out
     _write(new, dept_ids, actor, dept_code, out.changes)

@@ -277,9 +277,8 @@ def test_what_the_controls_offer_and_accept(pool: str) -> None:
     mine = lists.problem_ids_by_code(scope=DEPT_HEAD)
     every = lists.problem_ids_by_code(scope=CITY_SCOPE)
     assert mine and set(mine.items()) < set(every.items())
-    assert every == dict(
-        zip(lists.problems(scope=CITY_SCOPE)["code"], lists.problems(scope=CITY_SCOPE)["problem_id"])
-    )
+    probs = lists.problems(scope=CITY_SCOPE)
+    assert every == dict(zip(probs["code"], probs["problem_id"], strict=True))
     assert lists.dept_choices(scope=DEPT_HEAD)["id"].to_list() == [2]
     got = lists.dept_choices(scope=CITY_SCOPE)
     assert got.columns == ["id", "code", "name_zh", "name_en"] and got.height == len(ref.DEPARTMENTS)

@@ -3,7 +3,10 @@ URL or the controls), call the queries, hand the frames to the builders. Registe
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,6 +153,7 @@ def render(v: Viewer, p: PageParams, sel: Selection) -> list[Any]:
         notice(errors, p.lang),
         kpis,
         _controls(v, p, view, problem, dept),
+        c.import_box(p.lang) if v.role == "admin" else None,
         html.Div(body(v, p, view, problem, dept), id=ids.body, className="lists-body"),
     ]
 
@@ -414,3 +418,77 @@ def export(xlsx_clicks: object, csv_clicks: object, dept: object, params: object
     if kind == "csv":
         return dcc.send_bytes(lists_io.csv_zip_bytes(tables, header), f"lists-{who}-{stamp}.zip")
     return dcc.send_bytes(lists_io.xlsx_bytes(tables, header), f"lists-{who}-{stamp}.xlsx")
+
+
+# --- import from the page (administrators) ------------------------------------------------------------
+
+HIDDEN = {"display": "none"}
+SHOWN = {"display": "inline-block"}
+
+
+def _upload_bytes(contents: object) -> bytes | None:
+    """The file of a dcc.Upload ("data:<type>;base64,<data>"); None when it is not one. A file far over
+    the limit is not decoded: its size is known from the text's length."""
+    if not isinstance(contents, str) or ";base64," not in contents[:200]:
+        return None
+    b64 = contents.split(";base64,", 1)[1]
+    if len(b64) * 3 // 4 > lists_io.MAX_FILE_BYTES + 3:
+        return b"\0" * (len(b64) * 3 // 4)  # read_file names the size without looking inside
+    try:
+        return base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def import_file(
+    contents: object, _confirm: object, filename: object, dept: object, dry: object, params: object
+) -> tuple[Any, Any, Any]:
+    """A file was dropped (a dry run: every row's reason, or what would change) or the confirm was
+    clicked (the same file, the same target and the same data as the dry run, written whole through
+    the door). Administrators only; the browser's values are checked like any input."""
+    p = PageParams.from_store(params)
+    lang = p.lang
+    confirm = _triggered() == ids.confirm
+    name = inputs.quoted(filename) if isinstance(filename, str) else "?"
+    try:
+        v = auth.current_viewer()
+        if v is None or v.role != "admin":
+            return (
+                c.import_message("只有管理员可以导入清单", "Only an administrator imports lists", lang),
+                HIDDEN,
+                None,
+            )
+        _view, _problem, dept_id, _errors = resolve(
+            v, Selection("dept", None, dept if isinstance(dept, str) else None)
+        )
+        target = lists.dept_code(dept_id=dept_id) if dept_id is not None else None
+        data = _upload_bytes(contents)
+        if data is None or not isinstance(filename, str):
+            return c.import_message("没有可读的文件", "No readable file was uploaded", lang), HIDDEN, None
+        digest = hashlib.sha256(data).hexdigest()
+        stamp = {"digest": digest, "dept": target, "version": cache.data_version()}
+        if confirm and stamp != dry:
+            return (
+                c.import_message(
+                    "文件、目标部门或数据自试运行后已变化: 请重新试运行",
+                    "The file, the target department or the data changed since the dry run: run it again",
+                    lang,
+                ),
+                HIDDEN,
+                None,
+            )
+        rows, problems = lists_io.read_file(data, filename)
+        out = lists_io.Outcome(problems=problems)
+        if out.ok:
+            out = lists_io.import_lists(rows, dept_code=target, actor=audit.Actor.of(v), dry_run=not confirm)
+    except PoolError as exc:
+        return (
+            c.import_message(
+                "数据池不可用, 未写入", f"The pool is unavailable, nothing written: {exc}", lang
+            ),
+            HIDDEN,
+            None,
+        )
+    report = c.import_report(out, lang, dry_run=not confirm, filename=f"{name} → {target or ALL}")
+    ready = not confirm and out.ok and any(sum(x) for x in out.changes.values())
+    return report, SHOWN if ready else HIDDEN, stamp if ready else None
