@@ -211,7 +211,7 @@ def _upload(
     data: bytes,
     filename: str,
     *,
-    dept: str = "civil_affairs",
+    dept: object = "civil_affairs",
     confirm: bool = False,
     dry: object = None,
     lang: str = "en",
@@ -288,6 +288,10 @@ def test_a_bad_file_gets_its_reasons_and_no_confirm(signed: Any) -> None:
         assert "refused whole, nothing changed" in got["text"] and reason in got["text"], (name, got["text"])
         assert got["style"] == {"display": "none"} and got["dry"] is None
     assert "Traceback" not in got["text"]
+    # an unknown or missing target department is named, never taken for the whole city
+    for dept in ("no_such_bureau", None, 7):
+        got = _upload(client, lists_io.xlsx_bytes(_civil_export(), "x"), "civil.xlsx", dept=dept)
+        assert "No such department" in got["text"] and got["dry"] is None, got["text"]
     assert cache.data_version(fresh=True) == version
     # garbage instead of a file
     out = post(

@@ -458,9 +458,11 @@ def import_file(
                 HIDDEN,
                 None,
             )
-        _view, _problem, dept_id, _errors = resolve(
-            v, Selection("dept", None, dept if isinstance(dept, str) else None)
-        )
+        if not isinstance(dept, str):
+            dept = "?"  # the selector always holds a code or "all": anything else names no target
+        _view, _problem, dept_id, errors = resolve(v, Selection("dept", None, dept))
+        if errors:  # an unknown department must not fall back to the whole city's lists
+            return html.Div([c.import_message(zh, en, lang) for zh, en in errors]), HIDDEN, None
         target = lists.dept_code(dept_id=dept_id) if dept_id is not None else None
         data = _upload_bytes(contents)
         if data is None or not isinstance(filename, str):
