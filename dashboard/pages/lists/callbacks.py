@@ -491,6 +491,8 @@ def import_file(
             HIDDEN,
             None,
         )
-    report = c.import_report(out, lang, dry_run=not confirm, filename=f"{name} → {target or ALL}")
+    report = c.import_report(
+        out, lang, dry_run=not confirm, filename=f"{name} → {target or pick('全市', 'city-wide', lang)}"
+    )
     ready = not confirm and out.ok and any(sum(x) for x in out.changes.values())
     return report, SHOWN if ready else HIDDEN, stamp if ready else None
