@@ -75,6 +75,7 @@ def test_admin_dry_runs_an_import(
     (tmp_path / "good.zip").write_bytes(lists_io.csv_zip_bytes(good, "x"))
     with browser_page() as (page, watch):
         login(page, server, "admin", "admin-demo-2026", next_path="/lists?view=dept&dept=civil_affairs")
+        page.click("#lists-import-box summary")  # the import is folded until opened
         page.wait_for_selector("#lists-import-upload")
         page.set_input_files("#lists-import-upload input[type=file]", str(tmp_path / "bad.xlsx"))
         page.wait_for_selector("#lists-import-problems")

@@ -191,12 +191,12 @@ def mapping_figure(m: lists.Mapping, *, theme: str, lang: str, as_of: str) -> go
     n = max(steps.height, 1)
     ys = {int(r["id"]): 1 - i / max(n - 1, 1) for i, r in enumerate(steps.iter_rows(named=True))}
     links_si = m.step_items
+    # layout only: each item sits near the mean height of the steps it supports
+    item_ys: dict[int, list[float]] = {}
+    for r in links_si.iter_rows(named=True):
+        item_ys.setdefault(int(r["item_id"]), []).append(ys[int(r["step_id"])])
     want_item = [
-        (
-            sum(ys[s] for s in links_si.filter(pl.col("item_id") == i)["step_id"].to_list())
-            / max(links_si.filter(pl.col("item_id") == i).height, 1),
-            int(i),
-        )
+        (sum(item_ys.get(int(i), [])) / max(len(item_ys.get(int(i), [])), 1), int(i))
         for i in m.items["id"].to_list()
     ]
     yi = _spread([(-y, k) for y, k in want_item], 1.0, 0.0) if want_item else {}
@@ -241,18 +241,20 @@ def mapping_figure(m: lists.Mapping, *, theme: str, lang: str, as_of: str) -> go
         if r["permitted"]
     ]
     lines(good_si, data_c, 2, "solid", pick("数据支撑", "data support", lang))
-    roles = m.step_depts
-    overlap_steps = set(steps.filter(pl.col("n_leads") > 1)["id"].to_list())
+    roles = list(m.step_depts.iter_rows(named=True))
+    lead_rows = [r for r in roles if r["role"] == "lead"]
+    overlap_steps = {int(r["id"]) for r in steps.iter_rows(named=True) if r["n_leads"] > 1}
     lead_pairs = [
         (COLS[1], ys[int(r["step_id"])], COLS[3], yd[int(r["dept_id"])])
-        for r in roles.filter(pl.col("role") == "lead").iter_rows(named=True)
+        for r in lead_rows
         if int(r["step_id"]) not in overlap_steps
     ]
     lines(lead_pairs, lead_c, 3, "solid", pick("牵头", "leads", lang))
     lines(
         [
             (COLS[1], ys[int(r["step_id"])], COLS[3], yd[int(r["dept_id"])])
-            for r in roles.filter(pl.col("role") == "support").iter_rows(named=True)
+            for r in roles
+            if r["role"] == "support"
         ],
         sup_c,
         1.2,
@@ -271,7 +273,7 @@ def mapping_figure(m: lists.Mapping, *, theme: str, lang: str, as_of: str) -> go
     )
     bad = [
         (COLS[1], ys[int(r["step_id"])], COLS[3], yd[int(r["dept_id"])])
-        for r in roles.filter(pl.col("role") == "lead").iter_rows(named=True)
+        for r in lead_rows
         if int(r["step_id"]) in overlap_steps
     ]
     bad += [
@@ -316,7 +318,9 @@ def mapping_figure(m: lists.Mapping, *, theme: str, lang: str, as_of: str) -> go
         hole=steps.is_empty(),
         hover=pick(f"年预计 {p['yearly_volume']:,} 件", f"about {p['yearly_volume']:,} cases a year", lang),
     )
-    leads = roles.filter(pl.col("role") == "lead")
+    leads_of: dict[int, list[dict[str, Any]]] = {}
+    for lr in lead_rows:
+        leads_of.setdefault(int(lr["step_id"]), []).append(lr)
     for r in steps.iter_rows(named=True):
         sid = int(r["id"])
         holes = []
@@ -331,8 +335,7 @@ def mapping_figure(m: lists.Mapping, *, theme: str, lang: str, as_of: str) -> go
             limit = f"<b>{limit} > {pick('总时限', 'type limit', lang)}!</b>"
             holes.append("")
         who = ", ".join(
-            f"{short(int(x['dept_id']), lang)} {x['person'] or ''}"
-            for x in leads.filter(pl.col("step_id") == sid).iter_rows(named=True)
+            f"{short(int(x['dept_id']), lang)} {x['person'] or ''}" for x in leads_of.get(sid, [])
         )
         mark = "◆ " if r["decision"] else ""
         cases = "" if r["open_cases"] is None else f" · {pick('在办', 'open', lang)} {r['open_cases']}"
@@ -354,7 +357,7 @@ def mapping_figure(m: lists.Mapping, *, theme: str, lang: str, as_of: str) -> go
         )
         node(COLS[2], yi[iid], text, hole=hole, hover=f"{r['code']} · {r['refresh']}")
     denied_depts = set(m.denied["dept_id"].to_list())
-    people = {int(r["dept_id"]): r for r in roles.iter_rows(named=True)}
+    people = {int(r["dept_id"]): r for r in roles}
     for r in m.depts.iter_rows(named=True):
         did = int(r["dept_id"])
         contact = people.get(did)
@@ -649,7 +652,7 @@ def dept_sections(d: lists.DeptList, theme: str, lang: str, gap_id: str) -> list
         ],
         lang,
     )
-    n_lead = d.steps.filter(pl.col("role") == "lead").height
+    n_lead = sum(1 for r in d.steps["role"].to_list() if r == "lead")
     cases = (
         pick(
             "办件统计 (在办/超期/按期) 待闭环模块上线后显示",
@@ -740,11 +743,12 @@ SHOW_PROBLEMS = 200  # rows of reasons shown; the rest are counted
 SHOW_KEYS = 8  # keys of added / changed / removed rows shown per sheet
 
 
-def import_box(lang: str) -> html.Div:
-    """The upload for an exported lists file: a dry run first, then a confirm that writes it."""
-    return html.Div(
+def import_box(lang: str) -> html.Details:
+    """The upload for an exported lists file: a dry run first, then a confirm that writes it. Folded
+    until opened, so the views keep the screen."""
+    return html.Details(
         [
-            html.Div(
+            html.Summary(
                 [
                     bi_text("导入清单", "Import lists", lang),
                     html.Span(
@@ -757,7 +761,7 @@ def import_box(lang: str) -> html.Div:
                         className="chart-foot",
                     ),
                 ],
-                className="card-title",
+                className="card-title lists-import-summary",
             ),
             dcc.Upload(
                 html.Div(
