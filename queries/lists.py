@@ -8,6 +8,7 @@ version (`lists_snapshot`) and every view is computed from that snapshot in pola
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ import polars as pl
 from sqlalchemy import func, select
 
 from queries import engine as eng
-from queries import meta
+from queries import meta, owners
 from queries.cache import cached
 from queries.scope import Scope
 from queries.tables import (
@@ -238,9 +239,8 @@ def _dept_names(key: str, prefix: str) -> pl.DataFrame:
 
 
 @cached
-def gaps(*, scope: Scope) -> pl.DataFrame:
-    """Every gap the viewer may act on, labelled: a department head sees the gaps their department must
-    close; everyone else the whole city's. Worst first: high severity, then kind, then object."""
+def _gap_frame(*, scope: Scope) -> pl.DataFrame:
+    """gaps() without the person: every part of it that moves only with the data version."""
     lists = lists_snapshot()
     found = find_gaps(lists)
     if scope.department_id is not None:
@@ -259,15 +259,16 @@ def gaps(*, scope: Scope) -> pl.DataFrame:
         "severity",
         pl.col("limit_hours").alias("problem_limit"),
     )
-    heads = _heads()
+    items = _names(lists.items, "item_id", "item").join(
+        lists.items.select(pl.col("id").alias("item_id"), "source_id", "source_dept_id"), on="item_id"
+    )
     out = (
         found.join(steps, on="step_id", how="left")
         .join(probs, on="problem_id", how="left")
-        .join(_names(lists.items, "item_id", "item"), on="item_id", how="left")
+        .join(items, on="item_id", how="left")
         .join(_dept_names("dept_id", "need"), on="dept_id", how="left")
         .join(_dept_names("fix_dept_id", "fix"), on="fix_dept_id", how="left")
         .with_columns(pl.col("kind").replace_strict(FIX_ROLE, return_dtype=pl.String).alias("fix_role"))
-        .join(heads, on=["fix_dept_id", "fix_role"], how="left")
     )
     rank = {k: i for i, k in enumerate(GAP_KINDS)}
     return out.sort(
@@ -282,8 +283,51 @@ def gaps(*, scope: Scope) -> pl.DataFrame:
     )
 
 
+def gaps(*, scope: Scope) -> pl.DataFrame:
+    """Every gap the viewer may act on, labelled, with the person who closes it: a department head sees
+    the gaps their department must close; everyone else the whole city's. Worst first: high severity,
+    then kind, then object. Not cached as a whole: the person comes from the current data-owner
+    appointments, which are user data and do not move the data version (owners.current)."""
+    return with_fixers(_gap_frame(scope=scope), owners.current())
+
+
+def with_fixers(g: pl.DataFrame, appointed: pl.DataFrame) -> pl.DataFrame:
+    """Name the person of each gap (fix_person, fix_title, fix_via = "appointed" | "title"): the
+    appointed data owner where there is one, else the holder of the title that answers for it.
+    Process gaps: the fixing department's owner, else its director (局长). Data gaps: the owner of the
+    item's source system when that system is the fixing department's, else the department's owner,
+    else its data officer (数据专员)."""
+    own = appointed.select(
+        "scope", pl.col("scope_id").cast(_I32), pl.col("name_zh").alias("p"), pl.col("title_zh").alias("t")
+    )
+    dept_own = own.filter(pl.col("scope") == "department").drop("scope")
+    src_own = own.filter(pl.col("scope") == "source").drop("scope")
+    by_title = _heads()
+    data_gap = pl.col("fix_role") == "data_owner"
+    src_key = pl.when(data_gap & (pl.col("source_dept_id") == pl.col("fix_dept_id"))).then(
+        pl.col("source_id")
+    )
+    out = (
+        g.with_columns(src_key.cast(_I32).alias("_src"), pl.col("fix_dept_id").cast(_I32).alias("_dept"))
+        .join(src_own.rename({"scope_id": "_src", "p": "p_src", "t": "t_src"}), on="_src", how="left")
+        .join(dept_own.rename({"scope_id": "_dept", "p": "p_dept", "t": "t_dept"}), on="_dept", how="left")
+        .join(by_title, on=["fix_dept_id", "fix_role"], how="left")
+    )
+    return out.with_columns(
+        pl.coalesce("p_src", "p_dept", "title_person").alias("fix_person"),
+        pl.coalesce("t_src", "t_dept", "title_title").alias("fix_title"),
+        pl.when(pl.col("p_src").is_not_null() | pl.col("p_dept").is_not_null())
+        .then(pl.lit("appointed"))
+        .when(pl.col("title_person").is_not_null())
+        .then(pl.lit("title"))
+        .alias("fix_via"),
+    ).drop("_src", "_dept", "p_src", "t_src", "p_dept", "t_dept", "title_person", "title_title")
+
+
+@cached
 def _heads() -> pl.DataFrame:
-    """The person a gap names: a department's director for its processes, its data officer for its data."""
+    """The holder of the title a gap falls back to: a department's director for its processes, its data
+    officer for its data."""
     rows = eng.read_frame(
         select(person.c.department_id, person.c.title_zh, person.c.name_zh).where(
             person.c.township_code.is_(None), person.c.title_zh.in_(("局长", "数据专员"))
@@ -293,15 +337,15 @@ def _heads() -> pl.DataFrame:
     return rows.select(
         pl.col("department_id").alias("fix_dept_id"),
         pl.col("title_zh").replace_strict({"局长": "department", "数据专员": "data_owner"}).alias("fix_role"),
-        pl.col("name_zh").alias("fix_person"),
-        pl.col("title_zh").alias("fix_title"),
+        pl.col("name_zh").alias("title_person"),
+        pl.col("title_zh").alias("title_title"),
     ).unique(subset=["fix_dept_id", "fix_role"], keep="first")
 
 
 @cached
 def gap_counts(*, scope: Scope) -> pl.DataFrame:
     """Gaps by kind (every kind, zeros included), and how many sit on high-severity problem types."""
-    g = gaps(scope=scope)
+    g = _gap_frame(scope=scope)
     got = g.group_by("kind").agg(
         pl.len().alias("n"), (pl.col("severity").fill_null(0) >= HIGH).sum().alias("n_high")
     )
@@ -314,7 +358,7 @@ def gap_counts(*, scope: Scope) -> pl.DataFrame:
 @cached
 def gaps_by_dept(*, scope: Scope) -> pl.DataFrame:
     """Open gaps per department that should close them (departments with none included), most first."""
-    g = gaps(scope=scope)
+    g = _gap_frame(scope=scope)
     per = g.group_by("fix_dept_id").agg(pl.len().alias("n"))
     depts = _dept_names("fix_dept_id", "dept")
     if scope.department_id is not None:
@@ -339,10 +383,43 @@ def seeded_gaps() -> pl.DataFrame:
 def alert_level(*, scope: Scope) -> str | None:
     """Red when a step of a high-severity problem type has no lead or two; amber for any other void or
     overlap; None otherwise."""
-    g = gaps(scope=scope).filter(pl.col("kind").is_in(("void", "overlap")))
+    g = _gap_frame(scope=scope).filter(pl.col("kind").is_in(("void", "overlap")))
     if g.is_empty():
         return None
     return "red" if (g["severity"].fill_null(0) >= HIGH).any() else "amber"
+
+
+# --- what the page's controls offer and accept --------------------------------------------------------
+
+
+@cached
+def dept_code(*, dept_id: int) -> str | None:
+    """A department's code; None for an unknown id."""
+    d = meta.departments().filter(pl.col("id") == dept_id)
+    return str(d["code"][0]) if d.height else None
+
+
+@cached
+def dept_ids_by_code() -> dict[str, int]:
+    """Every department's id by its code (what a URL or a control names)."""
+    d = meta.departments()
+    return {str(c): int(i) for c, i in zip(d["code"].to_list(), d["id"].to_list(), strict=True)}
+
+
+@cached
+def problem_ids_by_code(*, scope: Scope) -> dict[str, int]:
+    """The problem types the viewer may open, id by code."""
+    p = problems(scope=scope)
+    return {str(c): int(i) for c, i in zip(p["code"].to_list(), p["problem_id"].to_list(), strict=True)}
+
+
+@cached
+def dept_choices(*, scope: Scope) -> pl.DataFrame:
+    """The departments the viewer may pick (code, names): a department head only their own."""
+    d = meta.departments()
+    if scope.department_id is not None:
+        d = d.filter(pl.col("id") == scope.department_id)
+    return d.select("id", "code", "name_zh", "name_en")
 
 
 # --- the matrix ------------------------------------------------------------------------------------
@@ -487,7 +564,7 @@ def focus_problem(*, scope: Scope) -> int | None:
     allowed = problems(scope=scope)["problem_id"].to_list()
     if not allowed:
         return None
-    g = gaps(scope=scope).filter(pl.col("problem_id").is_in(allowed))
+    g = _gap_frame(scope=scope).filter(pl.col("problem_id").is_in(allowed))
     hot = g.filter(pl.col("kind").is_in(["void", "overlap"])).sort(
         ["severity", "problem_id"], descending=[True, False]
     )
@@ -621,10 +698,19 @@ def viewable_dept(scope: Scope, dept_id: int | None) -> int | None:
     return dept_id
 
 
-@cached
 def dept_list(*, dept_id: int, scope: Scope) -> DeptList | None:
-    """Duties, steps led or supported, data items owned and open gaps of one department; None for an
-    unknown department or one outside the viewer's scope."""
+    """Duties, steps led or supported, data items owned and open gaps of one department (each gap with
+    the person who closes it, as gaps() names them); None for an unknown department or one outside the
+    viewer's scope."""
+    got = _dept_list(dept_id=dept_id, scope=scope)
+    if got is None:
+        return None
+    return dataclasses.replace(got, gaps=with_fixers(got.gaps, owners.current()))
+
+
+@cached
+def _dept_list(*, dept_id: int, scope: Scope) -> DeptList | None:
+    """dept_list() without the persons of its gaps."""
     if viewable_dept(scope, dept_id) != dept_id:
         return None
     depts = meta.departments().filter(pl.col("id") == dept_id)
@@ -663,7 +749,7 @@ def dept_list(*, dept_id: int, scope: Scope) -> DeptList | None:
         .join(_module_names(), on="module_id", how="left")
         .sort("id")
     )
-    g = gaps(scope=scope).filter(pl.col("fix_dept_id") == dept_id)
+    g = _gap_frame(scope=scope).filter(pl.col("fix_dept_id") == dept_id)
     row = depts.row(0, named=True)
     return DeptList(dept_id, row["name_zh"], row["name_en"], duties, steps, items, g)
 

@@ -4,33 +4,43 @@ landing whole through the write door or refused whole with every row's reason.
 Semantics: the file replaces the department's slice (what `lists.export_tables` gives for it): rows of
 the slice missing from the file are removed, rows with a known code are changed, new codes are added.
 So export -> import changes nothing. Ids of existing codes are kept; the generator's record of injected
-gaps (`lists_seed_gap`) is left alone.
+gaps (`lists_seed_gap`) is left alone. Each applied import also keeps the whole city's lists as they
+stand after it (`lists_import`, user data), and a rebuild lays the latest back over the generated lists
+(`reapply_latest`): what people imported survives `command-center seed`.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import re
+import time
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, Table, delete, insert, select
 
 from queries import audit, lists, meta
 from queries import engine as eng
 from queries.scope import CITY_SCOPE
 from queries.tables import (
+    department,
     lists_data_grant,
     lists_data_item,
     lists_duty,
+    lists_import,
     lists_problem,
+    lists_seed_gap,
     lists_step,
     lists_step_data,
     lists_step_duty,
+    module,
     person,
     pool_meta,
+    source_system,
 )
 
 # sheet -> (columns in order, key columns)
@@ -83,6 +93,8 @@ class Problem:
 class Outcome:
     problems: list[Problem] = field(default_factory=list)
     changes: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # sheet -> added, changed, removed
+    # sheet -> "added" | "changed" | "removed" -> the rows' keys ("code", or "step / item" for links)
+    keys: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     applied: bool = False
 
     @property
@@ -181,6 +193,9 @@ def read_csv_zip(data: bytes) -> tuple[Rows, list[Problem]]:
     except zipfile.BadZipFile:
         return {}, [Problem("*", 0, "不是有效的 zip 文件", "not a readable zip file")]
     names = set(zf.namelist())
+    # a small zip may unpack to gigabytes: what it says it holds is checked before anything is read
+    if sum(i.file_size for i in zf.infolist()) > 10 * MAX_FILE_BYTES:
+        return {}, [Problem("*", 0, "zip 解压后过大", "the zip unpacks to too much data")]
     for name in SHEETS:
         if f"{name}.csv" not in names:
             errs.append(Problem(name, 0, f"缺少文件 {name}.csv", f"file {name}.csv is missing"))
@@ -189,6 +204,38 @@ def read_csv_zip(data: bytes) -> tuple[Rows, list[Problem]]:
         out[name], more = _table(name, [[c.strip() for c in r] for r in csv.reader(io.StringIO(text))])
         errs += more
     return out, errs
+
+
+MAX_FILE_BYTES = 5 * 1024 * 1024  # an exported city's lists are well under 1 MB
+
+
+def read_file(data: bytes, filename: str) -> tuple[Rows, list[Problem]]:
+    """An uploaded export, by its name: .xlsx (one sheet per list) or .zip (one CSV per list); a file
+    too big, of another kind, or not what its name says is a whole-file reason."""
+    name = filename.lower().strip()
+    if len(data) > MAX_FILE_BYTES:
+        mb = len(data) / 1024 / 1024
+        limit = MAX_FILE_BYTES // 1024 // 1024
+        return {}, [
+            Problem(
+                "*",
+                0,
+                f"文件过大: {mb:.1f} MB (上限 {limit} MB); 请导入导出的清单文件",
+                f"file too large: {mb:.1f} MB (the limit is {limit} MB); import an exported lists file",
+            )
+        ]
+    if name.endswith(".xlsx"):
+        return read_xlsx(data)
+    if name.endswith(".zip"):
+        return read_csv_zip(data)
+    return {}, [
+        Problem(
+            "*",
+            0,
+            "只接受导出的 .xlsx 或 .zip (CSV) 文件",
+            "only an exported .xlsx or .zip (of CSV) file is accepted",
+        )
+    ]
 
 
 def _table(name: str, rows: list[list[str]]) -> tuple[list[dict[str, str]], list[Problem]]:
@@ -246,10 +293,14 @@ def import_lists(rows: Rows, *, dept_code: str | None, actor: audit.Actor, dry_r
     for name in SHEETS:
         before = {_key(name, r): r for r in current[name]}
         after = {_key(name, r): r for r in new[name]}
-        added = len(after.keys() - before.keys())
-        removed = len(before.keys() - after.keys())
-        changed = sum(1 for k in after.keys() & before.keys() if after[k] != before[k])
-        out.changes[name] = (added, changed, removed)
+        added = sorted(after.keys() - before.keys())
+        removed = sorted(before.keys() - after.keys())
+        changed = sorted(k for k in after.keys() & before.keys() if after[k] != before[k])
+        out.changes[name] = (len(added), len(changed), len(removed))
+        out.keys[name] = {
+            what: [" / ".join(k) for k in ks]
+            for what, ks in (("added", added), ("changed", changed), ("removed", removed))
+        }
     if out.problems or dry_run or not any(sum(v) for v in out.changes.values()):
         return out
     _write(new, dept_ids, actor, dept_code, out.changes)
@@ -388,41 +439,51 @@ def _check(new: Rows, file_rows: Rows, dept_ids: dict[str, int]) -> list[Problem
 
 
 def _people() -> dict[tuple[str, str], int]:
-    q = select(person.c.id, person.c.department_id, person.c.name_zh).order_by(person.c.id)
-    depts = meta.departments()
-    code = dict(zip(depts["id"].to_list(), depts["code"].to_list(), strict=True))
-    out: dict[tuple[str, str], int] = {}
     with eng.connect() as conn:
-        for pid, did, name in conn.execute(q):
-            out.setdefault((code[int(did)], str(name)), int(pid))
+        return _people_on(conn)
+
+
+def _people_on(conn: Connection) -> dict[tuple[str, str], int]:
+    """(department code, person name) -> person id; the first person of a name wins."""
+    q = (
+        select(person.c.id, department.c.code, person.c.name_zh)
+        .join(department, department.c.id == person.c.department_id)
+        .order_by(person.c.id)
+    )
+    out: dict[tuple[str, str], int] = {}
+    for pid, dcode, name in conn.execute(q):
+        out.setdefault((str(dcode), str(name)), int(pid))
     return out
 
 
-def _write(
-    new: Rows, dept_ids: dict[str, int], actor: audit.Actor, dept_code: str | None, changes: Any
-) -> None:
-    """Replace the lists with `new` (ids kept per code), a new data version and one log entry, together."""
-    snap = lists.lists_snapshot()
+def _codes(conn: Connection, table: Table) -> dict[str, int]:
+    return {str(c): int(i) for c, i in conn.execute(select(table.c.code, table.c.id))}
 
-    def ids_for(frame: pl.DataFrame, codes: list[str]) -> dict[str, int]:
-        known = dict(zip(frame["code"].to_list(), frame["id"].to_list(), strict=True))
-        nxt = max(known.values(), default=0) + 1
-        out = {}
-        for c in codes:
-            if c in known:
-                out[c] = int(known[c])
-            else:
-                out[c], nxt = nxt, nxt + 1
-        return out
 
-    pid = ids_for(snap.problems, [r["code"] for r in new["problems"]])
-    sid = ids_for(snap.steps, [r["code"] for r in new["steps"]])
-    iid = ids_for(snap.items, [r["code"] for r in new["data_items"]])
-    did = ids_for(snap.duties, [r["code"] for r in new["duties"]])
-    mods = dict(zip(meta.modules()["code"].to_list(), meta.modules()["id"].to_list(), strict=True))
-    srcs = dict(zip(meta.sources()["code"].to_list(), meta.sources()["id"].to_list(), strict=True))
-    people = _people()
-    rows: list[tuple[Any, list[dict[str, Any]]]] = [
+def _ids_for(known: dict[str, int], codes: list[str]) -> dict[str, int]:
+    """An id per code: the one the pool's lists hold now, else the next free one."""
+    nxt = max(known.values(), default=0) + 1
+    out = {}
+    for c in codes:
+        if c in known:
+            out[c] = known[c]
+        else:
+            out[c], nxt = nxt, nxt + 1
+    return out
+
+
+def _resolve(conn: Connection, new: Rows) -> list[tuple[Table, list[dict[str, Any]]]]:
+    """The table rows for code-keyed lists, every code looked up on `conn` (ids kept per code). KeyError
+    when a reference does not resolve: the import checks first, so only a rebuild can meet one."""
+    pid = _ids_for(_codes(conn, lists_problem), [r["code"] for r in new["problems"]])
+    sid = _ids_for(_codes(conn, lists_step), [r["code"] for r in new["steps"]])
+    iid = _ids_for(_codes(conn, lists_data_item), [r["code"] for r in new["data_items"]])
+    did = _ids_for(_codes(conn, lists_duty), [r["code"] for r in new["duties"]])
+    dept_ids = _codes(conn, department)
+    mods = _codes(conn, module)
+    srcs = _codes(conn, source_system)
+    people = _people_on(conn)
+    return [
         (
             lists_problem,
             [
@@ -452,8 +513,8 @@ def _write(
                 dict(
                     id=iid[r["code"]], code=r["code"], name_zh=r["name_zh"], name_en=r["name_en"], kind=r["kind"],
                     module_id=mods[r["module"]], source_id=srcs[r["source"]],
-                    owner_dept_id=dept_ids.get(r["owner_dept"]), classification=CLASSES[r["classification"]],
-                    refresh=r["refresh"],
+                    owner_dept_id=dept_ids[r["owner_dept"]] if r["owner_dept"] else None,
+                    classification=CLASSES[r["classification"]], refresh=r["refresh"],
                 )
                 for r in new["data_items"]
             ],
@@ -475,19 +536,35 @@ def _write(
         ),
         (lists_data_grant, [dict(item_id=iid[r["item"]], dept_id=dept_ids[r["dept"]]) for r in new["grants"]]),
     ]  # fmt: skip
-    import time
-    import uuid
 
+
+def _replace(conn: Connection, tables: list[tuple[Table, list[dict[str, Any]]]]) -> None:
+    for table, _ in reversed(tables):
+        conn.execute(delete(table))
+    for table, rows in tables:
+        if rows:
+            conn.execute(insert(table), rows)
+
+
+def _write(
+    new: Rows, dept_ids: dict[str, int], actor: audit.Actor, dept_code: str | None, changes: Any
+) -> None:
+    """Replace the lists with `new` (ids kept per code), keep `new` for the next rebuild, a new data
+    version and one log entry, together."""
     with audit.write(actor) as tx:
-        for table, _ in reversed(rows):
-            tx.conn.execute(delete(table))
-        for table, items in rows:
-            if items:
-                tx.conn.execute(insert(table), items)
+        _replace(tx.conn, _resolve(tx.conn, new))
         # the cached views key on the data version: a new one makes every worker read the new lists
         tx.conn.execute(delete(pool_meta).where(pool_meta.c.key == "data_version"))
         version = f"{int(time.time() * 1000)}-{uuid.uuid4().hex[:8]}"
         tx.conn.execute(insert(pool_meta).values(key="data_version", value=version))
+        tx.conn.execute(
+            insert(lists_import).values(
+                dept_code=dept_code,
+                rows=json.dumps(new, ensure_ascii=False, sort_keys=True),
+                imported_at=int(time.time()),
+                imported_by=actor.username[:96],
+            )
+        )
         tx.log(
             "lists.import",
             "lists",
@@ -495,3 +572,39 @@ def _write(
             after={k: sorted(map(str, (_key(k, r) for r in v))) for k, v in new.items()},
             detail={k: list(v) for k, v in changes.items()},
         )
+
+
+class ReapplyError(RuntimeError):
+    """The latest import no longer fits the rebuilt pool (a department, module, source or person it
+    names is gone): the rebuild stops rather than drop what people edited."""
+
+
+def reapply_latest(tx: audit.Tx) -> int | None:
+    """On a rebuild, after the generator made its lists and the user data is in: lay the latest import
+    back over the generated lists (ids kept per code) and drop the generator's record of injected gaps,
+    which describes its own lists, not people's. Returns the import's id; None when there is none."""
+    conn = tx.conn
+    last = conn.execute(
+        select(lists_import.c.id, lists_import.c.dept_code, lists_import.c.rows)
+        .order_by(lists_import.c.id.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return None
+    new: Rows = json.loads(last.rows)
+    try:
+        tables = _resolve(conn, new)
+    except KeyError as exc:
+        raise ReapplyError(
+            f"the imported lists (import {last.id}) name {exc} that the rebuilt pool lacks; "
+            "the previous pool is unchanged"
+        ) from exc
+    _replace(conn, tables)
+    conn.execute(delete(lists_seed_gap))
+    tx.log(
+        "lists.reapply",
+        "lists",
+        last.dept_code or "city",
+        detail={"import_id": int(last.id), "rows": {t.name: len(r) for t, r in tables}},
+    )
+    return int(last.id)

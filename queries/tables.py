@@ -774,6 +774,21 @@ price_import = Table(
     UniqueConstraint("product_code", "market_code", "coop_name", "day"),
 )
 
+# --- lists people imported (migration 0014, issue 7) ------------------------------------------------
+# Every applied import of the Three-Lists-in-One writes here, through the same door, the whole city's
+# lists as they stood after it (JSON: sheet -> rows, every reference a code, as the export writes them).
+# The lists tables themselves are rebuilt by the generator on every `seed`; the rebuild then lays the
+# latest import back over them (queries/lists_io.reapply_latest), so what people edited survives.
+lists_import = Table(
+    "lists_import",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dept_code", String(48)),  # the department whose slice the file replaced; NULL = the city
+    Column("rows", Text, nullable=False),
+    Column("imported_at", BigInteger, nullable=False),
+    Column("imported_by", String(96), nullable=False),
+)
+
 # --- what each table is to a rebuild (`seed`); a test holds every table to exactly one of these -----
 # Reference data: replaced in place by primary key, so rows that user data points at stay put.
 REFERENCE_TABLES = (
@@ -810,6 +825,7 @@ USER_DATA_TABLES = (
     divide_indicator_import,
     divide_counter_edit,
     price_import,
+    lists_import,
 )
 
 # --- Three-Lists-in-One (migration 0007): problem, process, data and responsibility lists -----------

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, delete, insert, inspect, select, text
 from sqlalchemy.exc import OperationalError
 from tqdm import tqdm
 
-from queries import audit, owners, price_import, rollups, schema
+from queries import audit, lists_io, owners, price_import, rollups, schema
 from queries import calendar as cal
 from queries.engine import SUPERSEDED_KEY, make_engine, sqlite_path
 from queries.generate import parts
@@ -487,6 +487,14 @@ def _ingested_from_file(old: Path, schema: pl.Schema) -> pl.DataFrame:
         engine.dispose()
 
 
+def _reapply_lists(conn: Connection) -> None:
+    """The lists people imported, back over the generated ones (queries/lists_io.reapply_latest)."""
+    try:
+        lists_io.reapply_latest(audit.joined(conn, audit.Actor.cli()))
+    except lists_io.ReapplyError as exc:
+        raise BuildError(str(exc)) from exc
+
+
 def _swap_in_user_data(
     conn: Connection, old: Path, demo_users: bool, carried_to: int = 0
 ) -> tuple[int, list[tuple[str, str, str]]]:
@@ -535,6 +543,8 @@ def _swap_in_user_data(
         made = _demo_users(conn) if demo_users else []
         owners.appoint_defaults(audit.joined(conn, audit.Actor.cli()))
         price_import.reapply(conn)  # the imported prices, now carried, over the rebuilt series
+        # the lists people imported win over the generator's (the import is user data, now in)
+        _reapply_lists(conn)
         if attached and "pool_meta" in {
             r[0] for r in conn.exec_driver_sql("SELECT name FROM old.sqlite_master WHERE type='table'")
         }:
@@ -663,6 +673,7 @@ def build_pool(
                     if demo_users:
                         report.demo_users = _demo_users(conn)
                     owners.appoint_defaults(audit.joined(conn, audit.Actor.cli()))
+                    _reapply_lists(conn)
                 _meta(
                     conn,
                     {

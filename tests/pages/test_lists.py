@@ -4,6 +4,7 @@ are the gap finder's."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -13,10 +14,10 @@ from flask.testing import FlaskClient
 
 from dashboard import wall
 from dashboard.pages.lists.components import ids
-from queries import lists
+from queries import audit, cache, lists, lists_io
 from queries.scope import CITY_SCOPE, Viewer
 from tests.pages.conftest import find_ids, render_page, text_of
-from tests.pages.test_roles import find, kpi_value, scope_of, signed
+from tests.pages.test_roles import find, kpi_value, scope_of, sign_in, signed
 
 __all__ = ["signed"]  # the role-login fixture, shared with the role tests
 
@@ -200,3 +201,132 @@ def test_export_is_logged_and_holds_the_department_s_lists(signed: Any, tmp_path
     names = zipfile.ZipFile(io.BytesIO(base64.b64decode(got["content"]))).namelist()
     assert names == ["about.txt", *[f"{n}.csv" for n in lists.EXPORT_SHEETS]]
     assert audit.show(action="export.csv", limit=1).height == 1
+
+
+# --- import from the page (administrators) ----------------------------------------------------------
+
+
+def _upload(
+    client: FlaskClient,
+    data: bytes,
+    filename: str,
+    *,
+    dept: object = "civil_affairs",
+    confirm: bool = False,
+    dry: object = None,
+    lang: str = "en",
+) -> dict[str, Any]:
+    """Drop a file on the import (a dry run), or click confirm with it; returns the three outputs."""
+    params = {"lang": lang, "theme": "desk", "kiosk": False}
+    contents = "data:application/octet-stream;base64," + base64.b64encode(data).decode()
+    output = f"..{ids.import_result}.children...{ids.confirm}.style...{ids.dry_run}.data.."
+    changed = f"{ids.confirm}.n_clicks" if confirm else f"{ids.upload}.contents"
+    out = post(client, output, [contents, 1 if confirm else None], [filename, dept, dry, params], changed)
+    return {
+        "text": text_of(out[ids.import_result]["children"]),
+        "style": out[ids.confirm]["style"],
+        "dry": out[ids.dry_run]["data"],
+    }
+
+
+def _civil_export() -> dict[str, pl.DataFrame]:
+    t = lists.export_tables(dept_id=2, scope=CITY_SCOPE)
+    assert t is not None
+    return t
+
+
+def test_only_an_administrator_gets_the_import(signed: Any) -> None:
+    assert ids.upload in find_ids(render_page(signed("admin"), PATH))
+    for name in ("leader", "minzheng", "operator"):
+        client = signed(name)
+        assert ids.upload not in find_ids(render_page(client, PATH))
+        # and a crafted post of the callback is refused, not run
+        got = _upload(client, lists_io.csv_zip_bytes(_civil_export(), "x"), "civil.zip")
+        assert "Only an administrator imports lists" in got["text"] and got["dry"] is None
+
+
+def test_the_dry_run_of_an_unchanged_export_says_so(signed: Any) -> None:
+    client = signed("admin")
+    for data, name in (
+        (lists_io.xlsx_bytes(_civil_export(), "x"), "civil.xlsx"),
+        (lists_io.csv_zip_bytes(_civil_export(), "x"), "civil.zip"),
+    ):
+        got = _upload(client, data, name)
+        assert "same as the lists, nothing to import" in got["text"], got["text"]
+        assert got["style"] == {"display": "none"} and got["dry"] is None
+
+
+def test_a_bad_file_gets_its_reasons_and_no_confirm(signed: Any) -> None:
+    client = signed("admin")
+    cases = [
+        (b"PK not really a zip", "lists.zip", "not a readable zip file"),
+        (b"hello", "lists.txt", "only an exported .xlsx or .zip"),
+        (b"x" * (20 * 1024 * 1024), "big.xlsx", "file too large: 20.0 MB (the limit is 5 MB)"),
+        (b"not a workbook", "lists.xlsx", "not a readable Excel file"),
+    ]
+    t = _civil_export()
+    t.pop("grants")
+    cases.append((lists_io.xlsx_bytes(t, "x"), "no-grants.xlsx", "sheet grants is missing"))
+    t = _civil_export()
+    t["problems"] = t["problems"].with_columns(
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit("no_such_bureau"))
+        .otherwise("owner_dept")
+        .alias("owner_dept")
+    )
+    t["data_items"] = t["data_items"].with_columns(
+        pl.when(pl.int_range(pl.len()) == 1)
+        .then(pl.lit("no_such_module"))
+        .otherwise("module")
+        .alias("module")
+    )
+    cases.append((lists_io.xlsx_bytes(t, "x"), "bad-rows.xlsx", "unknown department 'no_such_bureau'"))
+    cases.append((lists_io.xlsx_bytes(t, "x"), "bad-rows.xlsx", "unknown module 'no_such_module'"))
+    version = cache.data_version(fresh=True)
+    for data, name, reason in cases:
+        got = _upload(client, data, name)
+        assert "refused whole, nothing changed" in got["text"] and reason in got["text"], (name, got["text"])
+        assert got["style"] == {"display": "none"} and got["dry"] is None
+    assert "Traceback" not in got["text"]
+    # an unknown or missing target department is named, never taken for the whole city
+    for dept in ("no_such_bureau", None, 7):
+        got = _upload(client, lists_io.xlsx_bytes(_civil_export(), "x"), "civil.xlsx", dept=dept)
+        assert "No such department" in got["text"] and got["dry"] is None, got["text"]
+    assert cache.data_version(fresh=True) == version
+    # garbage instead of a file
+    out = post(
+        client,
+        f"..{ids.import_result}.children...{ids.confirm}.style...{ids.dry_run}.data..",
+        ["data:;base64,@@@", None],
+        ["x.zip", "civil_affairs", None, {"lang": "en", "theme": "desk", "kiosk": False}],
+        f"{ids.upload}.contents",
+    )
+    assert "No readable file was uploaded" in text_of(out)
+
+
+@pytest.mark.parametrize("writable_pool", ["sqlite"], indirect=True)  # the door itself: both, in queries
+def test_dry_run_then_confirm_writes_through_the_door(client: FlaskClient, writable_pool: str) -> None:
+    sign_in(client, writable_pool, "admin")
+    t = _civil_export()
+    code = t["steps"]["code"][0]
+    t["steps"] = t["steps"].with_columns(
+        pl.when(pl.col("code") == code).then(pl.lit("9d")).otherwise("limit").alias("limit")
+    )
+    data = lists_io.xlsx_bytes(t, "x")
+    dry = _upload(client, data, "civil.xlsx")
+    assert "dry run passed, nothing written yet · 1 rows would change" in dry["text"], dry["text"]
+    assert code in dry["text"] and dry["style"] == {"display": "inline-block"} and dry["dry"]
+    assert lists.lists_snapshot.uncached().steps.filter(pl.col("code") == code)["limit_hours"][0] != 72  # type: ignore[attr-defined]
+    # a confirm for another target than the dry run's is refused
+    other = _upload(client, data, "civil.xlsx", dept="all", confirm=True, dry=dry["dry"])
+    assert "changed since the dry run" in other["text"]
+    head = audit.show(limit=1)["id"][0]
+    done = _upload(client, data, "civil.xlsx", confirm=True, dry=dry["dry"])
+    assert "imported, 1 rows changed, written to the responsibility log" in done["text"], done["text"]
+    assert done["style"] == {"display": "none"} and done["dry"] is None
+    assert lists.lists_snapshot.uncached().steps.filter(pl.col("code") == code)["limit_hours"][0] == 72  # type: ignore[attr-defined]
+    entry = audit.show(limit=1).row(0, named=True)
+    assert (
+        entry["id"] == head + 1 and entry["action"] == "lists.import" and entry["actor_username"] == "admin"
+    )
+    assert audit.verify().ok

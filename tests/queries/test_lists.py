@@ -3,14 +3,19 @@ finder finds exactly those (nothing more, nothing less), on SQLite and PostgreSQ
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import polars as pl
 import pytest
+from sqlalchemy import create_engine, select, update
 
-from queries import lists
+from queries import audit, cache, lists, owners
+from queries import engine as eng
 from queries.generate import lists as gen
 from queries.generate import reference as ref
 from queries.scope import CITY_SCOPE, Viewer
+from queries.tables import data_owner, person
 
 KEY = ["kind", "problem_id", "step_id", "item_id", "dept_id"]
 DEPT_HEAD = Viewer(0, "minzheng", "x", "department_head", department_id=2).scope()
@@ -90,13 +95,18 @@ def test_gap_fixers_follow_the_rules(pool: str) -> None:
     g = lists.gaps(scope=CITY_SCOPE)
     snap = lists.lists_snapshot()
     owner = dict(snap.problems.select("id", "owner_dept_id").iter_rows())
+    # a built pool has the default appointments: a department's deputy director, a source's data officer
     for r in g.filter(pl.col("kind").is_in(["no_process", "void", "overlap"])).iter_rows(named=True):
         assert r["fix_dept_id"] == owner[r["problem_id"]]
-        assert r["fix_role"] == "department" and r["fix_title"] == "局长"
+        assert r["fix_role"] == "department" and r["fix_title"] == "分管副局长"
+        assert r["fix_via"] == "appointed"
     item_owner = dict(snap.items.select("id", "owner_dept_id").iter_rows())
     for r in g.filter(pl.col("kind") == "permission").iter_rows(named=True):
         assert r["fix_dept_id"] == item_owner[r["item_id"]] != r["dept_id"]
-        assert r["fix_role"] == "data_owner" and r["fix_title"] == "数据专员"
+        assert r["fix_role"] == "data_owner" and r["fix_via"] == "appointed"
+    for r in g.filter(pl.col("kind") == "no_owner").iter_rows(named=True):
+        # nobody owns the item: the data officer appointed for its source system answers
+        assert r["fix_dept_id"] == r["source_dept_id"] and r["fix_title"] == "数据专员"
     for r in g.filter(pl.col("kind") == "over_limit").iter_rows(named=True):
         assert r["step_limit"] > r["problem_limit"]
 
@@ -212,3 +222,63 @@ def test_export_holds_a_closed_slice_of_the_lists(pool: str) -> None:
     everything = lists.export_tables(dept_id=None, scope=CITY_SCOPE)
     assert everything is not None and everything["problems"].height == gen.SCALE_PROBLEMS["test"]
     assert lists.export_tables(dept_id=1, scope=DEPT_HEAD) is None
+
+
+@pytest.fixture
+def appointments_restored(writable_pool: str) -> Iterator[str]:
+    """The writable pool, read uncached; the appointments a test ends are current again afterwards."""
+    cache.configure(None)
+    with eng.connect() as c:
+        ids = [r[0] for r in c.execute(select(data_owner.c.id).where(data_owner.c.ended_at.is_(None)))]
+    yield writable_pool
+    with create_engine(writable_pool).begin() as c:
+        c.execute(update(data_owner).where(data_owner.c.id.in_(ids)).values(ended_at=None))
+
+
+def test_a_gap_names_the_appointed_owner_else_the_title(appointments_restored: str) -> None:
+    actor = audit.Actor(None, "cli:test", "system")
+    void = lists.gaps(scope=CITY_SCOPE).filter(pl.col("kind") == "void").row(0, named=True)
+    dept = int(void["fix_dept_id"])
+    code = ref.DEPARTMENTS[[d[0] for d in ref.DEPARTMENTS].index(dept)][1]
+    with eng.connect() as c:
+        people = {
+            str(t): (int(i), str(n))
+            for i, t, n in c.execute(
+                select(person.c.id, person.c.title_zh, person.c.name_zh).where(
+                    person.c.department_id == dept, person.c.township_code.is_(None)
+                )
+            )
+        }
+    officer_id, officer = people["数据专员"]
+    with audit.write(actor) as tx:
+        owners.appoint(tx, kind="department", code=code, person_id=officer_id)
+
+    def named() -> dict[str, object]:
+        g = lists.gaps(scope=CITY_SCOPE)
+        return g.filter((pl.col("kind") == "void") & (pl.col("step_id") == void["step_id"])).row(
+            0, named=True
+        )
+
+    got = named()
+    assert (got["fix_person"], got["fix_title"], got["fix_via"]) == (officer, "数据专员", "appointed")
+    with audit.write(actor) as tx:
+        owners.end(tx, kind="department", code=code)
+    got = named()  # nobody appointed: the director answers for the department's processes
+    assert (got["fix_person"], got["fix_title"], got["fix_via"]) == (people["局长"][1], "局长", "title")
+    mine = lists.dept_list(dept_id=dept, scope=CITY_SCOPE)
+    assert mine is not None
+    assert set(mine.gaps.filter(pl.col("fix_role") == "department")["fix_title"]) == {"局长"}
+
+
+def test_what_the_controls_offer_and_accept(pool: str) -> None:
+    assert lists.dept_code(dept_id=2) == "civil_affairs" and lists.dept_code(dept_id=999) is None
+    by_code = lists.dept_ids_by_code()
+    assert by_code["civil_affairs"] == 2 and len(by_code) == len(ref.DEPARTMENTS)
+    mine = lists.problem_ids_by_code(scope=DEPT_HEAD)
+    every = lists.problem_ids_by_code(scope=CITY_SCOPE)
+    assert mine and set(mine.items()) < set(every.items())
+    probs = lists.problems(scope=CITY_SCOPE)
+    assert every == dict(zip(probs["code"], probs["problem_id"], strict=True))
+    assert lists.dept_choices(scope=DEPT_HEAD)["id"].to_list() == [2]
+    got = lists.dept_choices(scope=CITY_SCOPE)
+    assert got.columns == ["id", "code", "name_zh", "name_en"] and got.height == len(ref.DEPARTMENTS)

@@ -5,14 +5,19 @@ was (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
 from openpyxl import Workbook
+from sqlalchemy import create_engine, delete, func, select
 
-from queries import audit, cache, lists, lists_io
+from queries import audit, cache, engine, lists, lists_io
+from queries.generate.build import BuildError, build_pool
 from queries.scope import CITY_SCOPE
+from queries.tables import lists_import
+from tests.conftest import END, SEED
 
 ACTOR = audit.Actor(None, "cli:test", "system")
 
@@ -35,10 +40,27 @@ def _exported(dept: int) -> dict[str, pl.DataFrame]:
     return t
 
 
+def _rebuild(url: str) -> None:
+    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=True)
+    engine.configure(url)
+
+
 @pytest.fixture
-def fresh(writable_pool: str, tmp_path: object) -> str:
-    cache.configure(None)  # every read straight from the pool: the test compares before and after
-    return writable_pool
+def fresh(writable_pool: str, tmp_path: object) -> Iterator[str]:
+    """A writable pool read straight (no cache: the test compares before and after). The lists are not
+    user data, so on the shared PostgreSQL pool an applied import is undone afterwards by forgetting it
+    and rebuilding, which gives the generated lists back."""
+    cache.configure(None)
+    with engine.connect() as c:
+        imports = int(c.execute(select(func.count()).select_from(lists_import)).scalar_one())
+    yield writable_pool
+    if writable_pool.startswith("postgresql"):
+        with engine.connect() as c:
+            now = int(c.execute(select(func.count()).select_from(lists_import)).scalar_one())
+        if now != imports:
+            with create_engine(writable_pool).begin() as c:
+                c.execute(delete(lists_import))
+            _rebuild(writable_pool)
 
 
 def test_export_then_import_is_an_identity(fresh: str) -> None:
@@ -170,3 +192,57 @@ def test_command_line_export_and_dry_run(
     broken.write_bytes(b"not a workbook")
     assert main(["--url", fresh, "lists", "import", str(broken), "--dept", "civil_affairs"]) == 1
     assert "nothing was changed" in capsys.readouterr().out
+
+
+def _changed_import(dept: int, code: str) -> lists_io.Outcome:
+    """Import the department's export with one step's limit set to 9 working days."""
+    tables = _exported(dept)
+    tables["steps"] = tables["steps"].with_columns(
+        pl.when(pl.col("code") == code).then(pl.lit("9d")).otherwise(pl.col("limit")).alias("limit")
+    )
+    rows, errs = lists_io.read_csv_zip(lists_io.csv_zip_bytes(tables, "x"))
+    assert errs == []
+    return lists_io.import_lists(rows, dept_code="civil_affairs", actor=ACTOR, dry_run=False)
+
+
+def test_a_rebuild_keeps_the_imported_lists(fresh: str) -> None:
+    generated = _state()
+    code = _exported(2)["steps"]["code"][0]
+    assert _changed_import(2, code).applied
+    imported = _state()
+    assert imported != generated
+    with engine.connect() as c:
+        kept = c.execute(select(lists_import.c.dept_code, lists_import.c.imported_by)).all()
+    assert [tuple(r) for r in kept] == [("civil_affairs", "cli:test")]
+    _rebuild(fresh)
+    assert _state() == imported  # the import, not the generator's lists, ids and all
+    snap = lists.lists_snapshot.uncached()  # type: ignore[attr-defined]
+    assert snap.steps.filter(pl.col("code") == code)["limit_hours"][0] == 72
+    # the generator's record of injected gaps described its own lists: gone with them
+    assert lists.seeded_gaps.uncached().is_empty()  # type: ignore[attr-defined]
+    entry = audit.show(action="lists.reapply", limit=1).row(0, named=True)
+    assert entry["object_id"] == "civil_affairs" and entry["actor_username"].startswith("cli")
+    assert audit.verify().ok
+
+
+def test_a_rebuild_without_an_import_keeps_the_generated_lists(fresh: str) -> None:
+    generated = _state()
+    _rebuild(fresh)
+    assert _state() == generated
+    assert not lists.seeded_gaps.uncached().is_empty()  # type: ignore[attr-defined]
+    assert audit.show(action="lists.reapply", limit=1).is_empty()
+
+
+def test_an_import_that_no_longer_fits_stops_the_rebuild(fresh: str) -> None:
+    code = _exported(2)["steps"]["code"][0]
+    assert _changed_import(2, code).applied
+    with engine.connect() as c:
+        saved = c.execute(select(lists_import.c.id, lists_import.c.rows)).one()
+    broken = saved.rows.replace('"civil_affairs"', '"gone_bureau"')
+    with create_engine(fresh).begin() as c:
+        c.execute(lists_import.update().where(lists_import.c.id == saved.id).values(rows=broken))
+    before = _state()
+    with pytest.raises(BuildError, match="gone_bureau"):
+        _rebuild(fresh)
+    engine.configure(fresh)
+    assert _state() == before  # the previous pool is unchanged

@@ -3,11 +3,13 @@ URL or the controls), call the queries, hand the frames to the builders. Registe
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-import polars as pl
 from dash import ctx, dcc, html, no_update
 from dash.exceptions import MissingCallbackContextException
 
@@ -63,8 +65,7 @@ def landing_view(v: Viewer) -> str:
 
 
 def _dept_code(dept_id: int) -> str:
-    d = meta.departments().filter(pl.col("id") == dept_id)
-    return str(d["code"][0]) if d.height else ALL
+    return lists.dept_code(dept_id=dept_id) or ALL
 
 
 def resolve(v: Viewer, sel: Selection) -> tuple[str, int | None, int | None, list[tuple[str, str]]]:
@@ -73,8 +74,7 @@ def resolve(v: Viewer, sel: Selection) -> tuple[str, int | None, int | None, lis
     errors = list(sel.errors)
     scope = v.scope()
     view = sel.view or landing_view(v)
-    probs = lists.problems(scope=scope)
-    codes = dict(zip(probs["code"].to_list(), probs["problem_id"].to_list(), strict=True))
+    codes = lists.problem_ids_by_code(scope=scope)
     problem = None
     if sel.problem is not None:
         problem = codes.get(sel.problem)
@@ -87,8 +87,7 @@ def resolve(v: Viewer, sel: Selection) -> tuple[str, int | None, int | None, lis
             )
     if problem is None:
         problem = lists.focus_problem(scope=scope)
-    depts = meta.departments()
-    dept_codes = dict(zip(depts["code"].to_list(), depts["id"].to_list(), strict=True))
+    dept_codes = lists.dept_ids_by_code()
     dept: int | None = None
     if sel.dept not in (None, ALL):
         dept = dept_codes.get(str(sel.dept))
@@ -154,6 +153,7 @@ def render(v: Viewer, p: PageParams, sel: Selection) -> list[Any]:
         notice(errors, p.lang),
         kpis,
         _controls(v, p, view, problem, dept),
+        c.import_box(p.lang) if v.role == "admin" else None,
         html.Div(body(v, p, view, problem, dept), id=ids.body, className="lists-body"),
     ]
 
@@ -190,9 +190,8 @@ def _controls(
         for r in probs.iter_rows(named=True)
     ]
     code_of = dict(zip(probs["problem_id"].to_list(), probs["code"].to_list(), strict=True))
-    depts = meta.departments()
+    depts = lists.dept_choices(scope=v.scope())
     if v.role == "department_head":
-        depts = depts.filter(pl.col("id") == v.department_id)
         dept_opts = []
     else:
         dept_opts = [{"label": pick("全市对比", "City-wide comparison", lang), "value": ALL}]
@@ -419,3 +418,81 @@ def export(xlsx_clicks: object, csv_clicks: object, dept: object, params: object
     if kind == "csv":
         return dcc.send_bytes(lists_io.csv_zip_bytes(tables, header), f"lists-{who}-{stamp}.zip")
     return dcc.send_bytes(lists_io.xlsx_bytes(tables, header), f"lists-{who}-{stamp}.xlsx")
+
+
+# --- import from the page (administrators) ------------------------------------------------------------
+
+HIDDEN = {"display": "none"}
+SHOWN = {"display": "inline-block"}
+
+
+def _upload_bytes(contents: object) -> bytes | None:
+    """The file of a dcc.Upload ("data:<type>;base64,<data>"); None when it is not one. A file far over
+    the limit is not decoded: its size is known from the text's length."""
+    if not isinstance(contents, str) or ";base64," not in contents[:200]:
+        return None
+    b64 = contents.split(";base64,", 1)[1]
+    if len(b64) * 3 // 4 > lists_io.MAX_FILE_BYTES + 3:
+        return b"\0" * (len(b64) * 3 // 4)  # read_file names the size without looking inside
+    try:
+        return base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def import_file(
+    contents: object, _confirm: object, filename: object, dept: object, dry: object, params: object
+) -> tuple[Any, Any, Any]:
+    """A file was dropped (a dry run: every row's reason, or what would change) or the confirm was
+    clicked (the same file, the same target and the same data as the dry run, written whole through
+    the door). Administrators only; the browser's values are checked like any input."""
+    p = PageParams.from_store(params)
+    lang = p.lang
+    confirm = _triggered() == ids.confirm
+    name = inputs.quoted(filename) if isinstance(filename, str) else "?"
+    try:
+        v = auth.current_viewer()
+        if v is None or v.role != "admin":
+            return (
+                c.import_message("只有管理员可以导入清单", "Only an administrator imports lists", lang),
+                HIDDEN,
+                None,
+            )
+        if not isinstance(dept, str):
+            dept = "?"  # the selector always holds a code or "all": anything else names no target
+        _view, _problem, dept_id, errors = resolve(v, Selection("dept", None, dept))
+        if errors:  # an unknown department must not fall back to the whole city's lists
+            return html.Div([c.import_message(zh, en, lang) for zh, en in errors]), HIDDEN, None
+        target = lists.dept_code(dept_id=dept_id) if dept_id is not None else None
+        data = _upload_bytes(contents)
+        if data is None or not isinstance(filename, str):
+            return c.import_message("没有可读的文件", "No readable file was uploaded", lang), HIDDEN, None
+        digest = hashlib.sha256(data).hexdigest()
+        stamp = {"digest": digest, "dept": target, "version": cache.data_version()}
+        if confirm and stamp != dry:
+            return (
+                c.import_message(
+                    "文件、目标部门或数据自试运行后已变化: 请重新试运行",
+                    "The file, the target department or the data changed since the dry run: run it again",
+                    lang,
+                ),
+                HIDDEN,
+                None,
+            )
+        rows, problems = lists_io.read_file(data, filename)
+        out = lists_io.Outcome(problems=problems)
+        if out.ok:
+            out = lists_io.import_lists(rows, dept_code=target, actor=audit.Actor.of(v), dry_run=not confirm)
+    except PoolError as exc:
+        return (
+            c.import_message(
+                "数据池不可用, 未写入", f"The pool is unavailable, nothing written: {exc}", lang
+            ),
+            HIDDEN,
+            None,
+        )
+    report = c.import_report(
+        out, lang, dry_run=not confirm, filename=f"{name} → {target or pick('全市', 'city-wide', lang)}"
+    )
+    ready = not confirm and out.ok and any(sum(x) for x in out.changes.values())
+    return report, SHOWN if ready else HIDDEN, stamp if ready else None

@@ -8,12 +8,12 @@ from typing import Any
 import dash_ag_grid as dag
 import plotly.graph_objects as go
 import polars as pl
-from dash import html
+from dash import dcc, html
 
 from dashboard import figures
 from dashboard.components import KpiDef, kpi_card
 from dashboard.i18n import bi_text, both, pick, titles
-from queries import lists
+from queries import lists, lists_io
 
 SRC = "queries.lists"
 
@@ -37,6 +37,11 @@ class ids:
     export_xlsx = "lists-export-xlsx-button"
     export_csv = "lists-export-csv-button"
     download = "lists-download"
+    import_box = "lists-import-box"
+    upload = "lists-import-upload"
+    import_result = "lists-import-result"
+    confirm = "lists-import-confirm-button"
+    dry_run = "lists-import-dry-run-store"
 
 
 DAY_H = 8
@@ -186,12 +191,12 @@ def mapping_figure(m: lists.Mapping, *, theme: str, lang: str, as_of: str) -> go
     n = max(steps.height, 1)
     ys = {int(r["id"]): 1 - i / max(n - 1, 1) for i, r in enumerate(steps.iter_rows(named=True))}
     links_si = m.step_items
+    # layout only: each item sits near the mean height of the steps it supports
+    item_ys: dict[int, list[float]] = {}
+    for r in links_si.iter_rows(named=True):
+        item_ys.setdefault(int(r["item_id"]), []).append(ys[int(r["step_id"])])
     want_item = [
-        (
-            sum(ys[s] for s in links_si.filter(pl.col("item_id") == i)["step_id"].to_list())
-            / max(links_si.filter(pl.col("item_id") == i).height, 1),
-            int(i),
-        )
+        (sum(item_ys.get(int(i), [])) / max(len(item_ys.get(int(i), [])), 1), int(i))
         for i in m.items["id"].to_list()
     ]
     yi = _spread([(-y, k) for y, k in want_item], 1.0, 0.0) if want_item else {}
@@ -236,18 +241,20 @@ def mapping_figure(m: lists.Mapping, *, theme: str, lang: str, as_of: str) -> go
         if r["permitted"]
     ]
     lines(good_si, data_c, 2, "solid", pick("数据支撑", "data support", lang))
-    roles = m.step_depts
-    overlap_steps = set(steps.filter(pl.col("n_leads") > 1)["id"].to_list())
+    roles = list(m.step_depts.iter_rows(named=True))
+    lead_rows = [r for r in roles if r["role"] == "lead"]
+    overlap_steps = {int(r["id"]) for r in steps.iter_rows(named=True) if r["n_leads"] > 1}
     lead_pairs = [
         (COLS[1], ys[int(r["step_id"])], COLS[3], yd[int(r["dept_id"])])
-        for r in roles.filter(pl.col("role") == "lead").iter_rows(named=True)
+        for r in lead_rows
         if int(r["step_id"]) not in overlap_steps
     ]
     lines(lead_pairs, lead_c, 3, "solid", pick("牵头", "leads", lang))
     lines(
         [
             (COLS[1], ys[int(r["step_id"])], COLS[3], yd[int(r["dept_id"])])
-            for r in roles.filter(pl.col("role") == "support").iter_rows(named=True)
+            for r in roles
+            if r["role"] == "support"
         ],
         sup_c,
         1.2,
@@ -266,7 +273,7 @@ def mapping_figure(m: lists.Mapping, *, theme: str, lang: str, as_of: str) -> go
     )
     bad = [
         (COLS[1], ys[int(r["step_id"])], COLS[3], yd[int(r["dept_id"])])
-        for r in roles.filter(pl.col("role") == "lead").iter_rows(named=True)
+        for r in lead_rows
         if int(r["step_id"]) in overlap_steps
     ]
     bad += [
@@ -311,7 +318,9 @@ def mapping_figure(m: lists.Mapping, *, theme: str, lang: str, as_of: str) -> go
         hole=steps.is_empty(),
         hover=pick(f"年预计 {p['yearly_volume']:,} 件", f"about {p['yearly_volume']:,} cases a year", lang),
     )
-    leads = roles.filter(pl.col("role") == "lead")
+    leads_of: dict[int, list[dict[str, Any]]] = {}
+    for lr in lead_rows:
+        leads_of.setdefault(int(lr["step_id"]), []).append(lr)
     for r in steps.iter_rows(named=True):
         sid = int(r["id"])
         holes = []
@@ -326,8 +335,7 @@ def mapping_figure(m: lists.Mapping, *, theme: str, lang: str, as_of: str) -> go
             limit = f"<b>{limit} > {pick('总时限', 'type limit', lang)}!</b>"
             holes.append("")
         who = ", ".join(
-            f"{short(int(x['dept_id']), lang)} {x['person'] or ''}"
-            for x in leads.filter(pl.col("step_id") == sid).iter_rows(named=True)
+            f"{short(int(x['dept_id']), lang)} {x['person'] or ''}" for x in leads_of.get(sid, [])
         )
         mark = "◆ " if r["decision"] else ""
         cases = "" if r["open_cases"] is None else f" · {pick('在办', 'open', lang)} {r['open_cases']}"
@@ -349,7 +357,7 @@ def mapping_figure(m: lists.Mapping, *, theme: str, lang: str, as_of: str) -> go
         )
         node(COLS[2], yi[iid], text, hole=hole, hover=f"{r['code']} · {r['refresh']}")
     denied_depts = set(m.denied["dept_id"].to_list())
-    people = {int(r["dept_id"]): r for r in roles.iter_rows(named=True)}
+    people = {int(r["dept_id"]): r for r in roles}
     for r in m.depts.iter_rows(named=True):
         did = int(r["dept_id"])
         contact = people.get(did)
@@ -644,7 +652,7 @@ def dept_sections(d: lists.DeptList, theme: str, lang: str, gap_id: str) -> list
         ],
         lang,
     )
-    n_lead = d.steps.filter(pl.col("role") == "lead").height
+    n_lead = sum(1 for r in d.steps["role"].to_list() if r == "lead")
     cases = (
         pick(
             "办件统计 (在办/超期/按期) 待闭环模块上线后显示",
@@ -716,4 +724,153 @@ def summary_table(s: pl.DataFrame, lang: str) -> html.Table:
             for r in s.iter_rows(named=True)
         ],
         lang,
+    )
+
+
+# --- import (administrators) -------------------------------------------------------------------------
+
+SHEET_NAMES = {
+    "*": ("文件", "file"),
+    "problems": ("问题清单", "problems"),
+    "steps": ("流程清单", "steps"),
+    "data_items": ("数据清单", "data items"),
+    "step_data": ("环节-数据", "step data"),
+    "duties": ("责任清单", "duties"),
+    "step_duties": ("环节-职责", "step duties"),
+    "grants": ("数据授权", "grants"),
+}
+SHOW_PROBLEMS = 200  # rows of reasons shown; the rest are counted
+SHOW_KEYS = 8  # keys of added / changed / removed rows shown per sheet
+
+
+def import_box(lang: str) -> html.Details:
+    """The upload for an exported lists file: a dry run first, then a confirm that writes it. Folded
+    until opened, so the views keep the screen."""
+    return html.Details(
+        [
+            html.Summary(
+                [
+                    bi_text("导入清单", "Import lists", lang),
+                    html.Span(
+                        pick(
+                            " · 替换上方所选部门 (或全市) 的清单 · 先试运行, 确认后整体写入并记入责任日志",
+                            " · replaces the lists of the department picked above (or the city's) · a dry run "
+                            "first; confirm writes it whole, with a responsibility-log entry",
+                            lang,
+                        ),
+                        className="chart-foot",
+                    ),
+                ],
+                className="card-title lists-import-summary",
+            ),
+            dcc.Upload(
+                html.Div(
+                    both(
+                        "拖放或点击选择导出的 .xlsx / .zip 文件 (上限 5 MB)",
+                        "Drop or pick an exported .xlsx / .zip file (at most 5 MB)",
+                        lang,
+                        " · ",
+                    )
+                ),
+                id=ids.upload,
+                accept=".xlsx,.zip",
+                multiple=False,
+                className="lists-upload",
+            ),
+            html.Div(id=ids.import_result, className="lists-import-result", role="status"),
+            html.Button(
+                both("确认导入", "Confirm import", lang, " "),
+                id=ids.confirm,
+                className="btn btn-primary",
+                style={"display": "none"},
+            ),
+            dcc.Store(id=ids.dry_run),
+        ],
+        id=ids.import_box,
+        className="card lists-import",
+    )
+
+
+def import_message(zh: str, en: str, lang: str) -> html.P:
+    return html.P(both(zh, en, lang, " / "), className="lists-import-refused")
+
+
+def import_report(out: lists_io.Outcome, lang: str, *, dry_run: bool, filename: str) -> html.Div:
+    """A dry run's or an import's outcome: every row's reason when refused, else what changes."""
+    sheet = {k: pick(*v, lang) for k, v in SHEET_NAMES.items()}
+    if not out.ok:
+        shown = out.problems[:SHOW_PROBLEMS]
+        more = len(out.problems) - len(shown)
+        rows: list[list[Any]] = [
+            [sheet.get(p.sheet, p.sheet), str(p.row) if p.row else "—", pick(p.zh, p.en, lang)] for p in shown
+        ]
+        return html.Div(
+            [
+                html.P(
+                    pick(
+                        f"{filename}: 整体拒绝, 清单未改动 · {len(out.problems)} 个问题",
+                        f"{filename}: refused whole, nothing changed · {len(out.problems)} problems",
+                        lang,
+                    ),
+                    className="lists-import-refused",
+                ),
+                simple_table(
+                    "lists-import-problems",
+                    [("清单", "Sheet"), ("行", "Row"), ("原因", "Reason")],
+                    rows,
+                    lang,
+                ),
+                html.P(pick(f"另有 {more} 个问题未列出", f"and {more} more", lang)) if more else None,
+            ],
+            className="lists-import-report",
+        )
+    total = sum(sum(v) for v in out.changes.values())
+    if dry_run:
+        head = (
+            pick(
+                f"{filename}: 试运行通过, 尚未写入 · 共 {total} 行变化",
+                f"{filename}: dry run passed, nothing written yet · {total} rows would change",
+                lang,
+            )
+            if total
+            else pick(
+                f"{filename}: 与现有清单一致, 无需导入",
+                f"{filename}: same as the lists, nothing to import",
+                lang,
+            )
+        )
+    else:
+        head = pick(
+            f"{filename}: 已导入 {total} 行变化, 已记入责任日志",
+            f"{filename}: imported, {total} rows changed, written to the responsibility log",
+            lang,
+        )
+
+    def keys(name: str, what: str) -> str:
+        ks = out.keys.get(name, {}).get(what, [])
+        return ", ".join(ks[:SHOW_KEYS]) + (" …" if len(ks) > SHOW_KEYS else "")
+
+    rows = [
+        [sheet[name], a, keys(name, "added"), c, keys(name, "changed"), r, keys(name, "removed")]
+        for name, (a, c, r) in out.changes.items()
+    ]
+    return html.Div(
+        [
+            html.P(head, className="lists-import-ok"),
+            simple_table(
+                "lists-import-changes",
+                [
+                    ("清单", "Sheet"),
+                    ("新增", "Added"),
+                    ("新增的键", "keys"),
+                    ("修改", "Changed"),
+                    ("修改的键", "keys"),
+                    ("删除", "Removed"),
+                    ("删除的键", "keys"),
+                ],
+                rows,
+                lang,
+            ),
+        ],
+        className="lists-import-report",
     )

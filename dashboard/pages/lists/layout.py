@@ -62,3 +62,16 @@ callback(
     State(ids.params, "data"),
     prevent_initial_call=True,
 )(cb.export)
+
+callback(
+    Output(ids.import_result, "children"),
+    Output(ids.confirm, "style"),
+    Output(ids.dry_run, "data"),
+    Input(ids.upload, "contents"),
+    Input(ids.confirm, "n_clicks"),
+    State(ids.upload, "filename"),
+    State(ids.dept, "value"),
+    State(ids.dry_run, "data"),
+    State(ids.params, "data"),
+    prevent_initial_call=True,
+)(cb.import_file)
