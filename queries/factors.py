@@ -3,7 +3,9 @@ the whole analysis (Tables 2-4 of the second source paper plus the checks it lac
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,7 +17,7 @@ from queries import audit, meta, stats
 from queries import engine as eng
 from queries.cache import cached
 from queries.scope import Scope
-from queries.tables import factor_dataset, factor_township_year, factor_value
+from queries.tables import factor_dataset, factor_model_set, factor_township_year, factor_value
 
 
 @dataclass(frozen=True)
@@ -375,3 +377,274 @@ def dataset_frame(*, dataset_id: int) -> pl.DataFrame:
     order = sorted(set(long["variable"].to_list()))
     wide = long.pivot(on="variable", index=["row_no", "label"], values="value").sort("row_no")
     return wide.select(pl.col("label").alias("unit"), *order)
+
+
+# --- choosing a dataset: the township figures or an imported table ------------------------------
+
+TOWNSHIP = "township"  # the dataset key of the pool's own township figures; imported ones are their id
+YEAR_COLUMN = "year"  # an imported table with this column can be analysed one year at a time or pooled
+
+
+def parse_dataset(value: object) -> int | None:
+    """A dataset key as a page or URL sends it: None for the township figures, else an imported
+    dataset's id. Anything else raises StatsInputError."""
+    text = str(value if value is not None else TOWNSHIP).strip()
+    if text == TOWNSHIP:
+        return None
+    if not text.isdigit() or len(text) > 9:
+        raise stats.StatsInputError(f"数据集无效: {text[:40]}", f"Not a dataset: {text[:40]}")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What the page offers for one dataset: its variables (numeric columns) and years."""
+
+    key: str
+    name: str
+    variables: list[str]
+    years: list[int]  # empty: the dataset has no year column, every row is one observation
+
+
+def dataset_info(*, dataset_id: int | None, scope: Scope) -> DatasetInfo:
+    """The township figures' variables and years, or an imported dataset's (StatsInputError if unknown)."""
+    if dataset_id is None:
+        return DatasetInfo(TOWNSHIP, "乡镇指标 / Township figures", list(VARIABLES), years(scope=scope))
+    d, v = factor_dataset, factor_value
+    head = eng.read_frame(select(d.c.name).where(d.c.id == dataset_id))
+    if head.height == 0:
+        raise stats.StatsInputError(f"没有数据集 {dataset_id}", f"No dataset {dataset_id}")
+    names = eng.read_frame(
+        select(v.c.variable).distinct().where(v.c.dataset_id == dataset_id), schema={"variable": pl.String}
+    )["variable"].to_list()
+    yrs: list[int] = []
+    if YEAR_COLUMN in names:
+        got = eng.read_frame(
+            select(v.c.value)
+            .distinct()
+            .where(v.c.dataset_id == dataset_id, v.c.variable == YEAR_COLUMN, v.c.value.is_not(None)),
+            schema={"value": pl.Float64},
+        )["value"].to_list()
+        yrs = sorted({int(y) for y in got if float(y).is_integer()}, reverse=True)
+    return DatasetInfo(
+        str(dataset_id), str(head["name"][0]), sorted(n for n in names if n != YEAR_COLUMN), yrs
+    )
+
+
+def dataset_analysis(
+    *,
+    dataset_id: int,
+    year: int | None,
+    y: str,
+    xs: list[str],
+    models: list[list[str]] | None = None,
+    robust: bool = False,
+) -> Analysis:
+    """analyse() on an imported dataset, one year of it (when it has a year column) or all its rows.
+    Not cached: imports do not move the pool's data version, and the tables are small."""
+    frame = dataset_frame(dataset_id=dataset_id)
+    unknown = sorted(set([y, *xs]) - (set(frame.columns) - {"unit", YEAR_COLUMN}))
+    if unknown:
+        raise stats.StatsInputError(
+            f"数据集中没有这些变量: {', '.join(unknown)}",
+            f"The dataset has no such variables: {', '.join(unknown)}",
+        )
+    if YEAR_COLUMN in frame.columns:
+        if year is not None:
+            frame = frame.filter(pl.col(YEAR_COLUMN) == year)
+        else:
+            yr = pl.col(YEAR_COLUMN).cast(pl.Int64, strict=False).cast(pl.String).fill_null("?")
+            frame = frame.with_columns(pl.concat_str([pl.col("unit"), yr], separator=" ").alias("unit"))
+    return analyse(frame, y=y, xs=xs, models=models, robust=robust, label="unit")
+
+
+# --- user-defined nested-model sets (user data, through the write door) -------------------------
+
+MAX_MODELS = 8
+_MODEL_PREFIX = re.compile(r"^\s*M\d+\s*[:：]\s*", re.IGNORECASE)
+_SPLIT = re.compile(r"[,，;；\s]+")
+
+
+def parse_models(text: object) -> list[list[str]]:
+    """Models as people type them, one a line, regressors comma-separated, an optional "M1:" prefix.
+    Blank lines are skipped; an empty text is no models (the defaults)."""
+    if not isinstance(text, str):
+        return []
+    if len(text) > 4000:
+        raise stats.StatsInputError("模型设定过长", "The model set is too long")
+    out: list[list[str]] = []
+    for line in text.splitlines():
+        names = [n for n in _SPLIT.split(_MODEL_PREFIX.sub("", line)) if n]
+        if not names:
+            continue
+        if any(len(n) > 64 for n in names):
+            raise stats.StatsInputError(
+                "变量名超过 64 个字符", "A variable name is longer than 64 characters"
+            )
+        out.append(list(dict.fromkeys(names)))
+    if len(out) > MAX_MODELS:
+        raise stats.StatsInputError(f"最多 {MAX_MODELS} 个模型", f"At most {MAX_MODELS} models")
+    return out
+
+
+def models_text(models: Sequence[Sequence[str]]) -> str:
+    """The text parse_models reads back."""
+    return "\n".join(f"M{i + 1}: {', '.join(m)}" for i, m in enumerate(models))
+
+
+@dataclass(frozen=True)
+class ModelSet:
+    id: int
+    name: str
+    dataset: str
+    y: str
+    models: list[list[str]]
+
+
+def save_model_set(
+    actor: audit.Actor, *, scope: Scope, name: str, dataset: str, y: str, models: list[list[str]]
+) -> int:
+    """Save a named model set through the write door, its log entry in the same transaction. Refused,
+    with nothing written, for a blank or taken name, an unknown dataset, or variables it does not have."""
+    name = name.strip() if isinstance(name, str) else ""
+    if not name or len(name) > 96:
+        raise stats.StatsInputError(
+            "模型组名称须为 1-96 个字符", "A model set needs a name of 1-96 characters"
+        )
+    if not models or not all(models) or len(models) > MAX_MODELS:
+        raise stats.StatsInputError(
+            f"请给出 1-{MAX_MODELS} 个模型, 每个至少一个自变量",
+            f"Give 1-{MAX_MODELS} models, each with at least one regressor",
+        )
+    info = dataset_info(dataset_id=parse_dataset(dataset), scope=scope)
+    unknown = sorted({y, *(x for m in models for x in m)} - set(info.variables))
+    if unknown:
+        raise stats.StatsInputError(
+            f"数据集中没有这些变量: {', '.join(unknown)}",
+            f"The dataset has no such variables: {', '.join(unknown)}",
+        )
+    if y in {x for m in models for x in m}:
+        raise stats.StatsInputError("因变量不能作为自变量", "The dependent variable cannot be a regressor")
+    spec = json.dumps(models, ensure_ascii=False)
+    t = factor_model_set
+    with audit.write(actor) as tx:
+        if tx.conn.execute(select(t.c.id).where(t.c.name == name)).first() is not None:
+            raise stats.StatsInputError(f"已有名为 {name!r} 的模型组", f"A model set named {name!r} exists")
+        new_id = tx.conn.execute(
+            insert(t)
+            .values(
+                name=name,
+                dataset=info.key,
+                y=y,
+                models=spec,
+                created_by=actor.username[:96],
+                created_at=int(time.time()),
+            )
+            .returning(t.c.id)
+        ).scalar_one()
+        tx.log(
+            "factors.modelset.save",
+            "factor_model_set",
+            new_id,
+            after={"name": name, "dataset": info.key, "y": y, "models": models},
+            detail={"name": name, "models": len(models)},
+        )
+    return int(new_id)
+
+
+def model_sets() -> pl.DataFrame:
+    """Saved model sets, newest first (user data: never cached)."""
+    t = factor_model_set
+    return eng.read_frame(
+        select(t.c.id, t.c.name, t.c.dataset, t.c.y, t.c.created_by, t.c.created_at).order_by(t.c.id.desc()),
+        schema={"id": pl.Int64, "created_at": pl.Int64},
+    )
+
+
+def model_set(*, set_id: int) -> ModelSet:
+    """One saved model set (StatsInputError when there is none)."""
+    t = factor_model_set
+    got = eng.read_frame(select(t).where(t.c.id == set_id), schema={"id": pl.Int64})
+    if got.height == 0:
+        raise stats.StatsInputError(f"没有模型组 {set_id}", f"No model set {set_id}")
+    r = got.row(0, named=True)
+    models = [[str(x) for x in m] for m in json.loads(r["models"])]
+    return ModelSet(int(r["id"]), str(r["name"]), str(r["dataset"]), str(r["y"]), models)
+
+
+# --- the tables as the paper prints them (exports) ----------------------------------------------
+
+
+def fmt(v: float | None, digits: int = 3) -> str:
+    """A figure as the paper prints it: fixed decimals, scientific for tiny per-unit coefficients."""
+    if v is None or not math.isfinite(v):
+        return ""
+    if 0 < abs(v) < 10**-digits:
+        return f"{v:.2e}"
+    return f"{v:.{digits}f}"
+
+
+def var_name(name: str) -> str:
+    """A variable's label in both languages for tables people read; an imported column keeps its name."""
+    v = VARIABLES.get(name)
+    if name == stats.CONST:
+        return "常数项 Constant"
+    return f"{v.label[0]} {v.label[1]}" if v else name
+
+
+def paper_tables(a: Analysis) -> dict[str, pl.DataFrame]:
+    """Tables 2-4 and the VIF as text cells laid out like the paper: coefficients with stars, standard
+    errors in brackets on the row below, correlations with stars in the lower triangle."""
+    d = a.describe
+    t2 = pl.DataFrame(
+        {
+            "变量 Variable": [var_name(n) for n in d["variable"].to_list()],
+            "均值 Mean": [fmt(v) for v in d["mean"].to_list()],
+            "标准差 SD": [fmt(v) for v in d["sd"].to_list()],
+            "最小值 Min": [fmt(v) for v in d["min"].to_list()],
+            "最大值 Max": [fmt(v) for v in d["max"].to_list()],
+            "N": [str(v) for v in d["n"].to_list()],
+        }
+    )
+    names = a.corr.names
+    k = len(names)
+    cols: dict[str, list[str]] = {"变量 Variable": [f"({i + 1}) {var_name(n)}" for i, n in enumerate(names)]}
+    for j in range(k):
+        cols[f"({j + 1})"] = [
+            "1"
+            if i == j
+            else f"{fmt(float(a.corr.r[i, j]))}{stats.stars(float(a.corr.p[i, j]))}"
+            if j < i
+            else ""
+            for i in range(k)
+        ]
+    t3 = pl.DataFrame(cols)
+    vifs = a.vif["vif"].to_list()
+    vif = pl.DataFrame(
+        {
+            "变量 Variable": [*(var_name(n) for n in a.vif["variable"].to_list()), "均值 Mean VIF"],
+            "VIF": [*(fmt(v, 2) for v in vifs), fmt(sum(vifs) / len(vifs), 2)],
+            "1/VIF": [*(fmt(1 / v) for v in vifs), ""],
+        }
+    )
+    order = [*dict.fromkeys(v for m in a.model_xs for v in m), stats.CONST]
+    heads = [f"M{i + 1}" for i in range(len(a.models))]
+    rows: list[list[str]] = []
+    for name in order:
+        coef, se = [var_name(name)], [""]
+        for m in a.models:
+            if name in m.names:
+                i = m.names.index(name)
+                coef.append(f"{fmt(m.coef[i])}{stats.stars(float(m.p[i]))}")
+                se.append(f"({fmt(m.se[i])})")
+            else:
+                coef.append("")
+                se.append("")
+        rows += [coef, se]
+    rows.append(["N", *(str(m.n) for m in a.models)])
+    rows.append(["F", *(f"{fmt(m.f)}{stats.stars(m.f_p)}" for m in a.models)])
+    rows.append(["F p", *(fmt(m.f_p, 4) for m in a.models)])
+    rows.append(["R²", *(fmt(m.r2) for m in a.models)])
+    rows.append(["调整后 Adjusted R²", *(fmt(m.adj_r2) for m in a.models)])
+    t4 = pl.DataFrame(rows, schema=["变量 Variable", *heads], orient="row")
+    return {"table2": t2, "table3": t3, "vif": vif, "table4": t4}
