@@ -603,8 +603,11 @@ def cmd_factors(args: argparse.Namespace) -> int:
     from queries import factors, stats
 
     if args.action == "import":
+        from queries import engine as eng
         from queries.audit import Actor
+        from queries.errors import PoolError
 
+        eng.configure(_settings(args).database_url)
         try:
             frame = factors.read_table(args.file)
             ds = factors.import_dataset(
@@ -617,6 +620,9 @@ def cmd_factors(args: argparse.Namespace) -> int:
         except stats.StatsInputError as exc:
             _say(f"{exc.zh}\n{exc.en}")
             return EXIT_USAGE
+        except PoolError as exc:
+            _say(f"{exc.zh} / {exc.en} ({exc.hint})")
+            return EXIT_POOL
         print(f"dataset {ds}: {frame.height} rows imported")
         return 0
     if not args.y or not args.x:
