@@ -431,6 +431,17 @@ def dataset_info(*, dataset_id: int | None, scope: Scope) -> DatasetInfo:
     )
 
 
+_INDEX_NAME = re.compile(r"gov|index|指数|治理|^y$", re.IGNORECASE)
+
+
+def likely_dependent(variables: Sequence[str]) -> str:
+    """The column an imported table most likely explains: the township index's name, else the first
+    whose name says index or governance, else the first."""
+    if DEPENDENT in variables:
+        return DEPENDENT
+    return next((n for n in variables if _INDEX_NAME.search(n)), variables[0] if variables else "")
+
+
 def dataset_analysis(
     *,
     dataset_id: int,

@@ -210,7 +210,7 @@ def test_an_imported_dataset_is_offered_and_analysed(
     out = render_page(client, "/factors")
     assert "西部八省 page · 8 行" in text_of(out)
     got = choose(client, str(ds))
-    assert got["y"] == "broadband" and got["xs"] == ["index", "rnd"]  # first column explains the rest
+    assert got["y"] == "index" and got["xs"] == ["broadband", "rnd"]  # the index explains the rest
     assert [o["value"] for o in got["year_options"]] == ["2021", "all"]
     assert got["year"] == "2021" and got["models_text"] == "" and got["dataset"] == str(ds)
     text = text_of(update(client, "2021", "index", ["broadband", "rnd"], dataset=str(ds)))

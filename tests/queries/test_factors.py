@@ -166,6 +166,13 @@ def test_an_imported_dataset_is_chosen_by_key_and_analysed_by_year(writable_pool
         factors.dataset_analysis(dataset_id=ds, year=None, y="gov_index", xs=["year"])
 
 
+def test_the_likely_dependent_variable_of_an_imported_table() -> None:
+    assert factors.likely_dependent(["broadband", "gov_index", "x"]) == "gov_index"
+    assert factors.likely_dependent(["bigdata", "fiscal", "gov", "rnd"]) == "gov"
+    assert factors.likely_dependent(["a", "治理指数"]) == "治理指数"
+    assert factors.likely_dependent(["a", "b"]) == "a" and factors.likely_dependent([]) == ""
+
+
 def test_models_are_read_as_people_type_them() -> None:
     text = (
         "M1: tertiary_share, platform_per_1k\n\n m2：broadband，fiscal_ratio rnd_ratio\nbroadband, broadband"

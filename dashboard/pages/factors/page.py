@@ -108,10 +108,12 @@ def _set_options(lang: str) -> list[dict[str, str]]:
 
 def defaults(info: factors.DatasetInfo) -> tuple[str, list[str]]:
     """The dependent variable and regressors a dataset opens with: the paper's on the township figures;
-    on an imported table its first column as y and the rest as regressors (the user then picks)."""
+    on an imported table the column that looks like an index as y and the rest as regressors (then the
+    user picks)."""
     if info.key == factors.TOWNSHIP:
         return factors.DEPENDENT, list(factors.REGRESSORS)
-    return info.variables[0], info.variables[1:]
+    y = factors.likely_dependent(info.variables)
+    return y, [n for n in info.variables if n != y]
 
 
 def _int(text: str | None) -> int | None:
