@@ -387,7 +387,17 @@ def factors_http(base: str, username: str, password: str, *, repeat: int = 100) 
     """p50/p95 of the factor page's callbacks over HTTP against a running server, logged in as
     `username` (a leader or admin): the analysis redraw (four regressor choices in turn, so the warm
     figures are the cache's) and the dataset switch. Read-only; prints figures."""
-    from dashboard.pages.factors.page import ids
+
+    class ids:  # the page's ids (importing the page needs the app); tests hold the page to these names
+        params, content, dataset = "factors-params-store", "factors-content", "factors-dataset-dropdown"
+        year, y, xs, robust = (
+            "factors-year-dropdown",
+            "factors-y-dropdown",
+            "factors-x-dropdown",
+            "factors-robust-checklist",
+        )
+        apply, models_text = "factors-apply-button", "factors-models-textarea"
+        set_pick = "factors-set-dropdown"
 
     base = base.rstrip("/")
     opener = _login(base, username, password)

@@ -196,6 +196,10 @@ class Analysis:
     loo: pl.DataFrame
     labels: list[str]
     partial: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
+    # what the page reads off the tables, worked out once here (and cached with the rest)
+    loo_hits: pl.DataFrame = field(default_factory=pl.DataFrame)  # rows of `loo` with a flip or a star change
+    fragile: list[str] = field(default_factory=list)  # units whose removal flips a sign, sorted
+    vif_serious: list[str] = field(default_factory=list)  # regressors with VIF above stats.VIF_SERIOUS
 
 
 def analyse(
@@ -221,6 +225,8 @@ def analyse(
     p = stats.prepare(frame, y=y, xs=xs, label=label)
     fits = stats.nested(p.y, p.x, wanted, robust=robust)
     full = {y: p.y, **p.x}
+    loo = stats.leave_one_out(p.y, p.x, p.labels, robust=robust)
+    vifs = stats.vif(p.x)
     return Analysis(
         y=y,
         xs=xs,
@@ -228,12 +234,15 @@ def analyse(
         dropped=p.dropped,
         describe=stats.describe(full),
         corr=stats.correlations(full),
-        vif=stats.vif(p.x),
+        vif=vifs,
         models=fits,
         model_xs=wanted,
-        loo=stats.leave_one_out(p.y, p.x, p.labels, robust=robust),
+        loo=loo,
         labels=p.labels,
         partial={n: tuple(a.tolist() for a in stats.partial_regression(p.y, p.x, n)) for n in xs},
+        loo_hits=loo.filter(pl.col("sign_flip") | pl.col("star_change")),
+        fragile=sorted(set(loo.filter(pl.col("sign_flip"))["unit"].to_list())),
+        vif_serious=vifs.filter(pl.col("vif") > stats.VIF_SERIOUS)["variable"].to_list(),
     )
 
 

@@ -64,6 +64,12 @@ def test_default_models_with_all_regressors_warn_about_degrees_of_freedom(pool: 
     )
     assert [m.df_resid for m in got.models] == [10, 9, 7, 5]
     assert [m.few_df for m in got.models] == [False, True, True, True]
+    # what the page reads off the tables is worked out with them
+    flips = got.loo.filter(pl.col("sign_flip"))
+    assert got.fragile == sorted(set(flips["unit"].to_list())) and flips.height > 0
+    assert got.loo_hits.height == got.loo.filter(pl.col("sign_flip") | pl.col("star_change")).height
+    assert got.vif_serious == [r["variable"] for r in got.vif.iter_rows(named=True) if r["vif"] > 10]
+    assert len(got.vif_serious) >= 1
 
 
 def test_a_township_leader_cannot_fit_a_county_model(pool: str) -> None:
