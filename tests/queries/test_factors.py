@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pytest
@@ -258,3 +260,22 @@ def test_paper_tables_print_stars_and_bracketed_errors(pool: str) -> None:
     assert t3["(1)"][1] == f"{r:.3f}{stats.stars(float(a.corr.p[1, 0]))}" and t3["(2)"][0] == ""
     assert t["vif"]["变量 Variable"][-1] == "均值 Mean VIF" and t["table2"]["N"][0] == "13"
     assert factors.fmt(0.00001234) == "1.23e-05" and factors.fmt(float("nan")) == ""
+
+
+def test_model_sets_and_imported_tables_survive_a_rebuild(tmp_path: Path) -> None:
+    from queries import audit, engine
+    from queries.generate.build import build_pool
+    from tests.conftest import END, SEED
+
+    url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
+    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=True)
+    engine.configure(url)
+    ds = factors.import_dataset(audit.Actor.cli(), PROVINCES, name="west", label="province", filename=None)
+    sid = factors.save_model_set(
+        audit.Actor.cli(), scope=CITY_SCOPE, name="kept", dataset=str(ds), y="index", models=[["rnd"]]
+    )
+    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=True)
+    engine.configure(url)
+    assert factors.model_set(set_id=sid).models == [["rnd"]]
+    assert factors.dataset_frame(dataset_id=ds).height == 12
+    assert audit.verify().ok
