@@ -7,6 +7,7 @@ import json
 import math
 import re
 import time
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -273,7 +274,7 @@ def read_table(path: str) -> pl.DataFrame:
         if path.lower().endswith((".xlsx", ".xlsm")):
             return pl.read_excel(path, engine="openpyxl")
         return pl.read_csv(path, infer_schema_length=None)
-    except (OSError, pl.exceptions.PolarsError, ValueError) as exc:
+    except (OSError, pl.exceptions.PolarsError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise stats.StatsInputError(
             f"无法读取表格 {path}: {exc}".splitlines()[0],
             f"Cannot read the table {path}: {exc}".splitlines()[0],
@@ -311,16 +312,27 @@ def report_frames(a: Analysis) -> dict[str, pl.DataFrame]:
 # --- imported datasets (user data, through the write door) -------------------------------------
 
 
-def import_dataset(
-    actor: audit.Actor, frame: pl.DataFrame, *, name: str, label: str | None, filename: str | None
-) -> int:
-    """Store a table as a dataset: every column but the label must be numeric (a text column is refused
-    by name, never dropped). One transaction with its responsibility-log entry; returns the dataset id."""
-    name = name.strip()[:128]
-    if not name:
-        raise stats.StatsInputError("请给数据集命名", "Give the dataset a name")
+MAX_UPLOAD_BYTES = 2_000_000  # a factor table is a few hundred rows; a larger upload is a mistake
+
+
+@dataclass(frozen=True)
+class ImportCheck:
+    """What an import would store (the dry run): rows, the label column, the numeric columns and how many
+    of their cells are missing (left out of an analysis, and named, when used)."""
+
+    rows: int
+    label: str | None
+    numeric: list[str]
+    missing: int
+
+
+def check_import(frame: pl.DataFrame, *, label: str | None) -> ImportCheck:
+    """The checks an import makes, without writing: every column but the label numeric (a text column is
+    refused by name, never dropped), at least one numeric column and one row, names up to 64 characters."""
     if label is not None and label not in frame.columns:
         raise stats.StatsInputError(f"没有标签列 {label}", f"No label column {label}")
+    if frame.height == 0:  # before the types: a header without rows reads as all text
+        raise stats.StatsInputError("表格没有数据行", "The table has no rows")
     numeric = [c for c in frame.columns if c != label]
     text = [c for c in numeric if not frame.schema[c].is_numeric()]
     if text:
@@ -334,6 +346,49 @@ def import_dataset(
             "表格没有数值列或没有行, 或列名超过 64 个字符",
             "The table has no numeric column or no rows, or a column name is longer than 64 characters",
         )
+    missing = sum(frame[c].null_count() + int(frame[c].cast(pl.Float64).is_nan().sum() or 0) for c in numeric)
+    return ImportCheck(frame.height, label, numeric, int(missing))
+
+
+def guess_label(frame: pl.DataFrame) -> str | None:
+    """The column that names the observations: the first text column, if there is one."""
+    return next((c for c in frame.columns if frame.schema[c] == pl.String), None)
+
+
+def read_upload(data: bytes, filename: str) -> pl.DataFrame:
+    """A table sent from the page (CSV or .xlsx bytes), as read_table reads a file; a file too large or
+    unreadable raises StatsInputError."""
+    import io
+
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise stats.StatsInputError(
+            f"文件超过 {MAX_UPLOAD_BYTES // 1_000_000} MB",
+            f"The file is over {MAX_UPLOAD_BYTES // 1_000_000} MB",
+        )
+    try:
+        if filename.lower().endswith((".xlsx", ".xlsm")):
+            return pl.read_excel(io.BytesIO(data), engine="openpyxl")
+        if not filename.lower().endswith((".csv", ".txt")):
+            raise ValueError("only .csv and .xlsx files are read")
+        return pl.read_csv(io.BytesIO(data), infer_schema_length=None)
+    # a file from a browser can be anything; openpyxl alone raises a zoo of types (BadZipFile, KeyError,
+    # InvalidFileException, ...) for a broken workbook, and every one of them means "cannot read it"
+    except Exception as exc:
+        raise stats.StatsInputError(
+            f"无法读取表格 {filename[:80]}: {exc}".splitlines()[0][:300],
+            f"Cannot read the table {filename[:80]}: {exc}".splitlines()[0][:300],
+        ) from None
+
+
+def import_dataset(
+    actor: audit.Actor, frame: pl.DataFrame, *, name: str, label: str | None, filename: str | None
+) -> int:
+    """Store a table as a dataset: every column but the label must be numeric (a text column is refused
+    by name, never dropped). One transaction with its responsibility-log entry; returns the dataset id."""
+    name = name.strip()[:128]
+    if not name:
+        raise stats.StatsInputError("请给数据集命名", "Give the dataset a name")
+    numeric = check_import(frame, label=label).numeric
     labels = frame[label].cast(pl.String).to_list() if label else [str(i + 1) for i in range(frame.height)]
     values = [
         {"row_no": i, "variable": c, "value": _finite(v), "label": (labels[i] or "")[:128]}

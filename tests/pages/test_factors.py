@@ -35,6 +35,10 @@ IDS = {
     "export_csv": "factors-export-csv-button",
     "export_xlsx": "factors-export-xlsx-button",
     "download": "factors-download",
+    "upload": "factors-upload",
+    "import_name": "factors-import-name-input",
+    "import_button": "factors-import-button",
+    "import_message": "factors-import-message",
 }
 
 
@@ -393,3 +397,116 @@ def stats_stars(p: float) -> str:
     from queries import stats
 
     return stats.stars(float(p))
+
+
+def _deps_output(client: FlaskClient, prefix: str, button: str) -> str:
+    """The registered output key of a callback (allow_duplicate outputs carry a hash after '@')."""
+    deps = json.loads(client.get("/_dash-dependencies").data)
+    return next(
+        d["output"]
+        for d in deps
+        if d["output"].startswith(prefix) and any(i["id"] == button for i in d["inputs"])
+    )
+
+
+def preview(client: FlaskClient, contents: Any, filename: Any) -> str:
+    out = _deps_output(client, IDS["import_message"], IDS["upload"])
+    body = {
+        "output": out,
+        "outputs": {"id": IDS["import_message"], "property": out.split(".", 1)[1]},
+        "inputs": [{"id": IDS["upload"], "property": "contents", "value": contents}],
+        "state": [{"id": IDS["upload"], "property": "filename", "value": filename}, PARAMS],
+        "changedPropIds": [f"{IDS['upload']}.contents"],
+    }
+    resp = client.post("/_dash-update-component", json=body)
+    assert resp.status_code == 200, resp.data[:300]
+    return text_of(json.loads(resp.data)["response"][IDS["import_message"]]["children"])
+
+
+def confirm(client: FlaskClient, contents: Any, filename: Any, name: Any) -> tuple[str, Any]:
+    out = f"..{IDS['import_message']}.children...{IDS['dataset']}.options.."
+    body = {
+        "output": out,
+        "outputs": [
+            {"id": IDS["import_message"], "property": "children"},
+            {"id": IDS["dataset"], "property": "options"},
+        ],
+        "inputs": [{"id": IDS["import_button"], "property": "n_clicks", "value": 1}],
+        "state": [
+            {"id": IDS["upload"], "property": "contents", "value": contents},
+            {"id": IDS["upload"], "property": "filename", "value": filename},
+            {"id": IDS["import_name"], "property": "value", "value": name},
+            PARAMS,
+        ],
+        "changedPropIds": [f"{IDS['import_button']}.n_clicks"],
+    }
+    resp = client.post("/_dash-update-component", json=body)
+    assert resp.status_code == 200, resp.data[:300]
+    got = json.loads(resp.data)["response"]
+    return text_of(got[IDS["import_message"]]["children"]), got.get(IDS["dataset"], {}).get("options")
+
+
+def as_upload(data: bytes, kind: str = "text/csv") -> str:
+    import base64
+
+    return f"data:{kind};base64," + base64.b64encode(data).decode()
+
+
+def test_a_table_is_checked_then_imported_from_the_page(
+    client: FlaskClient, sqlite_pool: tuple[str, object]
+) -> None:
+    import io
+
+    import polars as pl
+
+    from queries import audit, factors
+
+    url, _ = sqlite_pool
+    sign_in(client, url, "leader")
+    before = audit.verify().entries
+    csv = pl.DataFrame(WEST).write_csv().encode()
+    said = preview(client, as_upload(csv), "west.csv")
+    assert "Checked, not yet stored: west.csv · 8 rows · label column province · 4 numeric columns" in said
+    assert audit.verify().entries == before  # the dry run writes nothing
+    said, options = confirm(client, as_upload(csv), "west.csv", "页面导入 西部")
+    assert "Imported dataset #" in said and any(o["label"].startswith("页面导入 西部") for o in options)
+    ds = factors.datasets().row(0, named=True)
+    assert ds["name"] == "页面导入 西部" and ds["n_rows"] == 8 and ds["imported_by"] == "leader"
+    assert (
+        audit.verify().entries == before + 1
+        and audit.show(limit=1).row(0, named=True)["action"] == "factors.import"
+    )
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(list(WEST))
+    for row in zip(*WEST.values(), strict=True):
+        ws.append(list(row))
+    buf = io.BytesIO()
+    wb.save(buf)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "8 rows" in preview(client, as_upload(buf.getvalue(), xlsx), "west.xlsx")
+
+    bad = [
+        (
+            as_upload(b"u,y,note\na,1,x\nb,2,y\n"),
+            "t.csv",
+            "These columns are not numeric; nothing was imported: note",
+        ),
+        (as_upload(b"\x00\x01 not a workbook"), "t.xlsx", "Cannot read the table t.xlsx"),
+        (as_upload(b"a,b\n1,2\n"), "t.exe", "only .csv and .xlsx"),
+        (as_upload(b"x" * (factors.MAX_UPLOAD_BYTES + 10)), "big.csv", "The file is over 2 MB"),
+        ("data:text/csv;base64,@@@", "t.csv", "cannot be decoded"),
+        (None, None, "Choose a file first"),
+        (as_upload(b"a,b\n"), "empty.csv", "The table has no rows"),
+    ]
+    for contents, fname, expected in bad:
+        assert expected in preview(client, contents, fname), fname
+        said, options = confirm(client, contents, fname, "bad")
+        assert expected in said and options is None, fname
+    assert (
+        audit.verify().entries == before + 1
+        and factors.datasets().row(0, named=True)["name"] == "页面导入 西部"
+    )

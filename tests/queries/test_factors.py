@@ -279,3 +279,16 @@ def test_model_sets_and_imported_tables_survive_a_rebuild(tmp_path: Path) -> Non
     assert factors.model_set(set_id=sid).models == [["rnd"]]
     assert factors.dataset_frame(dataset_id=ds).height == 12
     assert audit.verify().ok
+
+
+def test_an_upload_is_read_and_checked_without_writing() -> None:
+    frame = factors.read_upload(PROVINCES.write_csv().encode(), "west.CSV")
+    assert factors.guess_label(frame) == "province"
+    chk = factors.check_import(frame, label="province")
+    assert (chk.rows, chk.numeric, chk.missing) == (12, ["year", "index", "broadband", "rnd"], 0)
+    gaps = factors.read_upload(b"u,y,x\na,1,\nb,2,3\nc,,4\n", "g.csv")
+    assert factors.check_import(gaps, label="u").missing == 2
+    with pytest.raises(stats.StatsInputError, match="No label column nope"):
+        factors.check_import(frame, label="nope")
+    with pytest.raises(stats.StatsInputError, match=r"Cannot read the table w\.xlsx"):
+        factors.read_upload(b"PK\x03\x04 broken", "w.xlsx")

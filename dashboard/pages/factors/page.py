@@ -50,6 +50,10 @@ class ids:
     export_csv = "factors-export-csv-button"
     export_xlsx = "factors-export-xlsx-button"
     download = "factors-download"
+    upload = "factors-upload"
+    import_name = "factors-import-name-input"
+    import_button = "factors-import-button"
+    import_message = "factors-import-message"
     describe = "factors-describe-table"
     corr = "factors-corr-graph"
     vif = "factors-vif-graph"
@@ -303,6 +307,40 @@ def controls(p: PageParams, c: Choice, info: factors.DatasetInfo) -> html.Div:
                 ],
                 className="factors-sets-box",
             ),
+            html.Details(
+                [
+                    html.Summary(
+                        both(
+                            "导入数据表 (CSV/Excel, 先预检再导入)",
+                            "Import a table (CSV/Excel, checked before it is stored)",
+                            lang,
+                            " · ",
+                        )
+                    ),
+                    html.Div(
+                        [
+                            dcc.Upload(
+                                html.Div(both("拖入或点击选择文件", "Drop or choose a file", lang, " / ")),
+                                id=ids.upload,
+                                accept=".csv,.xlsx",
+                                multiple=False,
+                                className="factors-upload",
+                            ),
+                            field(
+                                "数据集名称",
+                                "Dataset name",
+                                dcc.Input(id=ids.import_name, type="text", maxLength=128, value=""),
+                            ),
+                            html.Button(
+                                both("确认导入", "Import", lang, " "), id=ids.import_button, className="btn"
+                            ),
+                            html.Div(id=ids.import_message, role="status"),
+                        ],
+                        className="factors-sets",
+                    ),
+                ],
+                className="factors-sets-box",
+            ),
             html.Div(
                 [
                     html.Button(
@@ -478,7 +516,7 @@ def save_set(
     except stats.StatsInputError as exc:
         return message((exc.zh, exc.en), p.lang, ids.set_message + "-error"), dash.no_update
     except PoolError as exc:
-        return message((str(exc), str(exc)), p.lang, ids.set_message + "-error"), dash.no_update
+        return message((exc.zh, exc.en), p.lang, ids.set_message + "-error"), dash.no_update
     except PermissionError:
         return dash.no_update, dash.no_update
     saved = html.Span(both(f"已保存模型组 #{sid}", f"Saved model set #{sid}", p.lang, " / "), className="ok")
@@ -549,6 +587,106 @@ def export(
     if kind == "xlsx":
         return dcc.send_bytes(tables_xlsx(tables, titles, header), f"{name}.xlsx")
     return dcc.send_string(tables_csv(tables, titles, header), f"{name}.csv")
+
+
+def _upload(contents: object, filename: object) -> tuple[bytes, str]:
+    """The bytes and name of a dcc.Upload's file ("data:<type>;base64,<data>"); StatsInputError if it is
+    missing or not that shape."""
+    import base64
+    import binascii
+
+    if not isinstance(contents, str) or "," not in contents:
+        raise stats.StatsInputError("请先选择文件", "Choose a file first")
+    if len(contents) > factors.MAX_UPLOAD_BYTES * 4 // 3 + 200:
+        raise stats.StatsInputError("文件过大", "The file is too large")
+    try:
+        data = base64.b64decode(contents.split(",", 1)[1], validate=True)
+    except (binascii.Error, ValueError):
+        raise stats.StatsInputError("文件内容无法解码", "The file's content cannot be decoded") from None
+    name = filename if isinstance(filename, str) and filename else "upload.csv"
+    return data, name[:200]
+
+
+def _checked(contents: object, filename: object) -> tuple[Any, factors.ImportCheck, str]:
+    data, name = _upload(contents, filename)
+    frame = factors.read_upload(data, name)
+    return frame, factors.check_import(frame, label=factors.guess_label(frame)), name
+
+
+@callback(
+    Output(ids.import_message, "children", allow_duplicate=True),
+    Input(ids.upload, "contents"),
+    State(ids.upload, "filename"),
+    State(ids.params, "data"),
+    prevent_initial_call=True,
+)
+def preview(contents: object, filename: object, params: object) -> Any:
+    """The dry run: what an import of this file would store, or why it would store nothing."""
+    p = PageParams.from_store(params)
+    try:
+        v = viewer()
+        if v.role not in ROLES:
+            return denied(p.lang)
+        _frame, chk, name = _checked(contents, filename)
+    except stats.StatsInputError as exc:
+        return message((exc.zh, exc.en), p.lang, ids.import_message + "-error")
+    except PermissionError:
+        return dash.no_update
+    label = chk.label or pick("(无, 以行号命名)", "(none: rows are numbered)", p.lang)
+    return html.Div(
+        [
+            html.P(
+                both(
+                    f"预检通过 (尚未导入): {name} · {chk.rows} 行 · 标签列 {label} · 数值列 {len(chk.numeric)} 个 · 缺失 {chk.missing} 格",
+                    f"Checked, not yet stored: {name} · {chk.rows} rows · label column {label} · "
+                    f"{len(chk.numeric)} numeric columns · {chk.missing} missing cells",
+                    p.lang,
+                    " / ",
+                )
+            ),
+            html.P(", ".join(chk.numeric), className="muted"),
+        ],
+        id=ids.import_message + "-preview",
+    )
+
+
+@callback(
+    Output(ids.import_message, "children"),
+    Output(ids.dataset, "options"),
+    Input(ids.import_button, "n_clicks"),
+    State(ids.upload, "contents"),
+    State(ids.upload, "filename"),
+    State(ids.import_name, "value"),
+    State(ids.params, "data"),
+    prevent_initial_call=True,
+)
+def confirm_import(_n: object, contents: object, filename: object, name: object, params: object) -> Any:
+    """Store the checked file as a dataset through the write door (checked again: the file is resent)."""
+    p = PageParams.from_store(params)
+    try:
+        v = viewer()
+        if v.role not in ROLES:
+            return denied(p.lang), dash.no_update
+        frame, chk, fname = _checked(contents, filename)
+        title = name.strip() if isinstance(name, str) and name.strip() else fname.rsplit(".", 1)[0]
+        ds = factors.import_dataset(audit.Actor.of(v), frame, name=title, label=chk.label, filename=fname)
+    except stats.StatsInputError as exc:
+        return message((exc.zh, exc.en), p.lang, ids.import_message + "-error"), dash.no_update
+    except PoolError as exc:
+        return message((exc.zh, exc.en), p.lang, ids.import_message + "-error"), dash.no_update
+    except PermissionError:
+        return dash.no_update, dash.no_update
+    done = html.Span(
+        both(
+            f"已导入数据集 #{ds} ({chk.rows} 行), 可在上方数据集中选择",
+            f"Imported dataset #{ds} ({chk.rows} rows); choose it in Dataset above",
+            p.lang,
+            " / ",
+        ),
+        className="ok",
+        id=ids.import_message + "-done",
+    )
+    return done, _dataset_options(p.lang)
 
 
 def message(text: tuple[str, str], lang: str, mid: str = ids.message) -> html.Div:
