@@ -24,36 +24,38 @@ def test_robust_errors_redraw_table4(server: str, artifacts: Path) -> None:
         assert watch.page_errors == [] and watch.console_errors == [] and watch.off_host() == []
 
 
-def test_an_imported_table_a_saved_model_set_and_an_export(
-    server: str, sqlite_pool: tuple[str, object], artifacts: Path
+def test_an_uploaded_table_a_saved_model_set_and_an_export(
+    server: str, sqlite_pool: tuple[str, object], artifacts: Path, tmp_path: Path
 ) -> None:
     import polars as pl
 
-    from queries import audit, engine, factors
+    from queries import engine, factors
 
     engine.configure(sqlite_pool[0])
     name = "浏览器 西部八省"
-    ds = factors.import_dataset(
-        audit.Actor.cli(),
-        pl.DataFrame(
-            {
-                "province": ["四川", "云南", "贵州", "陕西", "甘肃", "青海", "新疆", "宁夏"],
-                "gov": [68.6, 55.2, 60.7, 51.0, 45.3, 39.6, 47.7, 44.1],
-                "infra": [30.8, 25.3, 28.9, 24.1, 22.0, 20.4, 23.9, 22.7],
-                "rnd": [0.020, 0.011, 0.010, 0.021, 0.012, 0.004, 0.006, 0.014],
-            }
-        ),
-        name=name,
-        label="province",
-        filename=None,
+    table = tmp_path / "west8.csv"
+    table.write_text(
+        "province,gov,infra,rnd\n四川,68.6,30.8,0.020\n云南,55.2,25.3,0.011\n贵州,60.7,28.9,0.010\n"
+        "陕西,51.0,24.1,0.021\n甘肃,45.3,22.0,0.012\n青海,39.6,20.4,0.004\n新疆,47.7,23.9,0.006\n"
+        "宁夏,44.1,22.7,0.014\n",
+        encoding="utf-8",
     )
     with browser_page() as (page, watch):
         login(page, server, "leader", "leader-demo-2026", next_path="/factors")
         page.wait_for_selector("#factors-models-table", timeout=30000)
+        page.click("text=导入数据表")
+        page.set_input_files("#factors-upload input[type=file]", str(table))
+        page.wait_for_selector("text=预检通过", timeout=30000)
+        assert "8 行" in page.inner_text("#factors-import-message")
+        page.fill("#factors-import-name-input", name)
+        page.click("#factors-import-button")
+        page.wait_for_selector("text=已导入数据集", timeout=30000)
+        ds = int(factors.datasets().filter(pl.col("name") == name)["id"][0])
         page.click("#factors-dataset-dropdown")
         page.click(f"text={name}")
-        page.wait_for_selector(f"text=导入数据集 #{ds}", timeout=30000)
-        assert "infra" in page.inner_text("#factors-models-table")
+        # the table is redrawn on the server for the chosen dataset (its columns name the rows)
+        page.wait_for_selector("#factors-models-table td:has-text('infra')", timeout=30000)
+        assert f"导入数据集 #{ds}" in page.inner_text("#factors-content")
         page.click("text=嵌套模型组")
         page.fill("#factors-models-textarea", "M1: infra\nM2: infra, rnd")
         page.click("#factors-apply-button")
