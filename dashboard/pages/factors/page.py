@@ -209,6 +209,13 @@ def controls(p: PageParams, c: Choice, info: factors.DatasetInfo) -> html.Div:
     def field(zh: str, en: str, control: Any, cls: str | None = None) -> html.Label:
         return html.Label([bi_text(zh, en, lang), control], className=cls)
 
+    def box(zh: str, en: str, children: list[Any]) -> html.Details:
+        """A folding box of the controls: closed until someone needs it."""
+        return html.Details(
+            [html.Summary(both(zh, en, lang, " · ")), html.Div(children, className="factors-sets")],
+            className="factors-sets-box",
+        )
+
     models_hint = pick(
         "留空 = 论文的嵌套模型. 每行一个模型, 自变量以逗号分隔, 如 M1: broadband, rnd_ratio",
         "Blank = the paper's nested models. One model a line, regressors comma-separated, e.g. M1: broadband, rnd_ratio",
@@ -259,87 +266,57 @@ def controls(p: PageParams, c: Choice, info: factors.DatasetInfo) -> html.Div:
                 ],
                 className="factors-controls",
             ),
-            html.Details(
+            box(
+                "嵌套模型组 (自定义, 保存, 载入)",
+                "Nested model sets (define, save, load)",
                 [
-                    html.Summary(
-                        both(
-                            "嵌套模型组 (自定义, 保存, 载入)",
-                            "Nested model sets (define, save, load)",
-                            lang,
-                            " · ",
-                        )
+                    field(
+                        "模型 (每行一个)",
+                        "Models (one a line)",
+                        dcc.Textarea(
+                            id=ids.models_text,
+                            value=factors.models_text(c.models) if c.models else "",
+                            placeholder=models_hint,
+                            title=models_hint,
+                            maxLength=4000,
+                            rows=4,
+                        ),
+                        "factors-models-field",
                     ),
-                    html.Div(
-                        [
-                            field(
-                                "模型 (每行一个)",
-                                "Models (one a line)",
-                                dcc.Textarea(
-                                    id=ids.models_text,
-                                    value=factors.models_text(c.models) if c.models else "",
-                                    placeholder=models_hint,
-                                    title=models_hint,
-                                    maxLength=4000,
-                                    rows=4,
-                                ),
-                                "factors-models-field",
-                            ),
-                            html.Button(
-                                both("应用模型", "Apply models", lang, " "), id=ids.apply, className="btn"
-                            ),
-                            field(
-                                "载入已保存的模型组",
-                                "Load a saved set",
-                                dcc.Dropdown(id=ids.set_pick, options=_set_options(lang), value=None),
-                            ),
-                            field(
-                                "保存为",
-                                "Save as",
-                                dcc.Input(id=ids.set_name, type="text", maxLength=96, value=""),
-                            ),
-                            html.Button(
-                                both("保存模型组", "Save set", lang, " "), id=ids.set_save, className="btn"
-                            ),
-                            html.Div(id=ids.set_message, role="status"),
-                        ],
-                        className="factors-sets",
+                    html.Button(both("应用模型", "Apply models", lang, " "), id=ids.apply, className="btn"),
+                    field(
+                        "载入已保存的模型组",
+                        "Load a saved set",
+                        dcc.Dropdown(id=ids.set_pick, options=_set_options(lang), value=None),
                     ),
+                    field(
+                        "保存为",
+                        "Save as",
+                        dcc.Input(id=ids.set_name, type="text", maxLength=96, value=""),
+                    ),
+                    html.Button(both("保存模型组", "Save set", lang, " "), id=ids.set_save, className="btn"),
+                    html.Div(id=ids.set_message, role="status"),
                 ],
-                className="factors-sets-box",
             ),
-            html.Details(
+            box(
+                "导入数据表 (CSV/Excel, 先预检再导入)",
+                "Import a table (CSV/Excel, checked before it is stored)",
                 [
-                    html.Summary(
-                        both(
-                            "导入数据表 (CSV/Excel, 先预检再导入)",
-                            "Import a table (CSV/Excel, checked before it is stored)",
-                            lang,
-                            " · ",
-                        )
+                    dcc.Upload(
+                        html.Div(both("拖入或点击选择文件", "Drop or choose a file", lang, " / ")),
+                        id=ids.upload,
+                        accept=".csv,.xlsx",
+                        multiple=False,
+                        className="factors-upload",
                     ),
-                    html.Div(
-                        [
-                            dcc.Upload(
-                                html.Div(both("拖入或点击选择文件", "Drop or choose a file", lang, " / ")),
-                                id=ids.upload,
-                                accept=".csv,.xlsx",
-                                multiple=False,
-                                className="factors-upload",
-                            ),
-                            field(
-                                "数据集名称",
-                                "Dataset name",
-                                dcc.Input(id=ids.import_name, type="text", maxLength=128, value=""),
-                            ),
-                            html.Button(
-                                both("确认导入", "Import", lang, " "), id=ids.import_button, className="btn"
-                            ),
-                            html.Div(id=ids.import_message, role="status"),
-                        ],
-                        className="factors-sets",
+                    field(
+                        "数据集名称",
+                        "Dataset name",
+                        dcc.Input(id=ids.import_name, type="text", maxLength=128, value=""),
                     ),
+                    html.Button(both("确认导入", "Import", lang, " "), id=ids.import_button, className="btn"),
+                    html.Div(id=ids.import_message, role="status"),
                 ],
-                className="factors-sets-box",
             ),
             html.Div(
                 [
