@@ -380,14 +380,15 @@ def divide_http(base: str, username: str, password: str, *, repeat: int = 200) -
 def factors_render(viewer: Any, *, repeat: int) -> None:
     """The factor page's analysis and its update callback's render, cold and warm (median and p95)."""
     from dashboard.pages.factors import page as factors_page
+    from dashboard.pages.factors.choice import Choice
     from dashboard.view import PageParams
     from queries import factors
 
     year = factors.years(scope=viewer.scope())[0]
-    choice = (year, factors.DEPENDENT, factors.REGRESSORS)
+    choice = Choice(None, year, factors.DEPENDENT, list(factors.REGRESSORS))
     for theme in ("desk", "wall"):
         p = PageParams(lang="zh", theme=theme, kiosk=theme == "wall")
-        fn = partial(factors_page.render, viewer, p, *choice, False)
+        fn = partial(factors_page.render, viewer, p, choice)
         t0 = time.perf_counter()
         fn()
         cold = (time.perf_counter() - t0) * 1000
@@ -399,6 +400,97 @@ def factors_render(viewer: Any, *, repeat: int) -> None:
         p95 = statistics.quantiles(warm, n=20)[-1]
         label = f"render factors page, all 7 regressors [{theme}] (warm p95 {p95:.1f})"
         print(f"{label:<58}{cold:>10.1f}{statistics.median(warm):>10.1f}")
+
+
+def factors_http(base: str, username: str, password: str, *, repeat: int = 100) -> int:
+    """p50/p95 of the factor page's callbacks over HTTP against a running server, logged in as
+    `username` (a leader or admin): the analysis redraw (four regressor choices in turn, so the warm
+    figures are the cache's) and the dataset switch. Read-only; prints figures."""
+
+    class ids:  # the page's ids (importing the page needs the app); tests hold the page to these names
+        params, content, dataset = "factors-params-store", "factors-content", "factors-dataset-dropdown"
+        year, y, xs, robust = (
+            "factors-year-dropdown",
+            "factors-y-dropdown",
+            "factors-x-dropdown",
+            "factors-robust-checklist",
+        )
+        apply, models_text = "factors-apply-button", "factors-models-textarea"
+        set_pick = "factors-set-dropdown"
+
+    base = base.rstrip("/")
+    opener = _login(base, username, password)
+    params = {"id": ids.params, "property": "data", "value": {"lang": "zh", "theme": "desk"}}
+    choices = [
+        [
+            "tertiary_share",
+            "platform_per_1k",
+            "broadband",
+            "fiscal_ratio",
+            "rnd_ratio",
+            "population",
+            "gdp_pc",
+        ],
+        ["broadband", "fiscal_ratio", "rnd_ratio"],
+        ["tertiary_share", "platform_per_1k"],
+        ["broadband", "gdp_pc"],
+    ]
+
+    def redraw(i: int) -> dict[str, Any]:
+        values = [
+            (ids.dataset, "township"),
+            (ids.year, "all"),
+            (ids.y, "gov_index"),
+            (ids.xs, choices[i % len(choices)]),
+            (ids.robust, []),
+            (ids.apply, None),
+        ]
+        return {
+            "output": f"{ids.content}.children",
+            "outputs": {"id": ids.content, "property": "children"},
+            "inputs": [
+                {"id": k, "property": "n_clicks" if k == ids.apply else "value", "value": v}
+                for k, v in values
+            ],
+            "state": [{"id": ids.models_text, "property": "value", "value": ""}, params],
+            "changedPropIds": [f"{ids.xs}.value"],
+        }
+
+    def switch(_i: int) -> dict[str, Any]:
+        outs = [
+            (ids.year, "options"),
+            (ids.year, "value"),
+            (ids.y, "options"),
+            (ids.y, "value"),
+            (ids.xs, "options"),
+            (ids.xs, "value"),
+            (ids.models_text, "value"),
+            (ids.dataset, "value"),
+        ]
+        return {
+            "output": ".." + "...".join(f"{i}.{p}" for i, p in outs) + "..",
+            "outputs": [{"id": i, "property": p} for i, p in outs],
+            "inputs": [
+                {"id": ids.dataset, "property": "value", "value": "township"},
+                {"id": ids.set_pick, "property": "value", "value": None},
+            ],
+            "state": [params],
+            "changedPropIds": [f"{ids.dataset}.value"],
+        }
+
+    print(f"factor callbacks over HTTP against {base}, {repeat} calls each after 8 warm-up calls")
+    for label, body in (("analysis redraw", redraw), ("dataset switch", switch)):
+        times, size = [], 0
+        for i in range(repeat + 8):
+            ms, size = _post_callback(opener, base, body(i))
+            if i >= 8:
+                times.append(ms)
+        times.sort()
+        p95 = times[int(0.95 * (len(times) - 1))]
+        print(
+            f"{label:<20} p50 {statistics.median(times):6.1f} ms  p95 {p95:6.1f} ms  ({size / 1024:.0f} KB)"
+        )
+    return 0
 
 
 def login_flood(base: str, *, threads: int = 16, tries: int = 129) -> int:

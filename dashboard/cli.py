@@ -638,7 +638,7 @@ def cmd_import_boundaries(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from dashboard.bench import divide_http, ingest, ingest_validation, login_flood, run, twin
+    from dashboard.bench import divide_http, factors_http, ingest, ingest_validation, login_flood, run, twin
 
     if args.twin is not None:
         return twin(_settings(args), base=args.twin or None, login=args.twin_login, repeat=args.repeat * 4)
@@ -648,6 +648,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
             print("--divide-http needs --divide-user NAME:PASSWORD", file=sys.stderr)
             return 2
         return divide_http(args.divide_http, user, password)
+    if args.factors_http:
+        user, _, password = (args.as_user or "leader:leader-demo-2026").partition(":")
+        return factors_http(args.factors_http, user, password)
     if args.login_flood:
         return login_flood(args.login_flood)
     if args.ingest is not None:
@@ -673,8 +676,11 @@ def cmd_factors(args: argparse.Namespace) -> int:
     from queries import factors, stats
 
     if args.action == "import":
+        from queries import engine as eng
         from queries.audit import Actor
+        from queries.errors import PoolError
 
+        eng.configure(_settings(args).database_url)
         try:
             frame = factors.read_table(args.file)
             ds = factors.import_dataset(
@@ -687,6 +693,9 @@ def cmd_factors(args: argparse.Namespace) -> int:
         except stats.StatsInputError as exc:
             _say(f"{exc.zh}\n{exc.en}")
             return EXIT_USAGE
+        except PoolError as exc:
+            _say(f"{exc.zh} / {exc.en} ({exc.hint})")
+            return EXIT_POOL
         print(f"dataset {ds}: {frame.height} rows imported")
         return 0
     if not args.y or not args.x:
@@ -905,6 +914,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="instead: p50/p95 of the divide map and panel callbacks over HTTP against a running server",
     )
     p.add_argument("--divide-user", metavar="NAME:PASSWORD", help="the account --divide-http logs in as")
+    p.add_argument(
+        "--factors-http",
+        metavar="BASE_URL",
+        help="instead: p50/p95 of the factor page's redraw and dataset callbacks over HTTP (--as-user, "
+        "default the demo leader)",
+    )
     p.add_argument(
         "--twin",
         nargs="?",

@@ -789,6 +789,21 @@ lists_import = Table(
     Column("imported_by", String(96), nullable=False),
 )
 
+# Named nested-model sets (user data, migration 0018): which regressors enter which model, saved by a
+# leader or analyst through the door and reloaded on the factor page. `dataset` is "township" or an
+# imported dataset's id; `models` is JSON, a list of models, each a list of column names.
+factor_model_set = Table(
+    "factor_model_set",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(96), nullable=False, unique=True),
+    Column("dataset", String(32), nullable=False),
+    Column("y", String(64), nullable=False),
+    Column("models", Text, nullable=False),
+    Column("created_by", String(96), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
 # --- what each table is to a rebuild (`seed`); a test holds every table to exactly one of these -----
 # Reference data: replaced in place by primary key, so rows that user data points at stay put.
 REFERENCE_TABLES = (
@@ -826,6 +841,7 @@ USER_DATA_TABLES = (
     divide_counter_edit,
     price_import,
     lists_import,
+    factor_model_set,
 )
 
 # --- Three-Lists-in-One (migration 0007): problem, process, data and responsibility lists -----------

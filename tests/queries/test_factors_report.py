@@ -71,3 +71,16 @@ def test_import_stores_the_table_through_the_door(
     got = factors.analyse(back, y="TOTEMP", xs=XS.split(","), label="unit")
     assert rel(got.models[0].coef, [c for c, _ in NIST]) < 1e-8
     assert audit.show(limit=1).row(0, named=True)["action"] == "factors.import"
+
+
+def test_import_from_the_command_line_stores_the_dataset_in_the_pool(
+    writable_pool: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from queries import factors
+
+    path = tmp_path / "longley.csv"
+    path.write_text(LONGLEY)
+    assert main(["--url", writable_pool, "factors", "import", str(path), "--name", "Longley"]) == 0
+    assert "16 rows imported" in capsys.readouterr().out
+    got = factors.datasets().row(0, named=True)
+    assert got["name"] == "Longley" and got["n_rows"] == 16

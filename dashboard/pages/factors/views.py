@@ -199,7 +199,7 @@ def model_table(a: Analysis, lang: str, tid: str) -> html.Table:
 
 def loo_table(a: Analysis, lang: str, tid: str) -> html.Div | html.P:
     """Leave-one-out: the units whose removal flips a sign or changes the stars of the full model."""
-    hits = a.loo.filter(a.loo["sign_flip"] | a.loo["star_change"])
+    hits = a.loo_hits
     if hits.height == 0:
         return html.P(
             pick(
@@ -340,7 +340,7 @@ def summary(a: Analysis, lang: str) -> list[tuple[str, str]]:
                 f"⚠ {m.n} observations for {m.df_model + 1} parameters ({m.df_resid} residual df < {stats.MIN_DF_TRUSTED}): the results are fragile; use fewer regressors or pool years.",
             )
         )
-    serious = a.vif.filter(a.vif["vif"] > stats.VIF_SERIOUS)["variable"].to_list()
+    serious = a.vif_serious
     if serious:
         out.append(
             (
@@ -348,7 +348,7 @@ def summary(a: Analysis, lang: str) -> list[tuple[str, str]]:
                 f"⚠ Serious collinearity (VIF > 10): {', '.join(var_label(n, 'en') for n in serious)}; do not read their coefficients one by one.",
             )
         )
-    fragile = a.loo.filter(a.loo["sign_flip"])["unit"].unique().to_list()
+    fragile = a.fragile
     if fragile:
         out.append(
             (
