@@ -8,19 +8,17 @@ from collections.abc import Mapping
 from typing import Any
 
 import dash
-import polars as pl
 from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
 from dashboard import auth, inputs, wall
 from dashboard.components import empty_state, graph, notice
 from dashboard.i18n import bi_text, both, pick
 from dashboard.pages.twin import card
-from dashboard.pages.twin.scene import ATTRIBUTES, CAMERA_LABELS, CAMERAS, Overlay, scene, with_derived
+from dashboard.pages.twin.scene import ATTRIBUTES, CAMERA_LABELS, CAMERAS, Overlay, colouring, scene, subtitle
 from dashboard.view import PageParams, as_of_text, guarded, page_layout, page_params
-from queries import audit, meta, twin
+from queries import audit, meta, twin, twin_view
 from queries.errors import PoolError
-from queries.scope import CITY_SCOPE, Viewer
-from queries.timebase import to_local
+from queries.scope import Scope, Viewer
 
 dash.register_page(
     __name__,
@@ -216,53 +214,67 @@ def _labelled(label: tuple[str, str], control: Any, lang: str) -> html.Div:
 
 
 def view(
-    v: Viewer, p: PageParams, *, community: int, color: str, layer: str, kind: str, hazard: str
+    v: Viewer,
+    p: PageParams,
+    *,
+    community: int,
+    color: str,
+    layer: str,
+    kind: str,
+    hazard: str,
+    camera: str = "overview",
 ) -> tuple[Any, list[Any], list[Any]]:
     """(figure, KPI cards, side summary) of one community, colour and layer."""
     st = meta.pool_status()
     lang, scope = p.lang, v.scope()
-    bld = twin.buildings(scope=scope, community_code=community, as_of=st.as_of)
-    nodes, edges = twin.roads(community_code=community)
-    fac = twin.facilities(community_code=community)
-    per, cov = twin.coverage(scope=scope, community_code=community, as_of=st.as_of)
-    hz = twin.preset_hazard(community_code=community, name=hazard)
+    m = twin_view.mesh(scope=scope, community_code=community, as_of=st.as_of)
+    _, cov = twin.coverage(scope=scope, community_code=community, as_of=st.as_of)
     overlay = Overlay()
     summary: list[Any] = card.coverage_table(cov, lang)
     if layer == "coverage":
-        covered = dict(per.filter(twin_kind(kind)).select("building_id", "covered").iter_rows())
-        overlay = Overlay("coverage", covered=covered, facility_kind=kind)
+        inside = twin_view.covered(scope=scope, community_code=community, as_of=st.as_of, kind=kind)
+        overlay = Overlay("coverage", covered=inside, facility_kind=kind)
     elif layer == "evacuation":
+        hz = twin.preset_hazard(community_code=community, name=hazard)
         ev = twin.evacuation(scope=scope, community_code=community, as_of=st.as_of, hazard=hz)
-        overlay = Overlay("evacuation", evacuation=ev, flood=hz.flood)
+        evv = twin_view.evacuation_view(scope=scope, community_code=community, as_of=st.as_of, hazard=hz)
+        overlay = Overlay("evacuation", evacuation=evv, area=hz.flood)
         summary = card.evacuation_summary(ev, hazard, lang)
-    name = twin_name(community)
-    title = (
-        f"{name}: 哪些楼栋最需要改造, 谁在服务范围之外?",
-        f"{name}: which buildings need renovation most, and who is outside services' reach?",
-    )
     fig = scene(
-        with_derived(bld, to_local(st.as_of).year),
-        nodes,
-        edges,
-        fac,
+        m,
         color_by=color,
         overlay=overlay,
         lang=lang,
         theme=p.theme,
-        title=(pick(*title, lang), pick(title[1], title[0], lang)),
+        title=_title(community, lang),
         as_of=as_of_text(st.as_of),
+        camera=camera if camera in CAMERAS else "overview",
     )
-    return fig, card.kpis(bld, cov, lang), summary
+    kpis = card.kpis(twin_view.kpi_numbers(scope=scope, community_code=community, as_of=st.as_of), lang)
+    return fig, kpis, summary
 
 
-def twin_kind(kind: str) -> Any:
-    return pl.col("kind") == (kind if kind in twin.FACILITY_KINDS else "elderly_care")
+def _title(community: int, lang: str) -> tuple[str, str]:
+    """(the question in the chosen language, the other language)."""
+    name = twin_view.community_name(community_code=community)
+    zh = f"{name}: 哪些楼栋最需要改造, 谁在服务范围之外?"
+    en = f"{name}: which buildings need renovation most, and who is outside services' reach?"
+    return pick(zh, en, lang), pick(en, zh, lang)
 
 
-def twin_name(code: int) -> str:
-    comms = twin.communities(scope=CITY_SCOPE)
-    row = comms.filter(comms["code"] == code)
-    return str(row["name_zh"][0]) if row.height else str(code)
+def recolour(v: Viewer, p: PageParams, *, community: int, color: str) -> Patch:
+    """A colour change on the plain buildings layer: only the mesh's colours, hover labels and the legend
+    note travel (a Patch), not the geometry."""
+    st = meta.pool_status()
+    m = twin_view.mesh(scope=v.scope(), community_code=community, as_of=st.as_of)
+    face, labels, note = colouring(m, color, p.lang)
+    patch = Patch()
+    for key, value in face.items():
+        patch["data"][0][key] = value
+    patch["data"][0]["hovertext"] = labels
+    title = _title(community, p.lang)
+    patch["layout"]["title"]["subtitle"]["text"] = subtitle(title[1], note, as_of_text(st.as_of), p.lang)
+    return patch
 
 
 @callback(
@@ -304,24 +316,31 @@ def update_view(
             no_update,
             [notice([("无权查看该社区", "That community is outside your scope")], p.lang)],
         )
+    color_ = inputs.one_of(color, tuple(ATTRIBUTES), "reno_score")
+    layer_ = inputs.one_of(layer, tuple(LAYERS), "none")
+    changed = dash.ctx.triggered_id
+    if (changed == ids.kind and layer_ != "coverage") or (changed == ids.hazard and layer_ != "evacuation"):
+        return no_update, no_update, no_update  # a choice the shown layer does not use
+    if changed == ids.color and layer_ == "none":
+        patch = guarded(lambda vv, pp: recolour(vv, pp, community=code, color=color_), p.lang, p)
+        return (patch, no_update, no_update) if isinstance(patch, Patch) else (no_update, no_update, [patch])
     out = guarded(
         lambda vv, pp: view(
             vv,
             pp,
             community=code,
-            color=inputs.one_of(color, tuple(ATTRIBUTES), "reno_score"),
-            layer=inputs.one_of(layer, tuple(LAYERS), "none"),
+            color=color_,
+            layer=layer_,
             kind=inputs.one_of(kind, tuple(twin.FACILITY_KINDS), "elderly_care"),
             hazard=inputs.one_of(hazard, tuple(twin.HAZARDS), "none"),
+            camera=str(camera),
         ),
         p.lang,
         p,
     )
     if not isinstance(out, tuple):
         return no_update, no_update, [out]
-    fig, kpis, summary = out
-    fig.layout.scene.camera = CAMERAS.get(str(camera), CAMERAS["overview"])
-    return fig, kpis, summary
+    return out
 
 
 @callback(
@@ -385,7 +404,7 @@ def scenario_panel(v: Viewer, lang: str, community: int) -> html.Div:
             (zh, en), dcc.Input(id=cid, type="text", placeholder=placeholder, debounce=True), lang
         )
 
-    saved = twin.scenarios(scope=v.scope(), community_code=community)
+    saved = twin_view.scenario_names(scope=v.scope(), community_code=community)
     return html.Div(
         [
             bi_text("改造方案: 改造前后对比", "Renovation scenario: before and after", lang, "card-title"),
@@ -415,7 +434,7 @@ def scenario_panel(v: Viewer, lang: str, community: int) -> html.Div:
                 ("已保存方案", "Saved scenarios"),
                 dcc.Dropdown(
                     id=ids.sc_saved,
-                    options=[{"label": n, "value": i} for i, n in saved.select("id", "name").iter_rows()],
+                    options=[{"label": n, "value": i} for i, n in saved],
                     value=None,
                 ),
                 lang,
@@ -470,19 +489,20 @@ def scenario(
         scope = vv.scope()
         if code not in twin.communities(scope=scope)["code"].to_list():  # its own request: check again
             return notice([("无权查看该社区", "That community is outside your scope")], pp.lang), no_update
-        bld = twin.buildings(scope=scope, community_code=code, as_of=st.as_of)
         try:
             if action == ids.sc_saved:
-                rows = twin.scenarios(scope=scope, community_code=code).filter(pl.col("id") == saved_id)
-                if rows.height == 0:
+                sid = _community_code(saved_id)  # any small positive whole number
+                found = (
+                    None
+                    if sid is None
+                    else twin_view.scenario_spec(scope=scope, community_code=code, scenario_id=sid)
+                )
+                if found is None:
                     return notice([("没有这个方案", "No such scenario")], pp.lang), no_update
-                plan = twin.Scenario.from_json(str(rows["spec"][0]))
+                plan = found
             else:
-                plan = _plan(bld, renovate, demolish, storey, kind, at)
-            nodes, edges = twin.roads(community_code=code)
-            cmp = twin.compare(
-                bld, twin.facilities(community_code=code), nodes, edges, plan, year=to_local(st.as_of).year
-            )
+                plan = _plan(scope, code, st.as_of, renovate, demolish, storey, kind, at)
+            cmp = twin_view.comparison(scope=scope, community_code=code, as_of=st.as_of, scenario=plan)
             options: Any = no_update
             said: Any = None
             if action == ids.sc_save:
@@ -494,8 +514,10 @@ def scenario(
                     scenario=plan,
                     as_of=st.as_of,
                 )
-                saved = twin.scenarios(scope=scope, community_code=code)
-                options = [{"label": n, "value": i} for i, n in saved.select("id", "name").iter_rows()]
+                options = [
+                    {"label": n, "value": i}
+                    for i, n in twin_view.scenario_names(scope=scope, community_code=code)
+                ]
                 said = html.P(
                     both("方案已保存", "Scenario saved", pp.lang, " / "),
                     className="alert alert-ok",
@@ -512,17 +534,28 @@ def scenario(
 
 
 def _plan(
-    bld: pl.DataFrame, renovate: object, demolish: object, storey: object, kind: object, at: object
+    scope: Scope,
+    code: int,
+    as_of: int,
+    renovate: object,
+    demolish: object,
+    storey: object,
+    kind: object,
+    at: object,
 ) -> twin.Scenario:
     facilities: tuple[tuple[str, float, float], ...] = ()
     if kind:
         spot = card.parse_ids(at)
-        row = bld.filter(pl.col("id") == (spot[0] if spot else -1))
-        if row.height == 0:
+        where = (
+            twin_view.building_spot(scope=scope, community_code=code, as_of=as_of, building_id=spot[0])
+            if spot and spot[0] < 2**31
+            else None
+        )
+        if where is None:
             raise twin.ScenarioError(
                 "请填写新设施旁的楼栋编号", "Give the building the new facility stands next to"
             )
-        facilities = ((str(kind), float(row["cx"][0]), float(row["cy"][0])),)
+        facilities = ((str(kind), where[0], where[1]),)
     return twin.Scenario(
         card.parse_ids(renovate), card.parse_ids(demolish), card.parse_ids(storey), facilities
     )
