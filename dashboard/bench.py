@@ -914,10 +914,17 @@ def _twin_http(base: str, login: str, community: int, repeat: int) -> None:
         deps = json.loads(resp.read())
     cb = next(d for d in deps if d["output"].strip(".").startswith("twin-view-graph.figure"))
     outs = cb["output"].strip(".").split("...")
-    for layer in ("none", "coverage", "evacuation"):
+    # the three layers (a layer change sends the figure and the side panel), then a colour change on the
+    # plain layer (a Patch of the mesh colours only)
+    for layer, changed in (
+        ("none", "twin-layer-radio"),
+        ("coverage", "twin-layer-radio"),
+        ("evacuation", "twin-layer-radio"),
+        ("none", "twin-color-dropdown"),
+    ):
         values = {
             "twin-community-dropdown": community,
-            "twin-color-dropdown": "reno_score",
+            "twin-color-dropdown": "age" if changed == "twin-color-dropdown" else "reno_score",
             "twin-layer-radio": layer,
             "twin-kind-dropdown": "elderly_care",
             "twin-hazard-dropdown": "flood",
@@ -930,7 +937,7 @@ def _twin_http(base: str, login: str, community: int, repeat: int) -> None:
                 "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1].split("@")[0]} for o in outs],
                 "inputs": [{**i, "value": values.get(i["id"])} for i in cb["inputs"]],
                 "state": [{**s, "value": values.get(s["id"])} for s in cb["state"]],
-                "changedPropIds": ["twin-layer-radio.value"],
+                "changedPropIds": [f"{changed}.value"],
             }
         ).encode()
         times, size = [], 0
@@ -945,7 +952,8 @@ def _twin_http(base: str, login: str, community: int, repeat: int) -> None:
                 times.append((time.perf_counter() - t0) * 1000)
         times.sort()
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+        what = layer if changed == "twin-layer-radio" else "colour change, Patch"
         print(
-            f"HTTP view callback [{layer}]: p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms,"
+            f"HTTP view callback [{what}]: p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms,"
             f" payload {size / 1024:.0f} KB ({repeat} warm calls)"
         )

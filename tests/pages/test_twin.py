@@ -38,7 +38,11 @@ def sign_in(client: FlaskClient, url: str, name: str) -> None:
 
 
 def call(
-    client: FlaskClient, first_output: str, inputs: dict[str, Any], state: dict[str, Any]
+    client: FlaskClient,
+    first_output: str,
+    inputs: dict[str, Any],
+    state: dict[str, Any],
+    changed: str | None = None,
 ) -> dict[str, Any]:
     """Fire the callback whose first output is `first_output`, as the browser would."""
     deps = json.loads(client.get("/_dash-dependencies").data)
@@ -51,7 +55,7 @@ def call(
         else {"id": outs[0].split(".")[0], "property": outs[0].split(".")[1].split("@")[0]},
         "inputs": [{**i, "value": inputs.get(i["id"])} for i in cb["inputs"]],
         "state": [{**s, "value": state.get(s["id"])} for s in cb["state"]],
-        "changedPropIds": [f"{cb['inputs'][0]['id']}.{cb['inputs'][0]['property']}"],
+        "changedPropIds": [changed or f"{cb['inputs'][0]['id']}.{cb['inputs'][0]['property']}"],
     }
     resp = client.post("/_dash-update-component", json=body)
     assert resp.status_code in (200, 204), resp.data[:500]
@@ -68,7 +72,9 @@ def arr(value: Any) -> list[Any]:
 PARAMS = {"twin-params-store": {"lang": "zh", "theme": "desk", "kiosk": False}}
 
 
-def view(client: FlaskClient, community: object, layer: str, **kw: str) -> dict[str, Any]:
+def view(
+    client: FlaskClient, community: object, layer: str, changed: str | None = None, **kw: str
+) -> dict[str, Any]:
     inputs = {
         "twin-community-dropdown": community,
         "twin-color-dropdown": kw.get("color", "reno_score"),
@@ -76,7 +82,7 @@ def view(client: FlaskClient, community: object, layer: str, **kw: str) -> dict[
         "twin-kind-dropdown": kw.get("kind", "elderly_care"),
         "twin-hazard-dropdown": kw.get("hazard", "flood"),
     }
-    return call(client, f"{GRAPH}.figure", inputs, {"twin-camera-radio": "overview", **PARAMS})
+    return call(client, f"{GRAPH}.figure", inputs, {"twin-camera-radio": "overview", **PARAMS}, changed)
 
 
 def test_admin_sees_the_town_in_3d(client: FlaskClient, sqlite_pool: tuple[str, object]) -> None:
@@ -106,6 +112,24 @@ def test_layers_and_colour_change_the_scene(client: FlaskClient, sqlite_pool: tu
     assert "应急疏散" in summary and "无法撤离" in summary
     age = view(client, YINHE, "none", color="age")[GRAPH]["figure"]["data"][0]
     assert age["colorbar"]["title"]["text"] == "年"
+
+
+def test_a_colour_change_sends_only_the_colours(client: FlaskClient, sqlite_pool: tuple[str, object]) -> None:
+    sign_in(client, sqlite_pool[0], "admin")
+    full = view(client, TIANMA, "none", color="condition")[GRAPH]["figure"]["data"][0]
+    out = view(client, TIANMA, "none", changed="twin-color-dropdown.value", color="condition")
+    patch = out[GRAPH]["figure"]
+    assert patch.get("__dash_patch_update") == "__dash_patch_update"
+    ops = {tuple(op["location"]): op["params"]["value"] for op in patch["operations"]}
+    assert ("data", 0, "x") not in ops and ("data", 0, "i") not in ops  # no geometry travels
+    assert arr(ops[("data", 0, "intensity")]) == arr(full["intensity"])  # the same colours as a rebuild
+    assert ops[("data", 0, "colorbar")]["title"]["text"] == "级 (1 完好-4 危房)"
+    assert "房屋状况" in ops[("layout", "title", "subtitle", "text")]
+    assert KPIS not in out and SUMMARY not in out  # the community's KPIs did not change
+    # a facility kind changes nothing while the coverage layer is off; on it, the figure is rebuilt
+    assert view(client, TIANMA, "none", changed="twin-kind-dropdown.value", kind="clinic") == {}
+    cov = view(client, TIANMA, "coverage", changed="twin-kind-dropdown.value", kind="clinic")
+    assert "facecolor" in cov[GRAPH]["figure"]["data"][0] and KPIS not in cov
 
 
 def test_a_leader_elsewhere_gets_no_town(client: FlaskClient, sqlite_pool: tuple[str, object]) -> None:

@@ -324,6 +324,7 @@ def update_view(
     if changed == ids.color and layer_ == "none":
         patch = guarded(lambda vv, pp: recolour(vv, pp, community=code, color=color_), p.lang, p)
         return (patch, no_update, no_update) if isinstance(patch, Patch) else (no_update, no_update, [patch])
+    same_town = changed in (ids.color, ids.layer, ids.kind, ids.hazard)
     out = guarded(
         lambda vv, pp: view(
             vv,
@@ -340,7 +341,8 @@ def update_view(
     )
     if not isinstance(out, tuple):
         return no_update, no_update, [out]
-    return out
+    fig, kpis, summary = out
+    return fig, no_update if same_town else kpis, summary  # the KPIs are the community's, not the layer's
 
 
 @callback(
