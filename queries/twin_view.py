@@ -50,6 +50,8 @@ class Mesh:
     values: dict[str, np.ndarray]  # COLOUR_COLUMNS -> value per building row
     road_x: list[float | None]  # road segments, None between them
     road_y: list[float | None]
+    outline_x: list[float | None]  # footprints seen from above, closed rings, None between them
+    outline_y: list[float | None]
     facilities: dict[str, Marks] = field(default_factory=dict)
 
     @property
@@ -119,6 +121,13 @@ def mesh(*, scope: Scope, community_code: int, as_of: int) -> Mesh:
     for a, b in edges.select("a", "b").iter_rows():
         rx += [xy[a][0], xy[b][0], None]
         ry += [xy[a][1], xy[b][1], None]
+    ox: list[float | None] = []
+    oy: list[float | None] = []
+    for ring_json in bld["footprint"].to_list():
+        ring = json.loads(ring_json)
+        ring = ring if ring[0] == ring[-1] else [*ring, ring[0]]
+        ox += [round(p[0], 1) for p in ring] + [None]
+        oy += [round(p[1], 1) for p in ring] + [None]
     fac = twin.facilities(community_code=community_code)
     marks = {
         kind: Marks(f["x"].to_numpy(), f["y"].to_numpy(), f["name_zh"].to_list(), f["capacity"].to_list())
@@ -140,6 +149,8 @@ def mesh(*, scope: Scope, community_code: int, as_of: int) -> Mesh:
         values={c: bld[c].to_numpy().astype(float) for c in COLOUR_COLUMNS},
         road_x=rx,
         road_y=ry,
+        outline_x=ox,
+        outline_y=oy,
         facilities=marks,
     )
 

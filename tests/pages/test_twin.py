@@ -46,7 +46,9 @@ def call(
 ) -> dict[str, Any]:
     """Fire the callback whose first output is `first_output`, as the browser would."""
     deps = json.loads(client.get("/_dash-dependencies").data)
-    cb = next(d for d in deps if d["output"].strip(".").startswith(first_output))
+    cb = next((d for d in deps if d["output"] == first_output), None) or next(
+        d for d in deps if d["output"].strip(".").startswith(first_output)
+    )
     outs = cb["output"].strip(".").split("...")
     body = {
         "output": cb["output"],
@@ -229,3 +231,62 @@ def test_scenario_compares_before_and_after(client: FlaskClient, sqlite_pool: tu
     entries = audit.verify().entries
     assert "needs a name" in scenario(client, "save", renovate=str(ids[0]), name="  ")
     assert audit.verify().entries == entries
+
+
+def test_a_hazard_drawn_on_the_plan_is_saved_and_evacuated(
+    client: FlaskClient, sqlite_pool: tuple[str, object]
+) -> None:
+    from queries import audit
+
+    sign_in(client, sqlite_pool[0], "admin")
+    out = render_page(client, "/twin")
+    assert {"twin-plan-graph", "twin-hazard-points-input", "twin-hazard-save-button"} <= find_ids(out)
+    # a click on the plan's grid adds a corner; "Clear" empties the list
+    click = {"points": [{"x": 20.4, "y": 30.6, "curveNumber": 0}]}
+    got = call(
+        client,
+        "twin-hazard-points-input.value",
+        {"twin-plan-graph": click},
+        {"twin-hazard-points-input": "1,2"},
+    )
+    assert got["twin-hazard-points-input"]["value"] == "1,2; 20,31"
+    cleared = call(
+        client,
+        "twin-hazard-points-input.value",
+        {"twin-hazard-clear-button": 1},
+        {"twin-hazard-points-input": "1,2"},
+        "twin-hazard-clear-button.n_clicks",
+    )
+    assert cleared["twin-hazard-points-input"]["value"] == ""
+    drawn = call(client, "twin-plan-graph.figure", {"twin-hazard-points-input": "0,0; 100,0; 100,80"}, PARAMS)
+    op = drawn["twin-plan-graph"]["figure"]["operations"][0]
+    assert op["location"] == ["data", 3] and op["params"]["value"]["x"] == [0.0, 100.0, 100.0, 0.0]
+
+    def save(name: str, points: str, kind: str = "fire") -> dict[str, Any]:
+        state = {
+            "twin-community-dropdown": TIANMA,
+            "twin-hazard-name-input": name,
+            "twin-hazard-kind-dropdown": kind,
+            "twin-hazard-points-input": points,
+            **PARAMS,
+        }
+        return call(client, "twin-hazard-result.children", {"twin-hazard-save-button": 1}, state)
+
+    entries = audit.verify().entries
+    bad = save("交叉", "0,0; 100,100; 100,0; 0,100")
+    assert "edges cross each other" in text_of(bad) and "twin-hazard-value" not in json.dumps(bad)
+    assert "not two numbers" in text_of(save("乱码", "0,0; abc"))
+    assert "needs a name" in text_of(save("", "0,0; 100,0; 100,80"))
+    assert audit.verify().entries == entries  # nothing written
+    ok = save("page-test 火灾", "0,0; 120,0; 120,90; 0,90")
+    assert "Hazard saved" in text_of(ok) and ok["twin-layer-radio"]["value"] == "evacuation"
+    value = ok["twin-hazard-dropdown"]["value"]
+    assert value.startswith("h") and value in [o["value"] for o in ok["twin-hazard-dropdown"]["options"]]
+    assert audit.verify().entries == entries + 1
+    ev = view(client, TIANMA, "evacuation", hazard=value)
+    names = [t.get("name") for t in ev[GRAPH]["figure"]["data"]]
+    assert "火灾区" in names and "疏散路线" in names
+    summary = text_of(ev[SUMMARY])
+    assert "page-test 火灾" in summary and "twin-hazard-impact" in summary
+    # a crafted hazard value is no hazard, not an error
+    assert "无灾害" in text_of(view(client, TIANMA, "evacuation", hazard="h99999999999999"))

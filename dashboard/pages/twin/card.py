@@ -174,9 +174,12 @@ def coverage_table(cov: pl.DataFrame, lang: str) -> list[Any]:
     ]
 
 
-def evacuation_summary(ev: twin.Evacuation, hazard: str, lang: str) -> list[Any]:
-    hz = twin.HAZARDS.get(hazard, twin.HAZARDS["none"])
-    out: list[Any] = [bi_text(f"应急疏散: {hz[0]}", f"Evacuation: {hz[1]}", lang, "card-title")]
+def evacuation_summary(
+    ev: twin.Evacuation, label: tuple[str, str], hit: dict[str, int] | None, lang: str
+) -> list[Any]:
+    """The evacuation under a hazard: roads closed, who is cut off, walking times, each shelter's load,
+    and with an area what it touches (buildings, residents, residents 65+)."""
+    out: list[Any] = [bi_text(f"应急疏散: {label[0]}", f"Evacuation: {label[1]}", lang, "card-title")]
     if ev.no_open_shelter:
         out.append(
             html.P(
@@ -194,6 +197,28 @@ def evacuation_summary(ev: twin.Evacuation, hazard: str, lang: str) -> list[Any]
     out.append(
         html.Table(
             [
+                *(
+                    [
+                        html.Tr(
+                            [
+                                html.Th(
+                                    pick(
+                                        "区域内楼栋/居民/65岁以上",
+                                        "In the area: buildings / residents / 65+",
+                                        lang,
+                                    )
+                                ),
+                                html.Td(
+                                    f"{hit['buildings']} / {hit['residents']:,} / {hit['residents_65']:,}"
+                                ),
+                            ],
+                            className="twin-bad" if hit["buildings"] else "",
+                            id="twin-hazard-impact",
+                        )
+                    ]
+                    if hit is not None
+                    else []
+                ),
                 html.Tr(
                     [html.Th(pick("封闭路段", "Roads closed", lang)), html.Td(str(len(ev.closed_edges)))]
                 ),

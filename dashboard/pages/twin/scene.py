@@ -13,6 +13,7 @@ from plotly.colors import get_colorscale
 from dashboard.figures import THEMES, chart
 from dashboard.i18n import both, pick
 from queries.twin import FACILITY_KINDS
+from queries.twin_hazards import sheet
 from queries.twin_view import EvacuationView, Mesh
 
 # attribute -> (zh, en, unit zh, unit en, colour scale, building frame column)
@@ -297,23 +298,111 @@ AREA_STYLE = {
 
 
 def _area(poly: tuple[tuple[float, float], ...], kind: str, lang: str) -> dict[str, object]:
-    """The hazard's area as a flat translucent sheet just above the ground (ear-free fan of its outline
-    for convex areas; a drawn concave area is triangulated in queries before it gets here)."""
+    """The hazard's area as a flat translucent sheet just above the ground (triangulated in queries:
+    a drawn area may be concave)."""
     colour, name = AREA_STYLE.get(kind, AREA_STYLE["flood"])
-    xs = [p[0] for p in poly]
-    ys = [p[1] for p in poly]
-    n = len(poly)
+    xs, ys, i, j, k = sheet(poly)
     return {
         "type": "mesh3d",
         "name": pick(*name, lang),
         "x": xs,
         "y": ys,
-        "z": [0.5] * n,
-        "i": [0] * (n - 2),
-        "j": list(range(1, n - 1)),
-        "k": list(range(2, n)),
+        "z": [0.5] * len(xs),
+        "i": i,
+        "j": j,
+        "k": k,
         "color": colour,
         "opacity": 0.45,
         "showlegend": True,
         "hoverinfo": "name",
+    }
+
+
+def plan(
+    m: Mesh,
+    drawn: tuple[tuple[float, float], ...],
+    bounds: tuple[float, float, float, float],
+    *,
+    lang: str,
+    theme: str,
+    as_of: str,
+) -> dict[str, Any]:
+    """The community seen from above, to draw a hazard area on: footprints, roads, the corners clicked so
+    far (the last trace, patched as corners come), and an invisible grid that turns a click anywhere into
+    metres (plotly reports clicks on data only)."""
+    th = THEMES.get(theme, THEMES["desk"])
+    x0, y0, x1, y1 = bounds
+    step = max(4.0, max(x1 - x0, y1 - y0) / 120)
+    gx = np.arange(x0 - 40, x1 + 40 + step, step)
+    gy = np.arange(y0 - 40, y1 + 40 + step, step)
+    data: list[dict[str, object]] = [
+        {
+            "type": "heatmap",
+            "x": np.round(gx, 1),
+            "y": np.round(gy, 1),
+            "z": np.zeros((len(gy), len(gx)), dtype=np.int8),
+            "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+            "showscale": False,
+            "hovertemplate": "%{x:.0f} m, %{y:.0f} m<extra></extra>",
+            "name": "grid",
+            "showlegend": False,
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": m.road_x,
+            "y": m.road_y,
+            "line": {"color": "#94a3b8" if th is THEMES["desk"] else "#475569", "width": 3},
+            "name": pick("道路", "Roads", lang),
+            "hoverinfo": "skip",
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": m.outline_x,
+            "y": m.outline_y,
+            "fill": "toself",
+            "fillcolor": "rgba(100,116,139,0.35)",
+            "line": {"color": "#64748b", "width": 1},
+            "name": pick("建筑", "Buildings", lang),
+            "hoverinfo": "skip",
+        },
+        drawn_trace(drawn, lang),
+    ]
+    frame = chart(
+        data,
+        title=pick(
+            "灾害区域在哪里? 在平面图上依次点击顶点",
+            "Where is the hazard? Click its corners on the plan",
+            lang,
+        ),
+        subtitle=(
+            f"{pick('Where is the hazard? Click its corners on the plan', '灾害区域在哪里? 在平面图上依次点击顶点', lang)}"
+            f"<br>{both('坐标: 米 (东, 北)', 'coordinates: metres (east, north)', lang, ' ')}"
+            f" · {both('数据截至', 'data as of', lang, ' ')} {as_of}"
+        ),
+        theme=theme,
+        xaxis={"title": {"text": pick("东 (米)", "east (m)", lang)}, "scaleanchor": "y", "showgrid": False},
+        yaxis={"title": {"text": pick("北 (米)", "north (m)", lang)}, "showgrid": False},
+        uirevision="twin-plan",
+        hovermode="closest",
+        dragmode=False,
+    )
+    return {"data": data, "layout": frame.layout.to_plotly_json()}
+
+
+def drawn_trace(drawn: tuple[tuple[float, float], ...], lang: str) -> dict[str, object]:
+    """The corners clicked so far, closed back to the first when there are three or more."""
+    pts = list(drawn) + ([drawn[0]] if len(drawn) >= 3 else [])
+    return {
+        "type": "scatter",
+        "mode": "lines+markers",
+        "x": [p[0] for p in pts],
+        "y": [p[1] for p in pts],
+        "fill": "toself" if len(drawn) >= 3 else "none",
+        "fillcolor": "rgba(249,115,22,0.3)",
+        "line": {"color": "#f97316", "width": 3},
+        "marker": {"size": 9, "color": "#f97316"},
+        "name": pick("手绘区域", "Drawn area", lang),
+        "hoverinfo": "skip",
     }
