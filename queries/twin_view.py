@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import shapely
+from shapely.geometry import Polygon
 
 from queries import twin
 from queries.cache import cached
@@ -85,8 +87,8 @@ def prism(footprints: list[str], heights: np.ndarray) -> tuple[np.ndarray, ...]:
             xs += [x, x]
             ys += [y, y]
             zs += [0.0, h]
-        for k in range(1, m - 1):  # roof fan: footprints are convex (generator lots, imports' hulls)
-            tri.append((base + 1, base + 2 * k + 1, base + 2 * (k + 1) + 1))
+        for a, b, c in _roof(ring):
+            tri.append((base + 2 * a + 1, base + 2 * b + 1, base + 2 * c + 1))
             owner.append(n)
         for k in range(m):
             a, b = base + 2 * k, base + 2 * ((k + 1) % m)
@@ -103,6 +105,22 @@ def prism(footprints: list[str], heights: np.ndarray) -> tuple[np.ndarray, ...]:
         np.asarray(owner, dtype=np.int32),
         np.asarray(vown, dtype=np.int32),
     )
+
+
+def _roof(ring: list[list[float]]) -> list[tuple[int, int, int]]:
+    """Triangles of a flat roof over a ring, as corner indexes: a fan for the generator's rectangles, a
+    constrained Delaunay cut for an imported footprint, which may be concave (an L, a U)."""
+    m = len(ring)
+    if m <= 4:
+        return [(0, k, k + 1) for k in range(1, m - 1)]
+    at = {(round(x, 3), round(y, 3)): k for k, (x, y) in enumerate(ring)}
+    out = []
+    for t in getattr(shapely.constrained_delaunay_triangles(Polygon(ring)), "geoms", []):
+        corners = [at.get((round(x, 3), round(y, 3))) for x, y in list(t.exterior.coords)[:3]]
+        if None not in corners:
+            a, b, c = corners
+            out.append((int(a), int(b), int(c)))  # type: ignore[arg-type]
+    return out
 
 
 @cached
