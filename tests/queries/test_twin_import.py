@@ -238,3 +238,46 @@ def test_an_import_lands_through_the_door_and_replaces_the_generated_town(
     assert (
         twin.buildings(scope=CITY_SCOPE, community_code=fr.code, as_of=meta.pool_status().as_of).height == 4
     )
+
+
+def test_the_command_imports_refuses_and_the_import_survives_a_rebuild(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy import create_engine, func, select
+
+    from dashboard.cli import main
+    from queries.tables import twin_import_building
+
+    monkeypatch.setenv("CC_INSTANCE_DIR", str(tmp_path))
+    monkeypatch.delenv("CC_DATABASE_URL", raising=False)
+    seed = ["seed", "--scale", "test", "--quiet", "--end", "2026-11-20T14:30"]
+    assert main(seed) == 0
+    url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
+    with create_engine(url).connect() as conn:
+        from queries.tables import twin_frame
+
+        row = conn.execute(select(twin_frame).limit(1)).one()
+    fr = ti.Frame(int(row.community_code), row.lon0, row.lat0, row.width_m, row.height_m)
+    lines = tmp_path / "lines.geojson"
+    lines.write_text(
+        json.dumps(
+            {"type": "FeatureCollection", "features": [feature(rect(1, 1, 5, 5)[:2], fr, kind="LineString")]}
+        )
+    )
+    capsys.readouterr()
+    assert main(["import", "buildings", str(lines)]) == 1
+    err = capsys.readouterr().err
+    assert "a footprint must be a Polygon" in err and "nothing imported, the pool is unchanged" in err
+    assert main(["import", "buildings", str(tmp_path / "missing.geojson")]) == 2
+    good = tmp_path / "good.geojson"
+    good.write_text(json.dumps({"type": "FeatureCollection", "features": good_features(fr)}))
+    assert main(["import", "buildings", str(good)]) == 0
+    assert "imported 4 buildings" in capsys.readouterr().out
+
+    def count() -> int:
+        with create_engine(url).connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(twin_import_building)).scalar_one())
+
+    assert count() == 4
+    assert main(seed) == 0  # a rebuild keeps people's imports (user data)
+    assert count() == 4
