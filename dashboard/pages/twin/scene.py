@@ -382,8 +382,21 @@ def plan(
             f" · {both('数据截至', 'data as of', lang, ' ')} {as_of}"
         ),
         theme=theme,
-        xaxis={"title": {"text": pick("东 (米)", "east (m)", lang)}, "scaleanchor": "y", "showgrid": False},
-        yaxis={"title": {"text": pick("北 (米)", "north (m)", lang)}, "showgrid": False},
+        # metres are metres both ways; the plot narrows to the community rather than widening the range
+        xaxis={
+            "title": {"text": pick("东 (米)", "east (m)", lang)},
+            "range": [x0 - 40, x1 + 40],
+            "scaleanchor": "y",
+            "constrain": "domain",
+            "showgrid": False,
+        },
+        yaxis={
+            "title": {"text": pick("北 (米)", "north (m)", lang)},
+            "range": [y0 - 40, y1 + 40],
+            "constrain": "domain",
+            "showgrid": False,
+        },
+        height=560,
         uirevision="twin-plan",
         hovermode="closest",
         dragmode=False,
