@@ -8,6 +8,7 @@ import getpass
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from dashboard.settings import REPO_ROOT, Settings, SettingsError, child_env, load
 
@@ -534,10 +535,12 @@ def cmd_prices(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_import_boundaries(args: argparse.Namespace) -> int:
+def _geo_import(args: argparse.Namespace, run: Callable[..., Any], nothing: tuple[str, str]) -> Any:
+    """The shared frame of `import boundaries` and `import buildings`: configure, check the file exists,
+    run the import, print repairs and notes, and on refusal every reason; the result, or an exit code."""
     from pathlib import Path
 
-    from queries import audit, boundaries
+    from queries import audit
     from queries import engine as eng
     from queries.errors import PoolError
 
@@ -547,17 +550,30 @@ def cmd_import_boundaries(args: argparse.Namespace) -> int:
         _say(f"没有这个文件 / no such file: {path}")
         return EXIT_USAGE
     try:
-        got = boundaries.import_file(path, audit.Actor.cli(), crs=args.crs, gcj02=args.gcj02)
+        got = run(path, audit.Actor.cli())
     except PoolError as exc:
         _say(f"{exc.zh} / {exc.en}")
         return EXIT_POOL
-    for zh, en in got.repairs:
+    for zh, en in got.repairs + getattr(got, "assumed", []):
         print(f"{zh} / {en}")
     if not got.ok:
-        for zh, en in got.problems or [("文件中没有可用的要素", "no usable feature in the file")]:
+        for zh, en in got.problems or [nothing]:
             _say(f"{zh} / {en}")
         _say("未导入, 数据池未改变 / nothing imported, the pool is unchanged")
         return 1
+    return got
+
+
+def cmd_import_boundaries(args: argparse.Namespace) -> int:
+    from queries import boundaries
+
+    got = _geo_import(
+        args,
+        lambda path, actor: boundaries.import_file(path, actor, crs=args.crs, gcj02=args.gcj02),
+        ("文件中没有可用的要素", "no usable feature in the file"),
+    )
+    if isinstance(got, int):
+        return got
     print(
         f"已导入 {len(got.geometries)} 个乡镇边界 / imported {len(got.geometries)} township boundaries ({got.crs})"
     )
@@ -565,31 +581,17 @@ def cmd_import_boundaries(args: argparse.Namespace) -> int:
 
 
 def cmd_import_buildings(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from queries import twin_import
 
-    from queries import audit, twin_import
-    from queries import engine as eng
-    from queries.errors import PoolError
-
-    eng.configure(_settings(args).database_url)
-    path = Path(args.file)
-    if not path.is_file():
-        _say(f"没有这个文件 / no such file: {path}")
-        return EXIT_USAGE
-    try:
-        got = twin_import.import_file(
-            path, audit.Actor.cli(), layer=args.layer, crs=args.crs, community=args.community
-        )
-    except PoolError as exc:
-        _say(f"{exc.zh} / {exc.en}")
-        return EXIT_POOL
-    for zh, en in got.repairs + got.assumed:
-        print(f"{zh} / {en}")
-    if not got.ok:
-        for zh, en in got.problems or [("文件中没有可用的建筑", "no usable building in the file")]:
-            _say(f"{zh} / {en}")
-        _say("未导入, 数据池未改变 / nothing imported, the pool is unchanged")
-        return 1
+    got = _geo_import(
+        args,
+        lambda path, actor: twin_import.import_file(
+            path, actor, layer=args.layer, crs=args.crs, community=args.community
+        ),
+        ("文件中没有可用的建筑", "no usable building in the file"),
+    )
+    if isinstance(got, int):
+        return got
     for code, n in sorted(got.communities.items()):
         print(f"社区 {code}: {n} 栋 / community {code}: {n} buildings")
     print(f"已导入 {len(got.rows)} 栋建筑 / imported {len(got.rows)} buildings ({got.crs})")
