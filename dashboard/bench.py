@@ -957,3 +957,44 @@ def _twin_http(base: str, login: str, community: int, repeat: int) -> None:
             f"HTTP view callback [{what}]: p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms,"
             f" payload {size / 1024:.0f} KB ({repeat} warm calls)"
         )
+    # drawing a hazard: a click on the plan adds a corner; the corners redraw as a Patch of the plan
+    for output, inputs, state, changed in (
+        (
+            "twin-hazard-points-input.value",
+            {"twin-plan-graph": {"points": [{"x": 120.0, "y": 80.0, "curveNumber": 0}]}},
+            {"twin-hazard-points-input": "20,20; 200,20"},
+            "twin-plan-graph.clickData",
+        ),
+        (
+            "twin-plan-graph.figure",
+            {"twin-hazard-points-input": "20,20; 200,20; 120,80"},
+            {"twin-params-store": {"lang": "zh", "theme": "desk", "kiosk": False}},
+            "twin-hazard-points-input.value",
+        ),
+    ):
+        dep = next(d for d in deps if d["output"] == output)
+        body = json.dumps(
+            {
+                "output": dep["output"],
+                "outputs": {"id": output.split(".")[0], "property": output.split(".")[1]},
+                "inputs": [{**i, "value": inputs.get(i["id"])} for i in dep["inputs"]],
+                "state": [{**s, "value": state.get(s["id"])} for s in dep["state"]],
+                "changedPropIds": [changed],
+            }
+        ).encode()
+        times, size = [], 0
+        for k in range(repeat + 2):
+            req = urllib.request.Request(
+                base + "/_dash-update-component", body, {"Content-Type": "application/json"}
+            )
+            t0 = time.perf_counter()
+            with opener.open(req, timeout=60) as resp:
+                size = len(resp.read())
+            if k >= 2:
+                times.append((time.perf_counter() - t0) * 1000)
+        times.sort()
+        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+        print(
+            f"HTTP hazard drawing [{output}]: p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms,"
+            f" payload {size / 1024:.1f} KB ({repeat} warm calls)"
+        )
