@@ -131,7 +131,30 @@ def test_a_colour_change_sends_only_the_colours(client: FlaskClient, sqlite_pool
     # a facility kind changes nothing while the coverage layer is off; on it, the figure is rebuilt
     assert view(client, TIANMA, "none", changed="twin-kind-dropdown.value", kind="clinic") == {}
     cov = view(client, TIANMA, "coverage", changed="twin-kind-dropdown.value", kind="clinic")
-    assert "facecolor" in cov[GRAPH]["figure"]["data"][0] and KPIS not in cov
+    ops = {tuple(op["location"]): op for op in cov[GRAPH]["figure"]["operations"]}
+    assert set(ops[("data", 0, "facecolor")]["params"]["value"]) <= {"#dc2626", "#cbd5e1"}
+    assert ops[("data", 0, "intensity")]["operation"] == "Delete"  # facecolor shows only without it
+    assert ("data", 0, "x") not in ops and KPIS not in cov and "twin-coverage-table" in text_of(cov[SUMMARY])
+
+
+def test_a_layer_change_patches_the_colours_and_overlays_in_place(
+    client: FlaskClient, sqlite_pool: tuple[str, object]
+) -> None:
+    sign_in(client, sqlite_pool[0], "admin")
+    full = view(client, TIANMA, "evacuation", hazard="flood")[GRAPH]["figure"]["data"]
+    out = view(client, TIANMA, "evacuation", changed="twin-layer-radio.value", hazard="flood")
+    ops = {tuple(op["location"]): op["params"].get("value") for op in out[GRAPH]["figure"]["operations"]}
+    # the overlays replace the scene's last two traces, where a full rebuild puts them
+    n = len(full) - 2
+    assert ops[("data", n)]["name"] == full[n]["name"] == "疏散路线" and ops[("data", n)]["visible"] is True
+    assert ops[("data", n + 1)]["name"] == full[n + 1]["name"] == "淹没区"
+    assert "应急疏散" in text_of(out[SUMMARY]) and KPIS not in out
+    back = view(client, TIANMA, "none", changed="twin-layer-radio.value")
+    ops = {tuple(op["location"]): op["params"].get("value") for op in back[GRAPH]["figure"]["operations"]}
+    assert ops[("data", n)]["visible"] is False and ops[("data", n + 1)]["visible"] is False
+    assert arr(ops[("data", 0, "intensity")]) == arr(
+        view(client, TIANMA, "none")[GRAPH]["figure"]["data"][0]["intensity"]
+    )
 
 
 def test_a_leader_elsewhere_gets_no_town(client: FlaskClient, sqlite_pool: tuple[str, object]) -> None:

@@ -18,9 +18,12 @@ from dashboard.pages.twin.scene import (
     ATTRIBUTES,
     CAMERA_LABELS,
     CAMERAS,
+    FACE_KEYS,
     Overlay,
     colouring,
     drawn_trace,
+    faces,
+    overlays,
     plan,
     scene,
     subtitle,
@@ -266,26 +269,9 @@ def view(
 ) -> tuple[Any, list[Any], list[Any]]:
     """(figure, KPI cards, side summary) of one community, colour and layer."""
     st = meta.pool_status()
+    m = twin_view.mesh(scope=v.scope(), community_code=community, as_of=st.as_of)
+    overlay, summary = _overlay(v, p, community=community, layer=layer, kind=kind, hazard=hazard)
     lang, scope = p.lang, v.scope()
-    m = twin_view.mesh(scope=scope, community_code=community, as_of=st.as_of)
-    _, cov = twin.coverage(scope=scope, community_code=community, as_of=st.as_of)
-    overlay = Overlay()
-    summary: list[Any] = card.coverage_table(cov, lang)
-    if layer == "coverage":
-        inside = twin_view.covered(scope=scope, community_code=community, as_of=st.as_of, kind=kind)
-        overlay = Overlay("coverage", covered=inside, facility_kind=kind)
-    elif layer == "evacuation":
-        res = twin_hazards.resolve(scope=scope, community_code=community, value=hazard)
-        hz = res.hazard
-        ev = twin.evacuation(scope=scope, community_code=community, as_of=st.as_of, hazard=hz)
-        evv = twin_view.evacuation_view(scope=scope, community_code=community, as_of=st.as_of, hazard=hz)
-        overlay = Overlay("evacuation", evacuation=evv, area=hz.flood, area_kind=res.kind)
-        hit = (
-            twin_hazards.impact(scope=scope, community_code=community, as_of=st.as_of, area=hz.flood)
-            if hz.flood
-            else None
-        )
-        summary = card.evacuation_summary(ev, res.label, hit, lang)
     fig = scene(
         m,
         color_by=color,
@@ -298,6 +284,54 @@ def view(
     )
     kpis = card.kpis(twin_view.kpi_numbers(scope=scope, community_code=community, as_of=st.as_of), lang)
     return fig, kpis, summary
+
+
+def _overlay(
+    v: Viewer, p: PageParams, *, community: int, layer: str, kind: str, hazard: str
+) -> tuple[Overlay, list[Any]]:
+    """What a layer lays over the town, and the side summary that goes with it."""
+    st = meta.pool_status()
+    lang, scope = p.lang, v.scope()
+    _, cov = twin.coverage(scope=scope, community_code=community, as_of=st.as_of)
+    if layer == "coverage":
+        inside = twin_view.covered(scope=scope, community_code=community, as_of=st.as_of, kind=kind)
+        return Overlay("coverage", covered=inside, facility_kind=kind), card.coverage_table(cov, lang)
+    if layer == "evacuation":
+        res = twin_hazards.resolve(scope=scope, community_code=community, value=hazard)
+        hz = res.hazard
+        ev = twin.evacuation(scope=scope, community_code=community, as_of=st.as_of, hazard=hz)
+        evv = twin_view.evacuation_view(scope=scope, community_code=community, as_of=st.as_of, hazard=hz)
+        hit = (
+            twin_hazards.impact(scope=scope, community_code=community, as_of=st.as_of, area=hz.flood)
+            if hz.flood
+            else None
+        )
+        overlay = Overlay("evacuation", evacuation=evv, area=hz.flood, area_kind=res.kind)
+        return overlay, card.evacuation_summary(ev, res.label, hit, lang)
+    return Overlay(), card.coverage_table(cov, lang)
+
+
+def relayer(
+    v: Viewer, p: PageParams, *, community: int, color: str, layer: str, kind: str, hazard: str
+) -> tuple[Patch, list[Any]]:
+    """A layer, facility kind or hazard change on the same town: a Patch of the buildings' colours, the
+    two overlay traces and the legend note (the geometry and hover labels stay), and the side summary."""
+    st = meta.pool_status()
+    m = twin_view.mesh(scope=v.scope(), community_code=community, as_of=st.as_of)
+    overlay, summary = _overlay(v, p, community=community, layer=layer, kind=kind, hazard=hazard)
+    face, _, note = faces(m, color, overlay, p.lang)
+    patch = Patch()
+    for key in FACE_KEYS:
+        if key in face:
+            patch["data"][0][key] = face[key]
+        else:
+            del patch["data"][0][key]
+    first = 2 + len(m.facilities)  # mesh, roads, one trace a facility kind, then the two overlays
+    for n, trace in enumerate(overlays(overlay, p.lang)):
+        patch["data"][first + n] = trace
+    title = _title(community, p.lang)
+    patch["layout"]["title"]["subtitle"]["text"] = subtitle(title[1], note, as_of_text(st.as_of), p.lang)
+    return patch, summary
 
 
 def _title(community: int, lang: str) -> tuple[str, str]:
@@ -371,6 +405,21 @@ def update_view(
         patch = guarded(lambda vv, pp: recolour(vv, pp, community=code, color=color_), p.lang, p)
         return (patch, no_update, no_update) if isinstance(patch, Patch) else (no_update, no_update, [patch])
     same_town = changed in (ids.color, ids.layer, ids.kind, ids.hazard)
+    if changed in (ids.layer, ids.kind, ids.hazard):
+        re = guarded(
+            lambda vv, pp: relayer(
+                vv,
+                pp,
+                community=code,
+                color=color_,
+                layer=layer_,
+                kind=inputs.one_of(kind, tuple(twin.FACILITY_KINDS), "elderly_care"),
+                hazard=_hazard_value(hazard),
+            ),
+            p.lang,
+            p,
+        )
+        return (re[0], no_update, re[1]) if isinstance(re, tuple) else (no_update, no_update, [re])
     out = guarded(
         lambda vv, pp: view(
             vv,

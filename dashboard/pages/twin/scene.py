@@ -115,18 +115,12 @@ def subtitle(other_title: str, legend_note: str, as_of: str, lang: str) -> str:
     return f"{other_title}<br>{legend_note} · {both('数据截至', 'data as of', lang, ' ')} {as_of}"
 
 
-def scene(
-    m: Mesh,
-    *,
-    color_by: str,
-    overlay: Overlay,
-    lang: str,
-    theme: str,
-    title: tuple[str, str],
-    as_of: str,
-    camera: str = "overview",
-) -> dict[str, Any]:
-    th = THEMES.get(theme, THEMES["desk"])
+FACE_KEYS = ("intensity", "intensitymode", "colorscale", "cmin", "cmax", "colorbar", "showscale", "facecolor")
+
+
+def faces(m: Mesh, color_by: str, overlay: Overlay, lang: str) -> tuple[dict[str, object], list[str], str]:
+    """The buildings' colours under a layer (mesh properties among FACE_KEYS), their hover labels (by the
+    colour attribute) and the legend note."""
     face, labels, legend_note = colouring(m, color_by, lang)
     if overlay.kind == "coverage" and overlay.covered is not None:
         inside = overlay.covered
@@ -155,6 +149,33 @@ def scene(
             "colour: walk to the nearest open shelter; dark red: cannot get out",
             lang,
         )
+    return face, labels, legend_note
+
+
+def overlays(overlay: Overlay, lang: str) -> list[dict[str, object]]:
+    """The two overlay traces every scene ends with (routes, hazard area), hidden when the layer has none,
+    so a layer change can replace them in place (a Patch) without knowing what was shown before."""
+    ev = overlay.evacuation if overlay.kind == "evacuation" else None
+    routes = _routes(ev or EvacuationView(np.zeros(0), [], []), lang)
+    routes["visible"] = ev is not None
+    area = _area(overlay.area, overlay.area_kind, lang)
+    area["visible"] = bool(overlay.area)
+    return [routes, area]
+
+
+def scene(
+    m: Mesh,
+    *,
+    color_by: str,
+    overlay: Overlay,
+    lang: str,
+    theme: str,
+    title: tuple[str, str],
+    as_of: str,
+    camera: str = "overview",
+) -> dict[str, Any]:
+    th = THEMES.get(theme, THEMES["desk"])
+    face, labels, legend_note = faces(m, color_by, overlay, lang)
     data: list[dict[str, object]] = [
         {
             "type": "mesh3d",
@@ -177,11 +198,8 @@ def scene(
         },
         _roads(m, lang, th),
         *_facilities(m, lang),
+        *overlays(overlay, lang),
     ]
-    if overlay.kind == "evacuation" and overlay.evacuation is not None:
-        data.append(_routes(overlay.evacuation, lang))
-    if overlay.area:
-        data.append(_area(overlay.area, overlay.area_kind, lang))
     fs = int(str(th["font"]))
     x_span, y_span, z_max = m.span
     big = max(x_span, y_span, 1.0)
