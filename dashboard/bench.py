@@ -903,10 +903,26 @@ def twin(settings: Settings, *, base: str | None = None, login: str = "", repeat
     return 0
 
 
+def _timed_posts(opener: Any, base: str, body: bytes, repeat: int) -> tuple[list[float], int]:
+    """One callback posted repeat + 2 times: the warm round trips in ms, sorted, and the last reply's size
+    (the first two calls warm both workers' caches and are not counted)."""
+    import urllib.request
+
+    times, size = [], 0
+    for k in range(repeat + 2):
+        req = urllib.request.Request(
+            base + "/_dash-update-component", body, {"Content-Type": "application/json"}
+        )
+        t0 = time.perf_counter()
+        with opener.open(req, timeout=60) as resp:
+            size = len(resp.read())
+        if k >= 2:
+            times.append((time.perf_counter() - t0) * 1000)
+    return sorted(times), size
+
+
 def _twin_http(base: str, login: str, community: int, repeat: int) -> None:
     import json
-    import urllib.parse
-    import urllib.request
 
     user, _, password = login.partition(":")
     opener = _login(base, user, password)
@@ -940,17 +956,7 @@ def _twin_http(base: str, login: str, community: int, repeat: int) -> None:
                 "changedPropIds": [f"{changed}.value"],
             }
         ).encode()
-        times, size = [], 0
-        for k in range(repeat + 2):  # the first two warm both workers' caches
-            req = urllib.request.Request(
-                base + "/_dash-update-component", body, {"Content-Type": "application/json"}
-            )
-            t0 = time.perf_counter()
-            with opener.open(req, timeout=60) as resp:
-                size = len(resp.read())
-            if k >= 2:
-                times.append((time.perf_counter() - t0) * 1000)
-        times.sort()
+        times, size = _timed_posts(opener, base, body, repeat)
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         what = layer if changed == "twin-layer-radio" else "colour change, Patch"
         print(
@@ -982,17 +988,7 @@ def _twin_http(base: str, login: str, community: int, repeat: int) -> None:
                 "changedPropIds": [changed],
             }
         ).encode()
-        times, size = [], 0
-        for k in range(repeat + 2):
-            req = urllib.request.Request(
-                base + "/_dash-update-component", body, {"Content-Type": "application/json"}
-            )
-            t0 = time.perf_counter()
-            with opener.open(req, timeout=60) as resp:
-                size = len(resp.read())
-            if k >= 2:
-                times.append((time.perf_counter() - t0) * 1000)
-        times.sort()
+        times, size = _timed_posts(opener, base, body, repeat)
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         print(
             f"HTTP hazard drawing [{output}]: p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms,"

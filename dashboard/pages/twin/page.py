@@ -165,16 +165,7 @@ def render(v: Viewer, p: PageParams, query: dict[str, Any] | None = None) -> lis
                 dcc.RadioItems(id=ids.layer, options=_options(LAYERS, lang), value="none", inline=True),
                 lang,
             ),
-            _labelled(
-                ("设施类型", "Facility kind"),
-                dcc.Dropdown(
-                    id=ids.kind,
-                    options=_options(twin.FACILITY_KINDS, lang),
-                    value="elderly_care",
-                    clearable=False,
-                ),
-                lang,
-            ),
+            _dropdown(("设施类型", "Facility kind"), ids.kind, twin.FACILITY_KINDS, "elderly_care", lang),
             _labelled(
                 ("灾害情景", "Hazard"),
                 dcc.Dropdown(
@@ -250,6 +241,15 @@ def _hazard_value(value: object) -> str:
     if text[:1] == twin_hazards.PREFIX and text[1:].isdigit() and len(text) < 11:
         return text
     return "none"
+
+
+def _dropdown(
+    label: tuple[str, str], cid: str, pairs: Mapping[str, tuple[Any, ...]], value: str, lang: str
+) -> html.Div:
+    """A labelled choice among named kinds, one always chosen."""
+    return _labelled(
+        label, dcc.Dropdown(id=cid, options=_options(pairs, lang), value=value, clearable=False), lang
+    )
 
 
 def _labelled(label: tuple[str, str], control: Any, lang: str) -> html.Div:
@@ -525,15 +525,8 @@ def draw_panel(v: Viewer, p: PageParams, community: int) -> html.Div:
                     ),
                     html.Div(
                         [
-                            _labelled(
-                                ("灾害类型", "Hazard kind"),
-                                dcc.Dropdown(
-                                    id=ids.hz_kind,
-                                    options=_options(twin_hazards.KINDS, lang),
-                                    value="flood",
-                                    clearable=False,
-                                ),
-                                lang,
+                            _dropdown(
+                                ("灾害类型", "Hazard kind"), ids.hz_kind, twin_hazards.KINDS, "flood", lang
                             ),
                             _labelled(
                                 ("名称", "Name"),
