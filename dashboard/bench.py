@@ -1067,10 +1067,26 @@ def twin(settings: Settings, *, base: str | None = None, login: str = "", repeat
     return 0
 
 
+def _timed_posts(opener: Any, base: str, body: bytes, repeat: int) -> tuple[list[float], int]:
+    """One callback posted repeat + 2 times: the warm round trips in ms, sorted, and the last reply's size
+    (the first two calls warm both workers' caches and are not counted)."""
+    import urllib.request
+
+    times, size = [], 0
+    for k in range(repeat + 2):
+        req = urllib.request.Request(
+            base + "/_dash-update-component", body, {"Content-Type": "application/json"}
+        )
+        t0 = time.perf_counter()
+        with opener.open(req, timeout=60) as resp:
+            size = len(resp.read())
+        if k >= 2:
+            times.append((time.perf_counter() - t0) * 1000)
+    return sorted(times), size
+
+
 def _twin_http(base: str, login: str, community: int, repeat: int) -> None:
     import json
-    import urllib.parse
-    import urllib.request
 
     user, _, password = login.partition(":")
     opener = _login(base, user, password)
@@ -1078,10 +1094,17 @@ def _twin_http(base: str, login: str, community: int, repeat: int) -> None:
         deps = json.loads(resp.read())
     cb = next(d for d in deps if d["output"].strip(".").startswith("twin-view-graph.figure"))
     outs = cb["output"].strip(".").split("...")
-    for layer in ("none", "coverage", "evacuation"):
+    # the three layers (a layer change sends the figure and the side panel), then a colour change on the
+    # plain layer (a Patch of the mesh colours only)
+    for layer, changed in (
+        ("none", "twin-layer-radio"),
+        ("coverage", "twin-layer-radio"),
+        ("evacuation", "twin-layer-radio"),
+        ("none", "twin-color-dropdown"),
+    ):
         values = {
             "twin-community-dropdown": community,
-            "twin-color-dropdown": "reno_score",
+            "twin-color-dropdown": "age" if changed == "twin-color-dropdown" else "reno_score",
             "twin-layer-radio": layer,
             "twin-kind-dropdown": "elderly_care",
             "twin-hazard-dropdown": "flood",
@@ -1094,22 +1117,44 @@ def _twin_http(base: str, login: str, community: int, repeat: int) -> None:
                 "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1].split("@")[0]} for o in outs],
                 "inputs": [{**i, "value": values.get(i["id"])} for i in cb["inputs"]],
                 "state": [{**s, "value": values.get(s["id"])} for s in cb["state"]],
-                "changedPropIds": ["twin-layer-radio.value"],
+                "changedPropIds": [f"{changed}.value"],
             }
         ).encode()
-        times, size = [], 0
-        for k in range(repeat + 2):  # the first two warm both workers' caches
-            req = urllib.request.Request(
-                base + "/_dash-update-component", body, {"Content-Type": "application/json"}
-            )
-            t0 = time.perf_counter()
-            with opener.open(req, timeout=60) as resp:
-                size = len(resp.read())
-            if k >= 2:
-                times.append((time.perf_counter() - t0) * 1000)
-        times.sort()
+        times, size = _timed_posts(opener, base, body, repeat)
+        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+        what = layer if changed == "twin-layer-radio" else "colour change, Patch"
+        print(
+            f"HTTP view callback [{what}]: p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms,"
+            f" payload {size / 1024:.0f} KB ({repeat} warm calls)"
+        )
+    # drawing a hazard: a click on the plan adds a corner; the corners redraw as a Patch of the plan
+    for output, inputs, state, changed in (
+        (
+            "twin-hazard-points-input.value",
+            {"twin-plan-graph": {"points": [{"x": 120.0, "y": 80.0, "curveNumber": 0}]}},
+            {"twin-hazard-points-input": "20,20; 200,20"},
+            "twin-plan-graph.clickData",
+        ),
+        (
+            "twin-plan-graph.figure",
+            {"twin-hazard-points-input": "20,20; 200,20; 120,80"},
+            {"twin-params-store": {"lang": "zh", "theme": "desk", "kiosk": False}},
+            "twin-hazard-points-input.value",
+        ),
+    ):
+        dep = next(d for d in deps if d["output"] == output)
+        body = json.dumps(
+            {
+                "output": dep["output"],
+                "outputs": {"id": output.split(".")[0], "property": output.split(".")[1]},
+                "inputs": [{**i, "value": inputs.get(i["id"])} for i in dep["inputs"]],
+                "state": [{**s, "value": state.get(s["id"])} for s in dep["state"]],
+                "changedPropIds": [changed],
+            }
+        ).encode()
+        times, size = _timed_posts(opener, base, body, repeat)
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         print(
-            f"HTTP view callback [{layer}]: p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms,"
-            f" payload {size / 1024:.0f} KB ({repeat} warm calls)"
+            f"HTTP hazard drawing [{output}]: p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms,"
+            f" payload {size / 1024:.1f} KB ({repeat} warm calls)"
         )

@@ -637,6 +637,30 @@ def cmd_import_boundaries(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_buildings(args: argparse.Namespace) -> int:
+    from queries import audit, twin_import
+
+    got = _run_file_import(
+        args,
+        lambda path: twin_import.import_file(
+            path, audit.Actor.cli(), layer=args.layer, crs=args.crs, community=args.community
+        ),
+    )
+    if isinstance(got, int):
+        return got
+    for zh, en in got.repairs + got.assumed:
+        print(f"{zh} / {en}")
+    if not got.ok:
+        for zh, en in got.problems or [("文件中没有可用的建筑", "no usable building in the file")]:
+            _say(f"{zh} / {en}")
+        _say("未导入, 数据池未改变 / nothing imported, the pool is unchanged")
+        return 1
+    for code, n in sorted(got.communities.items()):
+        print(f"社区 {code}: {n} 栋 / community {code}: {n} buildings")
+    print(f"已导入 {len(got.rows)} 栋建筑 / imported {len(got.rows)} buildings ({got.crs})")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from dashboard.bench import divide_http, factors_http, ingest, ingest_validation, login_flood, run, twin
 
@@ -815,7 +839,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     p = sub.add_parser(
         "import",
-        help="import a file: import records FILE --source CODE | import prices FILE | import boundaries FILE",
+        help="import a file: import records FILE --source CODE | import prices FILE | import boundaries FILE | import buildings FILE | import divide FILE",
     )
     isub = p.add_subparsers(dest="what", required=True)
     ip = isub.add_parser(
@@ -871,6 +895,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     q.add_argument("file")
     q.set_defaults(func=cmd_import_divide)
+    q = isub.add_parser(
+        "buildings", help="real building footprints (GeoJSON or GeoPackage) into the 3D twin's communities"
+    )
+    q.add_argument("file")
+    q.add_argument("--layer", help="the GeoPackage layer holding the footprints (asked for when several)")
+    q.add_argument("--crs", help="the file's coordinate system when it declares none, e.g. EPSG:32648")
+    q.add_argument("--community", type=int, help="put every building in this twin community (12-digit code)")
+    q.set_defaults(func=cmd_import_buildings)
 
     p = sub.add_parser("bench", help="time every page's queries (cold and warm) and renders; prints figures")
     p.add_argument("--repeat", type=int, default=5)

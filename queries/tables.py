@@ -804,6 +804,56 @@ factor_model_set = Table(
     Column("created_at", BigInteger, nullable=False),
 )
 
+# --- 3D twin, hand-drawn hazards and imported buildings (migration 0017, issue 11) ------------------------
+# Where each twin community lies on the earth: its local origin (x = y = 0) in WGS-84 and the extent of its
+# plane, so an imported footprint is matched to a community by its centroid. Made by the twin generator part.
+twin_frame = Table(
+    "twin_frame",
+    metadata,
+    Column("community_code", BigInteger, ForeignKey("community.code"), primary_key=True),
+    Column("lon0", Float, nullable=False),
+    Column("lat0", Float, nullable=False),
+    Column("width_m", Float, nullable=False),
+    Column("height_m", Float, nullable=False),
+)
+
+# Hazard areas drawn by hand on the twin page (user data, written only through queries/audit.py's door).
+twin_hazard = Table(
+    "twin_hazard",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("community_code", BigInteger, nullable=False, index=True),
+    Column("name", String(96), nullable=False),
+    Column("kind", String(16), nullable=False),  # flood | fire | landslide (queries/twin_hazards.py KINDS)
+    Column("area", Text, nullable=False),  # JSON ring [[x, y], ...] in the community's metres, not closed
+    Column("created_by", String(96), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("community_code", "name"),
+)
+
+# Real building footprints imported with `command-center import buildings` (user data: a rebuild keeps
+# them). A community with imported buildings shows those instead of its generated ones (queries/twin.py).
+twin_import_building = Table(
+    "twin_import_building",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("community_code", BigInteger, nullable=False, index=True),
+    Column("footprint", Text, nullable=False),  # JSON ring [[x, y], ...] in the community's metres
+    Column("cx", Float, nullable=False),
+    Column("cy", Float, nullable=False),
+    Column("floors", SmallInteger, nullable=False),
+    Column("height_m", Float, nullable=False),
+    Column("year_built", SmallInteger, nullable=False),
+    Column("structure", String(16), nullable=False),
+    Column("condition", SmallInteger, nullable=False),
+    Column("households", Integer, nullable=False),
+    Column("residents", Integer, nullable=False),
+    Column("residents_65", Integer, nullable=False),
+    Column("source", String(255), nullable=False),  # file, layer, feature id, and what was assumed
+    Column("imported_at", BigInteger, nullable=False),
+    Column("imported_by", String(96), nullable=False),
+)
+
 # --- what each table is to a rebuild (`seed`); a test holds every table to exactly one of these -----
 # Reference data: replaced in place by primary key, so rows that user data points at stay put.
 REFERENCE_TABLES = (
@@ -835,6 +885,8 @@ USER_DATA_TABLES = (
     price_decision,
     township_boundary,
     twin_scenario,
+    twin_hazard,
+    twin_import_building,
     factor_dataset,
     factor_value,
     divide_indicator_import,

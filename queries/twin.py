@@ -29,11 +29,12 @@ from queries.tables import (
     twin_building,
     twin_event,
     twin_facility,
+    twin_import_building,
     twin_road_edge,
     twin_road_node,
     twin_scenario,
 )
-from queries.timebase import DAY
+from queries.timebase import DAY, to_local
 
 WALK_M_PER_MIN = 60.0  # an elderly walking pace, 1 m/s: the 5/10/15-minute circles are 300/600/900 m
 STOREY_M = 3.0
@@ -186,9 +187,26 @@ def communities(*, scope: Scope) -> pl.DataFrame:
     )
     if scope.township_code is not None:
         q = q.where(b.c.township_code == scope.township_code)
-    return eng.read_frame(
+    comms = eng.read_frame(
         q,
         schema={"code": pl.Int64, "buildings": pl.Int64, "residents": pl.Int64},
+    )
+    i = twin_import_building
+    imported = eng.read_frame(
+        select(
+            i.c.community_code.label("code"), func.count().label("n"), func.sum(i.c.residents).label("r")
+        ).group_by(i.c.community_code),
+        schema={"code": pl.Int64, "n": pl.Int64, "r": pl.Int64},
+    )
+    if imported.height == 0:
+        return comms
+    # a community with imported buildings counts those (they stand in for its generated ones)
+    return (
+        comms.join(imported, on="code", how="left")
+        .with_columns(
+            pl.coalesce("n", "buildings").alias("buildings"), pl.coalesce("r", "residents").alias("residents")
+        )
+        .drop("n", "r")
     )
 
 
@@ -214,6 +232,9 @@ def buildings(*, scope: Scope, community_code: int, as_of: int) -> pl.DataFrame:
     if scope.township_code is not None:
         q = q.where(b.c.township_code == scope.township_code)
     frame = eng.read_frame(q, schema=BUILDING_SCHEMA)
+    if frame.height:
+        imported = _imported(community_code=community_code, as_of=as_of, like=frame)
+        frame = imported if imported is not None else frame
     ev = eng.read_frame(
         select(e.c.building_id.label("id"), func.count().label("open_cases"))
         .where(
@@ -232,6 +253,51 @@ def buildings(*, scope: Scope, community_code: int, as_of: int) -> pl.DataFrame:
             "floor_area_m2"
         ),
     )
+
+
+IMPORT_ID_BASE = 10_000_000  # imported buildings' ids on the page: clear of the generator's
+
+
+def _imported(*, community_code: int, as_of: int, like: pl.DataFrame) -> pl.DataFrame | None:
+    """The community's imported buildings shaped like its generated ones (which they stand in for): each
+    opens onto its nearest road node, renovation need scored the same way; None when it has none."""
+    t = twin_import_building
+    imp = eng.read_frame(
+        select(t).where(t.c.community_code == community_code).order_by(t.c.id),
+        schema={"id": pl.Int64, "floors": pl.Int64, "year_built": pl.Int64, "condition": pl.Int64},
+    )
+    if imp.height == 0:
+        return None
+    nodes, _ = roads(community_code=community_code)
+    cx, cy = imp["cx"].to_numpy(), imp["cy"].to_numpy()
+    if nodes.height:
+        d = np.hypot(
+            cx[:, None] - nodes["x"].to_numpy()[None, :], cy[:, None] - nodes["y"].to_numpy()[None, :]
+        )
+        at = d.argmin(axis=1)
+        node_id, access = nodes["id"].to_numpy()[at], d[np.arange(len(at)), at]
+    else:
+        node_id, access = np.full(len(cx), -1), np.zeros(len(cx))
+    r = reno_inputs(
+        year_built=imp["year_built"].to_numpy(),
+        condition=imp["condition"].to_numpy(),
+        structure=imp["structure"].to_numpy(),
+        share_65=imp["residents_65"].to_numpy() / np.maximum(imp["residents"].to_numpy(), 1),
+        year=to_local(as_of).year,
+    )
+    out = imp.with_columns(
+        (pl.col("id") + IMPORT_ID_BASE).alias("id"),
+        pl.lit(int(like["township_code"][0])).alias("township_code"),
+        pl.lit(0).alias("block_id"),
+        pl.Series("node_id", node_id.astype(np.int64)),
+        pl.Series("access_m", np.round(access, 2)),
+        pl.Series("reno_score", np.round(r["score"], 2)),
+        pl.Series("reno_age", np.round(r["age"], 2)),
+        pl.Series("reno_condition", np.round(r["condition"], 2)),
+        pl.Series("reno_structure", np.round(r["structure"], 2)),
+        pl.Series("reno_elderly", np.round(r["elderly"], 2)),
+    )
+    return out.select([pl.col(c).cast(like.schema[c]) for c in like.columns])
 
 
 def _area(ring_json: str) -> float:

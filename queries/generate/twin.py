@@ -21,7 +21,14 @@ from sqlalchemy import Connection, insert
 
 from queries.generate import reference as ref
 from queries.generate.parts import BuildContext, Part
-from queries.tables import twin_building, twin_event, twin_facility, twin_road_edge, twin_road_node
+from queries.tables import (
+    twin_building,
+    twin_event,
+    twin_facility,
+    twin_frame,
+    twin_road_edge,
+    twin_road_node,
+)
 from queries.twin import FACILITY_KINDS, STOREY_M, reno_inputs
 
 SUBDISTRICT_KIND = "subdistrict"
@@ -353,6 +360,41 @@ def _events(ctx: BuildContext, layouts: dict[int, Layout]) -> list[dict[str, Any
     return out
 
 
+# Mengzi's old town (WGS-84): the communities' planes are laid side by side around it, FRAME_GAP_M apart,
+# FRAMES_PER_ROW to a row, so a real footprint falls into at most one of them (twin_frame).
+OLD_TOWN = (103.3865, 23.3620)
+FRAME_GAP_M, FRAMES_PER_ROW = 60.0, 6
+M_PER_DEG_LAT = 110_574.0
+
+
+def m_per_deg_lon(lat: float) -> float:
+    return 111_320.0 * float(np.cos(np.radians(lat)))
+
+
+def frames(layouts: dict[int, Layout]) -> list[dict[str, Any]]:
+    """Each community's local origin in WGS-84 and its plane's extent, laid out in rows from OLD_TOWN."""
+    out: list[dict[str, Any]] = []
+    ox = oy = row_h = 0.0
+    for n, (code, lay) in enumerate(layouts.items()):
+        if n and n % FRAMES_PER_ROW == 0:
+            ox, oy, row_h = 0.0, oy + row_h + FRAME_GAP_M, 0.0
+        w = max(float(nd["x"]) for nd in lay.nodes)
+        h = max(float(nd["y"]) for nd in lay.nodes)
+        lat0 = OLD_TOWN[1] + oy / M_PER_DEG_LAT
+        out.append(
+            dict(
+                community_code=code,
+                lon0=round(OLD_TOWN[0] + ox / m_per_deg_lon(lat0), 7),
+                lat0=round(lat0, 7),
+                width_m=w,
+                height_m=h,
+            )
+        )
+        ox += w + FRAME_GAP_M
+        row_h = max(row_h, h)
+    return out
+
+
 def build(conn: Connection, ctx: BuildContext) -> None:
     _, nbx, nby = SCALES[ctx.scale]
     year = dt.datetime.fromtimestamp(ctx.end_ts, dt.UTC).year
@@ -378,6 +420,7 @@ def build(conn: Connection, ctx: BuildContext) -> None:
         rows = [r for lay in layouts.values() for r in getattr(lay, key)]
         for start in range(0, len(rows), 5000):
             conn.execute(insert(table), rows[start : start + 5000])
+    conn.execute(insert(twin_frame), frames(layouts))
     events = _events(ctx, layouts)
     for start in range(0, len(events), 5000):
         conn.execute(insert(twin_event), events[start : start + 5000])
@@ -386,6 +429,6 @@ def build(conn: Connection, ctx: BuildContext) -> None:
 
 PART = Part(
     name="twin",
-    tables=(twin_building, twin_road_node, twin_road_edge, twin_facility, twin_event),
+    tables=(twin_building, twin_road_node, twin_road_edge, twin_facility, twin_event, twin_frame),
     build=build,
 )

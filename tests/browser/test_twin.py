@@ -93,3 +93,60 @@ def test_twin_on_the_wall_at_4k(server: str, artifacts: Path) -> None:
         assert _drawn(page)
         page.screenshot(path=str(artifacts / "twin-wall-4k.png"))
         _clean(watch)
+
+
+def test_a_hazard_drawn_on_the_plan_shows_in_3d(server: str, artifacts: Path) -> None:
+    with browser_page() as (page, watch):
+        login(page, server, "leader", "leader-demo-2026", next_path="/twin")
+        page.wait_for_selector(READY, timeout=60000)
+        plan = "#twin-plan-graph .js-plotly-plot"
+        page.wait_for_function(
+            f"() => {{ const g = document.querySelector('{plan}'); return g && g._fullLayout && g._fullLayout.xaxis; }}",
+            timeout=30000,
+        )
+        page.locator("#twin-plan-graph").scroll_into_view_if_needed()
+        box = page.locator(f"{plan} .nsewdrag").first.bounding_box()
+        assert box is not None
+        # four clicks inside the plot area: a quadrilateral over the middle of the community
+        for fx, fy in ((0.3, 0.3), (0.7, 0.3), (0.7, 0.7), (0.3, 0.7)):
+            before = page.input_value("#twin-hazard-points-input")
+            x, y = box["x"] + box["width"] * fx, box["y"] + box["height"] * fy
+            # plotly reports a click on what the pointer hovers: leave the plot (its label goes), come
+            # back and hover until the new label shows, then click
+            page.mouse.move(1, 1)
+            page.wait_for_selector(f"{plan} .hoverlayer .hovertext", state="detached", timeout=15000)
+            page.mouse.move(x, y)
+            page.wait_for_selector(f"{plan} .hoverlayer .hovertext", timeout=15000)
+            page.mouse.click(x, y)
+            page.wait_for_function(
+                "b => document.querySelector('#twin-hazard-points-input').value !== b",
+                arg=before,
+                timeout=15000,
+            )
+        corners = page.input_value("#twin-hazard-points-input")
+        assert corners.count(";") == 3 and len(set(corners.split("; "))) == 4, corners
+        # the drawn area shows on the plan (its trace has the four corners, closed)
+        page.wait_for_function(
+            f"() => document.querySelector('{plan}').data[3].x.length === 5", timeout=15000
+        )
+        page.fill("#twin-hazard-name-input", "浏览器测试 滑坡")
+        page.click("#twin-hazard-kind-dropdown")
+        page.get_by_text("滑坡 Landslide", exact=False).last.click()
+        page.click("#twin-hazard-save-button")
+        page.wait_for_selector("#twin-hazard-saved", timeout=30000)
+        # the 3D view switches to the evacuation under the drawn area
+        page.wait_for_selector("#twin-hazard-impact", timeout=30000)
+        assert "浏览器测试 滑坡" in page.inner_text("#twin-summary-panel")
+        names = page.evaluate(
+            "() => document.querySelector('#twin-view-graph .js-plotly-plot').data.map(t => t.name)"
+        )
+        assert "滑坡区" in names and "疏散路线" in names
+        page.screenshot(path=str(artifacts / "twin-hazard-desk-1080p.png"), full_page=True)
+        # a crossing area is refused with the reason
+        page.click("#twin-hazard-clear-button")
+        page.fill("#twin-hazard-points-input", "0,0; 100,100; 100,0; 0,100")
+        page.fill("#twin-hazard-name-input", "交叉")
+        page.click("#twin-hazard-save-button")
+        page.wait_for_selector("#twin-hazard-error", timeout=30000)
+        assert "cross each other" in page.inner_text("#twin-hazard-error")
+        _clean(watch)

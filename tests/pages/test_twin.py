@@ -38,11 +38,17 @@ def sign_in(client: FlaskClient, url: str, name: str) -> None:
 
 
 def call(
-    client: FlaskClient, first_output: str, inputs: dict[str, Any], state: dict[str, Any]
+    client: FlaskClient,
+    first_output: str,
+    inputs: dict[str, Any],
+    state: dict[str, Any],
+    changed: str | None = None,
 ) -> dict[str, Any]:
     """Fire the callback whose first output is `first_output`, as the browser would."""
     deps = json.loads(client.get("/_dash-dependencies").data)
-    cb = next(d for d in deps if d["output"].strip(".").startswith(first_output))
+    cb = next((d for d in deps if d["output"] == first_output), None) or next(
+        d for d in deps if d["output"].strip(".").startswith(first_output)
+    )
     outs = cb["output"].strip(".").split("...")
     body = {
         "output": cb["output"],
@@ -51,7 +57,7 @@ def call(
         else {"id": outs[0].split(".")[0], "property": outs[0].split(".")[1].split("@")[0]},
         "inputs": [{**i, "value": inputs.get(i["id"])} for i in cb["inputs"]],
         "state": [{**s, "value": state.get(s["id"])} for s in cb["state"]],
-        "changedPropIds": [f"{cb['inputs'][0]['id']}.{cb['inputs'][0]['property']}"],
+        "changedPropIds": [changed or f"{cb['inputs'][0]['id']}.{cb['inputs'][0]['property']}"],
     }
     resp = client.post("/_dash-update-component", json=body)
     assert resp.status_code in (200, 204), resp.data[:500]
@@ -68,7 +74,9 @@ def arr(value: Any) -> list[Any]:
 PARAMS = {"twin-params-store": {"lang": "zh", "theme": "desk", "kiosk": False}}
 
 
-def view(client: FlaskClient, community: object, layer: str, **kw: str) -> dict[str, Any]:
+def view(
+    client: FlaskClient, community: object, layer: str, changed: str | None = None, **kw: str
+) -> dict[str, Any]:
     inputs = {
         "twin-community-dropdown": community,
         "twin-color-dropdown": kw.get("color", "reno_score"),
@@ -76,7 +84,7 @@ def view(client: FlaskClient, community: object, layer: str, **kw: str) -> dict[
         "twin-kind-dropdown": kw.get("kind", "elderly_care"),
         "twin-hazard-dropdown": kw.get("hazard", "flood"),
     }
-    return call(client, f"{GRAPH}.figure", inputs, {"twin-camera-radio": "overview", **PARAMS})
+    return call(client, f"{GRAPH}.figure", inputs, {"twin-camera-radio": "overview", **PARAMS}, changed)
 
 
 def test_admin_sees_the_town_in_3d(client: FlaskClient, sqlite_pool: tuple[str, object]) -> None:
@@ -106,6 +114,47 @@ def test_layers_and_colour_change_the_scene(client: FlaskClient, sqlite_pool: tu
     assert "应急疏散" in summary and "无法撤离" in summary
     age = view(client, YINHE, "none", color="age")[GRAPH]["figure"]["data"][0]
     assert age["colorbar"]["title"]["text"] == "年"
+
+
+def test_a_colour_change_sends_only_the_colours(client: FlaskClient, sqlite_pool: tuple[str, object]) -> None:
+    sign_in(client, sqlite_pool[0], "admin")
+    full = view(client, TIANMA, "none", color="condition")[GRAPH]["figure"]["data"][0]
+    out = view(client, TIANMA, "none", changed="twin-color-dropdown.value", color="condition")
+    patch = out[GRAPH]["figure"]
+    assert patch.get("__dash_patch_update") == "__dash_patch_update"
+    ops = {tuple(op["location"]): op["params"]["value"] for op in patch["operations"]}
+    assert ("data", 0, "x") not in ops and ("data", 0, "i") not in ops  # no geometry travels
+    assert arr(ops[("data", 0, "intensity")]) == arr(full["intensity"])  # the same colours as a rebuild
+    assert ops[("data", 0, "colorbar")]["title"]["text"] == "级 (1 完好-4 危房)"
+    assert "房屋状况" in ops[("layout", "title", "subtitle", "text")]
+    assert KPIS not in out and SUMMARY not in out  # the community's KPIs did not change
+    # a facility kind changes nothing while the coverage layer is off; on it, the figure is rebuilt
+    assert view(client, TIANMA, "none", changed="twin-kind-dropdown.value", kind="clinic") == {}
+    cov = view(client, TIANMA, "coverage", changed="twin-kind-dropdown.value", kind="clinic")
+    ops = {tuple(op["location"]): op for op in cov[GRAPH]["figure"]["operations"]}
+    assert set(ops[("data", 0, "facecolor")]["params"]["value"]) <= {"#dc2626", "#cbd5e1"}
+    assert ops[("data", 0, "intensity")]["operation"] == "Delete"  # facecolor shows only without it
+    assert ("data", 0, "x") not in ops and KPIS not in cov and "twin-coverage-table" in text_of(cov[SUMMARY])
+
+
+def test_a_layer_change_patches_the_colours_and_overlays_in_place(
+    client: FlaskClient, sqlite_pool: tuple[str, object]
+) -> None:
+    sign_in(client, sqlite_pool[0], "admin")
+    full = view(client, TIANMA, "evacuation", hazard="flood")[GRAPH]["figure"]["data"]
+    out = view(client, TIANMA, "evacuation", changed="twin-layer-radio.value", hazard="flood")
+    ops = {tuple(op["location"]): op["params"].get("value") for op in out[GRAPH]["figure"]["operations"]}
+    # the overlays replace the scene's last two traces, where a full rebuild puts them
+    n = len(full) - 2
+    assert ops[("data", n)]["name"] == full[n]["name"] == "疏散路线" and ops[("data", n)]["visible"] is True
+    assert ops[("data", n + 1)]["name"] == full[n + 1]["name"] == "淹没区"
+    assert "应急疏散" in text_of(out[SUMMARY]) and KPIS not in out
+    back = view(client, TIANMA, "none", changed="twin-layer-radio.value")
+    ops = {tuple(op["location"]): op["params"].get("value") for op in back[GRAPH]["figure"]["operations"]}
+    assert ops[("data", n)]["visible"] is False and ops[("data", n + 1)]["visible"] is False
+    assert arr(ops[("data", 0, "intensity")]) == arr(
+        view(client, TIANMA, "none")[GRAPH]["figure"]["data"][0]["intensity"]
+    )
 
 
 def test_a_leader_elsewhere_gets_no_town(client: FlaskClient, sqlite_pool: tuple[str, object]) -> None:
@@ -205,3 +254,62 @@ def test_scenario_compares_before_and_after(client: FlaskClient, sqlite_pool: tu
     entries = audit.verify().entries
     assert "needs a name" in scenario(client, "save", renovate=str(ids[0]), name="  ")
     assert audit.verify().entries == entries
+
+
+def test_a_hazard_drawn_on_the_plan_is_saved_and_evacuated(
+    client: FlaskClient, sqlite_pool: tuple[str, object]
+) -> None:
+    from queries import audit
+
+    sign_in(client, sqlite_pool[0], "admin")
+    out = render_page(client, "/twin")
+    assert {"twin-plan-graph", "twin-hazard-points-input", "twin-hazard-save-button"} <= find_ids(out)
+    # a click on the plan's grid adds a corner; "Clear" empties the list
+    click = {"points": [{"x": 20.4, "y": 30.6, "curveNumber": 0}]}
+    got = call(
+        client,
+        "twin-hazard-points-input.value",
+        {"twin-plan-graph": click},
+        {"twin-hazard-points-input": "1,2"},
+    )
+    assert got["twin-hazard-points-input"]["value"] == "1,2; 20,31"
+    cleared = call(
+        client,
+        "twin-hazard-points-input.value",
+        {"twin-hazard-clear-button": 1},
+        {"twin-hazard-points-input": "1,2"},
+        "twin-hazard-clear-button.n_clicks",
+    )
+    assert cleared["twin-hazard-points-input"]["value"] == ""
+    drawn = call(client, "twin-plan-graph.figure", {"twin-hazard-points-input": "0,0; 100,0; 100,80"}, PARAMS)
+    op = drawn["twin-plan-graph"]["figure"]["operations"][0]
+    assert op["location"] == ["data", 3] and op["params"]["value"]["x"] == [0.0, 100.0, 100.0, 0.0]
+
+    def save(name: str, points: str, kind: str = "fire") -> dict[str, Any]:
+        state = {
+            "twin-community-dropdown": TIANMA,
+            "twin-hazard-name-input": name,
+            "twin-hazard-kind-dropdown": kind,
+            "twin-hazard-points-input": points,
+            **PARAMS,
+        }
+        return call(client, "twin-hazard-result.children", {"twin-hazard-save-button": 1}, state)
+
+    entries = audit.verify().entries
+    bad = save("交叉", "0,0; 100,100; 100,0; 0,100")
+    assert "edges cross each other" in text_of(bad) and "twin-hazard-value" not in json.dumps(bad)
+    assert "not two numbers" in text_of(save("乱码", "0,0; abc"))
+    assert "needs a name" in text_of(save("", "0,0; 100,0; 100,80"))
+    assert audit.verify().entries == entries  # nothing written
+    ok = save("page-test 火灾", "0,0; 120,0; 120,90; 0,90")
+    assert "Hazard saved" in text_of(ok) and ok["twin-layer-radio"]["value"] == "evacuation"
+    value = ok["twin-hazard-dropdown"]["value"]
+    assert value.startswith("h") and value in [o["value"] for o in ok["twin-hazard-dropdown"]["options"]]
+    assert audit.verify().entries == entries + 1
+    ev = view(client, TIANMA, "evacuation", hazard=value)
+    names = [t.get("name") for t in ev[GRAPH]["figure"]["data"]]
+    assert "火灾区" in names and "疏散路线" in names
+    summary = text_of(ev[SUMMARY])
+    assert "page-test 火灾" in summary and "twin-hazard-impact" in summary
+    # a crafted hazard value is no hazard, not an error
+    assert "无灾害" in text_of(view(client, TIANMA, "evacuation", hazard="h99999999999999"))

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import polars as pl
 from dash import html
 
 from dashboard.components import KpiDef, kpi_card
 from dashboard.i18n import bi_text, both, pick
-from queries import meta, twin
+from queries import meta, twin, twin_view
 from queries.scope import Viewer
 
 SRC = "queries.twin"
@@ -63,9 +62,10 @@ def hint(lang: str) -> html.Div:
 
 def building_card(v: Viewer, lang: str, *, community: int, building_id: int) -> html.Div:
     st = meta.pool_status()
-    bld = twin.buildings(scope=v.scope(), community_code=community, as_of=st.as_of)
-    row = bld.filter(pl.col("id") == building_id)
-    if row.height == 0:
+    r = twin_view.building_record(
+        scope=v.scope(), community_code=community, as_of=st.as_of, building_id=building_id
+    )
+    if r is None:
         return html.Div(
             [
                 bi_text("楼栋档案", "Building record", lang, "card-title"),
@@ -81,9 +81,6 @@ def building_card(v: Viewer, lang: str, *, community: int, building_id: int) -> 
             ],
             id="twin-card-missing",
         )
-    r = row.row(0, named=True)
-    per, _ = twin.coverage(scope=v.scope(), community_code=community, as_of=st.as_of)
-    mine = per.filter(pl.col("building_id") == building_id)
     szh, sen = twin.STRUCTURES[r["structure"]]
     czh, cen = twin.CONDITIONS[r["condition"]]
     w = twin.RENO_WEIGHTS
@@ -111,14 +108,12 @@ def building_card(v: Viewer, lang: str, *, community: int, building_id: int) -> 
     ]
     walks = [
         line(
-            zh,
-            en,
+            *twin.FACILITY_KINDS[kind][:2],
             "—"
             if m is None
             else f"{m / twin.WALK_M_PER_MIN:.1f} {pick('分钟', 'min', lang)}" + ("" if ok else " ⚠"),
         )
-        for kind, (zh, en, _) in twin.FACILITY_KINDS.items()
-        for m, ok in mine.filter(pl.col("kind") == kind).select("metres", "covered").iter_rows()
+        for kind, m, ok in r["walks"]
     ]
     return html.Div(
         [
@@ -179,9 +174,12 @@ def coverage_table(cov: pl.DataFrame, lang: str) -> list[Any]:
     ]
 
 
-def evacuation_summary(ev: twin.Evacuation, hazard: str, lang: str) -> list[Any]:
-    hz = twin.HAZARDS.get(hazard, twin.HAZARDS["none"])
-    out: list[Any] = [bi_text(f"应急疏散: {hz[0]}", f"Evacuation: {hz[1]}", lang, "card-title")]
+def evacuation_summary(
+    ev: twin.Evacuation, label: tuple[str, str], hit: dict[str, int] | None, lang: str
+) -> list[Any]:
+    """The evacuation under a hazard: roads closed, who is cut off, walking times, each shelter's load,
+    and with an area what it touches (buildings, residents, residents 65+)."""
+    out: list[Any] = [bi_text(f"应急疏散: {label[0]}", f"Evacuation: {label[1]}", lang, "card-title")]
     if ev.no_open_shelter:
         out.append(
             html.P(
@@ -195,10 +193,32 @@ def evacuation_summary(ev: twin.Evacuation, hazard: str, lang: str) -> list[Any]
                 id="twin-no-shelter",
             )
         )
-    mins = ev.routes["minutes"].drop_nulls().to_numpy()
+    mins = twin_view.evacuation_minutes(ev)
     out.append(
         html.Table(
             [
+                *(
+                    [
+                        html.Tr(
+                            [
+                                html.Th(
+                                    pick(
+                                        "区域内楼栋/居民/65岁以上",
+                                        "In the area: buildings / residents / 65+",
+                                        lang,
+                                    )
+                                ),
+                                html.Td(
+                                    f"{hit['buildings']} / {hit['residents']:,} / {hit['residents_65']:,}"
+                                ),
+                            ],
+                            className="twin-bad" if hit["buildings"] else "",
+                            id="twin-hazard-impact",
+                        )
+                    ]
+                    if hit is not None
+                    else []
+                ),
                 html.Tr(
                     [html.Th(pick("封闭路段", "Roads closed", lang)), html.Td(str(len(ev.closed_edges)))]
                 ),
@@ -213,9 +233,7 @@ def evacuation_summary(ev: twin.Evacuation, hazard: str, lang: str) -> list[Any]
                     [
                         html.Th(pick("步行时间 中位/最长", "Walk median / longest", lang)),
                         html.Td(
-                            f"{float(np.median(mins)):.1f} / {float(mins.max()):.1f} {pick('分钟', 'min', lang)}"
-                            if len(mins)
-                            else "—"
+                            f"{mins[0]:.1f} / {mins[1]:.1f} {pick('分钟', 'min', lang)}" if mins else "—"
                         ),
                     ]
                 ),
@@ -289,13 +307,10 @@ DEFS = {
 }
 
 
-def kpis(bld: pl.DataFrame, cov: pl.DataFrame, lang: str) -> list[Any]:
-    res = int(bld["residents"].sum())
-    old = int(bld["residents_65"].sum())
-    care = cov.filter(pl.col("kind") == "elderly_care").row(0, named=True)
-    need = int((bld["reno_score"] >= 60).sum())
+def kpis(n: dict[str, int], lang: str) -> list[Any]:
+    res, old, need, outside = n["residents"], n["residents_65"], n["need_60"], n["care_65_outside"]
     return [
-        kpi_card("twin-kpi-buildings", ("楼栋", "Buildings"), f"{bld.height:,}", DEFS["buildings"], lang),
+        kpi_card("twin-kpi-buildings", ("楼栋", "Buildings"), f"{n['buildings']:,}", DEFS["buildings"], lang),
         kpi_card("twin-kpi-residents", ("居住人口", "Residents"), f"{res:,}", DEFS["residents"], lang),
         kpi_card(
             "twin-kpi-elderly",
@@ -315,11 +330,11 @@ def kpis(bld: pl.DataFrame, cov: pl.DataFrame, lang: str) -> list[Any]:
         kpi_card(
             "twin-kpi-outside",
             ("养老服务圈外老人", "Elderly beyond care reach"),
-            f"{care['residents_65_outside']:,}",
+            f"{outside:,}",
             DEFS["outside"],
             lang,
             sub=f"/ {old:,}",
-            tone="bad" if care["residents_65_outside"] else "good",
+            tone="bad" if outside else "good",
         ),
     ]
 

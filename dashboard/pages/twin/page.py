@@ -8,19 +8,30 @@ from collections.abc import Mapping
 from typing import Any
 
 import dash
-import polars as pl
 from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
 from dashboard import auth, inputs, wall
 from dashboard.components import empty_state, graph, notice
 from dashboard.i18n import bi_text, both, pick
 from dashboard.pages.twin import card
-from dashboard.pages.twin.scene import ATTRIBUTES, CAMERA_LABELS, CAMERAS, Overlay, scene, with_derived
+from dashboard.pages.twin.scene import (
+    ATTRIBUTES,
+    CAMERA_LABELS,
+    CAMERAS,
+    FACE_KEYS,
+    Overlay,
+    colouring,
+    drawn_trace,
+    faces,
+    overlays,
+    plan,
+    scene,
+    subtitle,
+)
 from dashboard.view import PageParams, as_of_text, guarded, page_layout, page_params
-from queries import audit, meta, twin
+from queries import audit, meta, twin, twin_hazards, twin_view
 from queries.errors import PoolError
-from queries.scope import CITY_SCOPE, Viewer
-from queries.timebase import to_local
+from queries.scope import Scope, Viewer
 
 dash.register_page(
     __name__,
@@ -71,6 +82,13 @@ class ids:
     sc_save = "twin-scenario-save-button"
     sc_saved = "twin-scenario-saved-dropdown"
     sc_result = "twin-scenario-result"
+    plan = "twin-plan-graph"
+    hz_points = "twin-hazard-points-input"
+    hz_kind = "twin-hazard-kind-dropdown"
+    hz_name = "twin-hazard-name-input"
+    hz_save = "twin-hazard-save-button"
+    hz_clear = "twin-hazard-clear-button"
+    hz_result = "twin-hazard-result"
 
 
 LAYERS = {
@@ -147,20 +165,11 @@ def render(v: Viewer, p: PageParams, query: dict[str, Any] | None = None) -> lis
                 dcc.RadioItems(id=ids.layer, options=_options(LAYERS, lang), value="none", inline=True),
                 lang,
             ),
-            _labelled(
-                ("设施类型", "Facility kind"),
-                dcc.Dropdown(
-                    id=ids.kind,
-                    options=_options(twin.FACILITY_KINDS, lang),
-                    value="elderly_care",
-                    clearable=False,
-                ),
-                lang,
-            ),
+            _dropdown(("设施类型", "Facility kind"), ids.kind, twin.FACILITY_KINDS, "elderly_care", lang),
             _labelled(
                 ("灾害情景", "Hazard"),
                 dcc.Dropdown(
-                    id=ids.hazard, options=_options(twin.HAZARDS, lang), value="flood", clearable=False
+                    id=ids.hazard, options=hazard_options(v, community, lang), value="flood", clearable=False
                 ),
                 lang,
             ),
@@ -206,9 +215,41 @@ def render(v: Viewer, p: PageParams, query: dict[str, Any] | None = None) -> lis
             ],
             className="twin-row",
         ),
+        draw_panel(v, p, community),
         dcc.Interval(id=ids.orbit, interval=200, disabled=p.theme != "wall"),
         dcc.Store(id=ids.orbit_sink),
     ]
+
+
+def hazard_options(v: Viewer, community: int, lang: str) -> list[dict[str, str]]:
+    """The preset hazards, then the community's drawn ones (value "h<id>")."""
+    drawn = twin_hazards.hazards(scope=v.scope(), community_code=community)
+    return _options(twin.HAZARDS, lang) + [
+        {
+            "label": f"{d.name} · {pick(*twin_hazards.KINDS[d.kind], lang)}",
+            "value": f"{twin_hazards.PREFIX}{d.id}",
+        }
+        for d in drawn
+    ]
+
+
+def _hazard_value(value: object) -> str:
+    """A hazard dropdown's value as posted: a preset name or "h" and a drawn hazard's id, else no hazard."""
+    text = str(value) if isinstance(value, str | int) else ""
+    if text in twin.HAZARDS:
+        return text
+    if text[:1] == twin_hazards.PREFIX and text[1:].isdigit() and len(text) < 11:
+        return text
+    return "none"
+
+
+def _dropdown(
+    label: tuple[str, str], cid: str, pairs: Mapping[str, tuple[Any, ...]], value: str, lang: str
+) -> html.Div:
+    """A labelled choice among named kinds, one always chosen."""
+    return _labelled(
+        label, dcc.Dropdown(id=cid, options=_options(pairs, lang), value=value, clearable=False), lang
+    )
 
 
 def _labelled(label: tuple[str, str], control: Any, lang: str) -> html.Div:
@@ -216,53 +257,104 @@ def _labelled(label: tuple[str, str], control: Any, lang: str) -> html.Div:
 
 
 def view(
-    v: Viewer, p: PageParams, *, community: int, color: str, layer: str, kind: str, hazard: str
+    v: Viewer,
+    p: PageParams,
+    *,
+    community: int,
+    color: str,
+    layer: str,
+    kind: str,
+    hazard: str,
+    camera: str = "overview",
 ) -> tuple[Any, list[Any], list[Any]]:
     """(figure, KPI cards, side summary) of one community, colour and layer."""
     st = meta.pool_status()
+    m = twin_view.mesh(scope=v.scope(), community_code=community, as_of=st.as_of)
+    overlay, summary = _overlay(v, p, community=community, layer=layer, kind=kind, hazard=hazard)
     lang, scope = p.lang, v.scope()
-    bld = twin.buildings(scope=scope, community_code=community, as_of=st.as_of)
-    nodes, edges = twin.roads(community_code=community)
-    fac = twin.facilities(community_code=community)
-    per, cov = twin.coverage(scope=scope, community_code=community, as_of=st.as_of)
-    hz = twin.preset_hazard(community_code=community, name=hazard)
-    overlay = Overlay()
-    summary: list[Any] = card.coverage_table(cov, lang)
-    if layer == "coverage":
-        covered = dict(per.filter(twin_kind(kind)).select("building_id", "covered").iter_rows())
-        overlay = Overlay("coverage", covered=covered, facility_kind=kind)
-    elif layer == "evacuation":
-        ev = twin.evacuation(scope=scope, community_code=community, as_of=st.as_of, hazard=hz)
-        overlay = Overlay("evacuation", evacuation=ev, flood=hz.flood)
-        summary = card.evacuation_summary(ev, hazard, lang)
-    name = twin_name(community)
-    title = (
-        f"{name}: 哪些楼栋最需要改造, 谁在服务范围之外?",
-        f"{name}: which buildings need renovation most, and who is outside services' reach?",
-    )
     fig = scene(
-        with_derived(bld, to_local(st.as_of).year),
-        nodes,
-        edges,
-        fac,
+        m,
         color_by=color,
         overlay=overlay,
         lang=lang,
         theme=p.theme,
-        title=(pick(*title, lang), pick(title[1], title[0], lang)),
+        title=_title(community, lang),
         as_of=as_of_text(st.as_of),
+        camera=camera if camera in CAMERAS else "overview",
     )
-    return fig, card.kpis(bld, cov, lang), summary
+    kpis = card.kpis(twin_view.kpi_numbers(scope=scope, community_code=community, as_of=st.as_of), lang)
+    return fig, kpis, summary
 
 
-def twin_kind(kind: str) -> Any:
-    return pl.col("kind") == (kind if kind in twin.FACILITY_KINDS else "elderly_care")
+def _overlay(
+    v: Viewer, p: PageParams, *, community: int, layer: str, kind: str, hazard: str
+) -> tuple[Overlay, list[Any]]:
+    """What a layer lays over the town, and the side summary that goes with it."""
+    st = meta.pool_status()
+    lang, scope = p.lang, v.scope()
+    _, cov = twin.coverage(scope=scope, community_code=community, as_of=st.as_of)
+    if layer == "coverage":
+        inside = twin_view.covered(scope=scope, community_code=community, as_of=st.as_of, kind=kind)
+        return Overlay("coverage", covered=inside, facility_kind=kind), card.coverage_table(cov, lang)
+    if layer == "evacuation":
+        res = twin_hazards.resolve(scope=scope, community_code=community, value=hazard)
+        hz = res.hazard
+        ev = twin.evacuation(scope=scope, community_code=community, as_of=st.as_of, hazard=hz)
+        evv = twin_view.evacuation_view(scope=scope, community_code=community, as_of=st.as_of, hazard=hz)
+        hit = (
+            twin_hazards.impact(scope=scope, community_code=community, as_of=st.as_of, area=hz.flood)
+            if hz.flood
+            else None
+        )
+        overlay = Overlay("evacuation", evacuation=evv, area=hz.flood, area_kind=res.kind)
+        return overlay, card.evacuation_summary(ev, res.label, hit, lang)
+    return Overlay(), card.coverage_table(cov, lang)
 
 
-def twin_name(code: int) -> str:
-    comms = twin.communities(scope=CITY_SCOPE)
-    row = comms.filter(comms["code"] == code)
-    return str(row["name_zh"][0]) if row.height else str(code)
+def relayer(
+    v: Viewer, p: PageParams, *, community: int, color: str, layer: str, kind: str, hazard: str
+) -> tuple[Patch, list[Any]]:
+    """A layer, facility kind or hazard change on the same town: a Patch of the buildings' colours, the
+    two overlay traces and the legend note (the geometry and hover labels stay), and the side summary."""
+    st = meta.pool_status()
+    m = twin_view.mesh(scope=v.scope(), community_code=community, as_of=st.as_of)
+    overlay, summary = _overlay(v, p, community=community, layer=layer, kind=kind, hazard=hazard)
+    face, _, note = faces(m, color, overlay, p.lang)
+    patch = Patch()
+    for key in FACE_KEYS:
+        if key in face:
+            patch["data"][0][key] = face[key]
+        else:
+            del patch["data"][0][key]
+    first = 2 + len(m.facilities)  # mesh, roads, one trace a facility kind, then the two overlays
+    for n, trace in enumerate(overlays(overlay, p.lang)):
+        patch["data"][first + n] = trace
+    title = _title(community, p.lang)
+    patch["layout"]["title"]["subtitle"]["text"] = subtitle(title[1], note, as_of_text(st.as_of), p.lang)
+    return patch, summary
+
+
+def _title(community: int, lang: str) -> tuple[str, str]:
+    """(the question in the chosen language, the other language)."""
+    name = twin_view.community_name(community_code=community)
+    zh = f"{name}: 哪些楼栋最需要改造, 谁在服务范围之外?"
+    en = f"{name}: which buildings need renovation most, and who is outside services' reach?"
+    return pick(zh, en, lang), pick(en, zh, lang)
+
+
+def recolour(v: Viewer, p: PageParams, *, community: int, color: str) -> Patch:
+    """A colour change on the plain buildings layer: only the mesh's colours, hover labels and the legend
+    note travel (a Patch), not the geometry."""
+    st = meta.pool_status()
+    m = twin_view.mesh(scope=v.scope(), community_code=community, as_of=st.as_of)
+    face, labels, note = colouring(m, color, p.lang)
+    patch = Patch()
+    for key, value in face.items():
+        patch["data"][0][key] = value
+    patch["data"][0]["hovertext"] = labels
+    title = _title(community, p.lang)
+    patch["layout"]["title"]["subtitle"]["text"] = subtitle(title[1], note, as_of_text(st.as_of), p.lang)
+    return patch
 
 
 @callback(
@@ -304,15 +396,40 @@ def update_view(
             no_update,
             [notice([("无权查看该社区", "That community is outside your scope")], p.lang)],
         )
+    color_ = inputs.one_of(color, tuple(ATTRIBUTES), "reno_score")
+    layer_ = inputs.one_of(layer, tuple(LAYERS), "none")
+    changed = dash.ctx.triggered_id
+    if (changed == ids.kind and layer_ != "coverage") or (changed == ids.hazard and layer_ != "evacuation"):
+        return no_update, no_update, no_update  # a choice the shown layer does not use
+    if changed == ids.color and layer_ == "none":
+        patch = guarded(lambda vv, pp: recolour(vv, pp, community=code, color=color_), p.lang, p)
+        return (patch, no_update, no_update) if isinstance(patch, Patch) else (no_update, no_update, [patch])
+    same_town = changed in (ids.color, ids.layer, ids.kind, ids.hazard)
+    if changed in (ids.layer, ids.kind, ids.hazard):
+        re = guarded(
+            lambda vv, pp: relayer(
+                vv,
+                pp,
+                community=code,
+                color=color_,
+                layer=layer_,
+                kind=inputs.one_of(kind, tuple(twin.FACILITY_KINDS), "elderly_care"),
+                hazard=_hazard_value(hazard),
+            ),
+            p.lang,
+            p,
+        )
+        return (re[0], no_update, re[1]) if isinstance(re, tuple) else (no_update, no_update, [re])
     out = guarded(
         lambda vv, pp: view(
             vv,
             pp,
             community=code,
-            color=inputs.one_of(color, tuple(ATTRIBUTES), "reno_score"),
-            layer=inputs.one_of(layer, tuple(LAYERS), "none"),
+            color=color_,
+            layer=layer_,
             kind=inputs.one_of(kind, tuple(twin.FACILITY_KINDS), "elderly_care"),
-            hazard=inputs.one_of(hazard, tuple(twin.HAZARDS), "none"),
+            hazard=_hazard_value(hazard),
+            camera=str(camera),
         ),
         p.lang,
         p,
@@ -320,8 +437,7 @@ def update_view(
     if not isinstance(out, tuple):
         return no_update, no_update, [out]
     fig, kpis, summary = out
-    fig.layout.scene.camera = CAMERAS.get(str(camera), CAMERAS["overview"])
-    return fig, kpis, summary
+    return fig, no_update if same_town else kpis, summary  # the KPIs are the community's, not the layer's
 
 
 @callback(
@@ -379,13 +495,227 @@ def _community_code(value: object) -> int | None:
     return code if 0 < code < 10**12 else None
 
 
+def draw_panel(v: Viewer, p: PageParams, community: int) -> html.Div:
+    """Draw a hazard area on the plan (click its corners, or type them), name it, save it: it joins the
+    hazard list and the 3D view shows its evacuation."""
+    lang, st = p.lang, meta.pool_status()
+    m = twin_view.mesh(scope=v.scope(), community_code=community, as_of=st.as_of)
+    bounds = twin_hazards.extent(community_code=community)
+    fig = plan(m, (), bounds, lang=lang, theme=p.theme, as_of=as_of_text(st.as_of))
+    return html.Div(
+        [
+            html.Div(graph(ids.plan, fig, "chart twin-plan-chart"), className="card"),
+            html.Div(
+                [
+                    bi_text("手绘灾害区域", "Draw a hazard area", lang, "card-title"),
+                    html.P(
+                        both(
+                            "在左侧平面图上依次点击区域的顶点 (或输入 x,y; x,y ...), 选择类型并命名后保存",
+                            "Click the area's corners in order on the plan (or type x,y; x,y ...), pick a kind,"
+                            " name it and save",
+                            lang,
+                            " / ",
+                        ),
+                        className="twin-sub",
+                    ),
+                    _labelled(
+                        ("顶点 (米)", "Corners (metres)"),
+                        dcc.Textarea(id=ids.hz_points, value="", placeholder="120,40; 260,40; 200,160"),
+                        lang,
+                    ),
+                    html.Div(
+                        [
+                            _dropdown(
+                                ("灾害类型", "Hazard kind"), ids.hz_kind, twin_hazards.KINDS, "flood", lang
+                            ),
+                            _labelled(
+                                ("名称", "Name"),
+                                dcc.Input(
+                                    id=ids.hz_name,
+                                    type="text",
+                                    placeholder=pick("例: 南湖片区内涝", "e.g. Nanhu waterlogging", lang),
+                                ),
+                                lang,
+                            ),
+                        ],
+                        className="twin-controls",
+                    ),
+                    html.Button(
+                        both("保存灾害区域", "Save hazard", lang, " "),
+                        id=ids.hz_save,
+                        className="panel-action",
+                    ),
+                    html.Button(
+                        both("清除顶点", "Clear corners", lang, " "),
+                        id=ids.hz_clear,
+                        className="panel-action",
+                    ),
+                    html.Div(id=ids.hz_result),
+                ],
+                className="card",
+            ),
+        ],
+        className="twin-draw",
+    )
+
+
+@callback(
+    Output(ids.hz_points, "value"),
+    Input(ids.plan, "clickData"),
+    Input(ids.hz_clear, "n_clicks"),
+    State(ids.hz_points, "value"),
+    prevent_initial_call=True,
+)
+def add_corner(click: object, _clear: object, text: object) -> Any:
+    """A click on the plan adds a corner (metres, rounded to 1 m); "Clear" empties the list."""
+    if dash.ctx.triggered_id == ids.hz_clear:
+        return ""
+    spot = clicked_spot(click)
+    if spot is None:
+        return no_update
+    before = text.strip().rstrip(";") if isinstance(text, str) else ""
+    if before.count(";") >= twin_hazards.MAX_POINTS:
+        return no_update
+    return f"{before}; {spot[0]:.0f},{spot[1]:.0f}" if before else f"{spot[0]:.0f},{spot[1]:.0f}"
+
+
+@callback(
+    Output(ids.plan, "figure", allow_duplicate=True),
+    Output(ids.hazard, "options", allow_duplicate=True),
+    Output(ids.hz_points, "value", allow_duplicate=True),
+    Output(ids.sc_saved, "options", allow_duplicate=True),
+    Input(ids.community, "value"),
+    State(ids.params, "data"),
+    prevent_initial_call=True,
+)
+def switch_community(community: object, params: object) -> Any:
+    """Another community: its plan, its drawn hazards and saved scenarios, no corners."""
+    p = PageParams.from_store(params)
+    code = _community_code(community)
+    try:
+        v = auth.current_viewer()
+    except PoolError:
+        v = None
+    if v is None or code is None or code not in twin.communities(scope=v.scope())["code"].to_list():
+        return no_update, no_update, no_update, no_update
+    st = meta.pool_status()
+    m = twin_view.mesh(scope=v.scope(), community_code=code, as_of=st.as_of)
+    fig = plan(
+        m,
+        (),
+        twin_hazards.extent(community_code=code),
+        lang=p.lang,
+        theme=p.theme,
+        as_of=as_of_text(st.as_of),
+    )
+    saved = [
+        {"label": n, "value": i} for i, n in twin_view.scenario_names(scope=v.scope(), community_code=code)
+    ]
+    return fig, hazard_options(v, code, p.lang), "", saved
+
+
+def clicked_spot(click: object) -> tuple[float, float] | None:
+    """(x, y) metres a click on the plan carries, or None."""
+    if not isinstance(click, dict) or not isinstance(click.get("points"), list) or not click["points"]:
+        return None
+    pt = click["points"][0]
+    try:
+        return float(pt["x"]), float(pt["y"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+@callback(
+    Output(ids.plan, "figure"),
+    Input(ids.hz_points, "value"),
+    State(ids.params, "data"),
+    prevent_initial_call=True,
+)
+def show_corners(text: object, params: object) -> Any:
+    """Redraw only the drawn-area trace (a Patch of the plan's last trace); unreadable text draws nothing."""
+    p = PageParams.from_store(params)
+    try:
+        pts = twin_hazards.parse_points(text)
+    except twin.ScenarioError:
+        pts = ()
+    patch = Patch()
+    patch["data"][3] = drawn_trace(pts, p.lang)
+    return patch
+
+
+@callback(
+    Output(ids.hz_result, "children"),
+    Output(ids.hazard, "options"),
+    Output(ids.hazard, "value"),
+    Output(ids.layer, "value"),
+    Input(ids.hz_save, "n_clicks"),
+    State(ids.community, "value"),
+    State(ids.hz_name, "value"),
+    State(ids.hz_kind, "value"),
+    State(ids.hz_points, "value"),
+    State(ids.params, "data"),
+    prevent_initial_call=True,
+)
+def save_hazard(
+    _n: object, community: object, name: object, kind: object, text: object, params: object
+) -> Any:
+    """Save the drawn area through the write door, then show its evacuation in 3D; a bad area or name is
+    refused with the reason and nothing written."""
+    p = PageParams.from_store(params)
+    none = (no_update, no_update, no_update)
+    try:
+        v = auth.current_viewer()
+    except PoolError:
+        return (no_update, *none)
+    code = _community_code(community)
+    if v is None or code is None:
+        return (no_update, *none)
+
+    def run(vv: Viewer, pp: PageParams) -> Any:
+        try:
+            new_id = twin_hazards.save_hazard(
+                actor=audit.Actor.of(vv),
+                scope=vv.scope(),
+                community_code=code,
+                name=name if isinstance(name, str) else "",
+                kind=kind if isinstance(kind, str) else "",
+                points=twin_hazards.parse_points(
+                    text if isinstance(text, str) and len(text) < 20_000 else "x"
+                ),
+            )
+        except twin.ScenarioError as exc:
+            return (
+                html.P(
+                    both(exc.zh, exc.en, pp.lang, " / "),
+                    className="alert alert-amber",
+                    id="twin-hazard-error",
+                ),
+                *none,
+            )
+        said = html.P(
+            both(
+                "灾害区域已保存, 三维视图显示其疏散情况",
+                "Hazard saved; the 3D view shows its evacuation",
+                pp.lang,
+                " / ",
+            ),
+            className="alert alert-ok",
+            id="twin-hazard-saved",
+        )
+        value = f"{twin_hazards.PREFIX}{new_id}"
+        return said, hazard_options(vv, code, pp.lang), value, "evacuation"
+
+    out = guarded(run, p.lang, p)
+    return out if isinstance(out, tuple) else (out, *none)
+
+
 def scenario_panel(v: Viewer, lang: str, community: int) -> html.Div:
     def box(cid: str, zh: str, en: str, placeholder: str = "12, 15") -> Any:
         return _labelled(
             (zh, en), dcc.Input(id=cid, type="text", placeholder=placeholder, debounce=True), lang
         )
 
-    saved = twin.scenarios(scope=v.scope(), community_code=community)
+    saved = twin_view.scenario_names(scope=v.scope(), community_code=community)
     return html.Div(
         [
             bi_text("改造方案: 改造前后对比", "Renovation scenario: before and after", lang, "card-title"),
@@ -415,7 +745,7 @@ def scenario_panel(v: Viewer, lang: str, community: int) -> html.Div:
                 ("已保存方案", "Saved scenarios"),
                 dcc.Dropdown(
                     id=ids.sc_saved,
-                    options=[{"label": n, "value": i} for i, n in saved.select("id", "name").iter_rows()],
+                    options=[{"label": n, "value": i} for i, n in saved],
                     value=None,
                 ),
                 lang,
@@ -470,19 +800,20 @@ def scenario(
         scope = vv.scope()
         if code not in twin.communities(scope=scope)["code"].to_list():  # its own request: check again
             return notice([("无权查看该社区", "That community is outside your scope")], pp.lang), no_update
-        bld = twin.buildings(scope=scope, community_code=code, as_of=st.as_of)
         try:
             if action == ids.sc_saved:
-                rows = twin.scenarios(scope=scope, community_code=code).filter(pl.col("id") == saved_id)
-                if rows.height == 0:
+                sid = _community_code(saved_id)  # any small positive whole number
+                found = (
+                    None
+                    if sid is None
+                    else twin_view.scenario_spec(scope=scope, community_code=code, scenario_id=sid)
+                )
+                if found is None:
                     return notice([("没有这个方案", "No such scenario")], pp.lang), no_update
-                plan = twin.Scenario.from_json(str(rows["spec"][0]))
+                plan = found
             else:
-                plan = _plan(bld, renovate, demolish, storey, kind, at)
-            nodes, edges = twin.roads(community_code=code)
-            cmp = twin.compare(
-                bld, twin.facilities(community_code=code), nodes, edges, plan, year=to_local(st.as_of).year
-            )
+                plan = _plan(scope, code, st.as_of, renovate, demolish, storey, kind, at)
+            cmp = twin_view.comparison(scope=scope, community_code=code, as_of=st.as_of, scenario=plan)
             options: Any = no_update
             said: Any = None
             if action == ids.sc_save:
@@ -494,8 +825,10 @@ def scenario(
                     scenario=plan,
                     as_of=st.as_of,
                 )
-                saved = twin.scenarios(scope=scope, community_code=code)
-                options = [{"label": n, "value": i} for i, n in saved.select("id", "name").iter_rows()]
+                options = [
+                    {"label": n, "value": i}
+                    for i, n in twin_view.scenario_names(scope=scope, community_code=code)
+                ]
                 said = html.P(
                     both("方案已保存", "Scenario saved", pp.lang, " / "),
                     className="alert alert-ok",
@@ -512,17 +845,28 @@ def scenario(
 
 
 def _plan(
-    bld: pl.DataFrame, renovate: object, demolish: object, storey: object, kind: object, at: object
+    scope: Scope,
+    code: int,
+    as_of: int,
+    renovate: object,
+    demolish: object,
+    storey: object,
+    kind: object,
+    at: object,
 ) -> twin.Scenario:
     facilities: tuple[tuple[str, float, float], ...] = ()
     if kind:
         spot = card.parse_ids(at)
-        row = bld.filter(pl.col("id") == (spot[0] if spot else -1))
-        if row.height == 0:
+        where = (
+            twin_view.building_spot(scope=scope, community_code=code, as_of=as_of, building_id=spot[0])
+            if spot and spot[0] < 2**31
+            else None
+        )
+        if where is None:
             raise twin.ScenarioError(
                 "请填写新设施旁的楼栋编号", "Give the building the new facility stands next to"
             )
-        facilities = ((str(kind), float(row["cx"][0]), float(row["cy"][0])),)
+        facilities = ((str(kind), where[0], where[1]),)
     return twin.Scenario(
         card.parse_ids(renovate), card.parse_ids(demolish), card.parse_ids(storey), facilities
     )
