@@ -11,6 +11,8 @@ from dashboard.figures import THEMES, chart
 from dashboard.i18n import pick, titles
 from queries import loop
 
+# opaque cell colours so plotly picks readable cell text on either theme
+HEAT = {"desk": {"cell0": "#f1f5ff", "cell1": "#1d4ed8"}, "wall": {"cell0": "#13223b", "cell1": "#0ea5e9"}}
 STAGE_LABELS = {
     "monitoring": ("监测(待签收)", "Monitoring (to sign for)"),
     "analysis": ("研判", "Analysis"),
@@ -55,6 +57,7 @@ def funnel_figure(frame: pl.DataFrame, period: tuple[str, str], asof: str, lang:
 
 def durations_figure(frame: pl.DataFrame, period: tuple[str, str], asof: str, lang: str, theme: str) -> Any:
     """Share of the stage's cases per duration bucket (working hours), one row per stage."""
+    th = HEAT[theme if theme in HEAT else "desk"]
     labels = loop.bucket_labels()
     stages = [s for s in loop.STAGES if s in set(frame["stage"].to_list())]
     z = np.zeros((len(stages), len(labels)))
@@ -72,7 +75,7 @@ def durations_figure(frame: pl.DataFrame, period: tuple[str, str], asof: str, la
             "x": labels,
             "y": ylab,
             "customdata": counts,
-            "colorscale": [[0, "rgba(59,130,246,0.04)"], [1, "#1d4ed8"]],
+            "colorscale": [[0, th["cell0"]], [1, th["cell1"]]],
             "zmin": 0,
             "zmax": max(float(z.max()) if z.size else 1.0, 0.01),
             "texttemplate": "%{z:.0%}",
