@@ -322,7 +322,7 @@ def loop_renders(viewer: Any, repeat: int) -> None:
         ("loop.overdue_counts (wall alert)", partial(loop.overdue_counts, scope=sc, as_of=as_of)),
         ("loop.rankings dept", partial(loop.rankings, by="dept", **kw)),
         ("loop.hotspots 12 months", partial(loop.hotspots, **kw)),
-        ("loop.map_points (open cases)", partial(loop.map_points, scope=sc, as_of=as_of)),
+        ("loop.map_points (open cases of the months)", partial(loop.map_points, as_of=as_of, **kw)),
     ):
         cold, warm = _time(fn, repeat)
         print(f"{label:<58}{cold:>10.1f}{warm:>10.1f}")

@@ -744,13 +744,22 @@ OVERDUE_STATES = ("overdue_close", "overdue_sign", "due_soon", "on_track")
 
 
 @cached
-def map_points(*, scope: Scope, as_of: int, township_code: int | None = None) -> pl.DataFrame:
-    """Open cases with a point, coloured by overdue state: past the closure due time, past the
-    sign-for due time, due within one day, or on track."""
+def map_points(
+    *, scope: Scope, as_of: int, month_from: int, month_to: int, township_code: int | None = None
+) -> pl.DataFrame:
+    """Open cases opened in the months, with a point, coloured by overdue state: past the closure due
+    time, past the sign-for due time, due within one day, or on track."""
     c = case_item
+    lo, hi = _month_bounds(month_from, month_to)
     q = select(
         c.c.id, c.c.lat, c.c.lon, c.c.sign_due_at, c.c.signed_at, c.c.close_due_at, c.c.problem_id
-    ).where(_cond(c, scope, township_code), c.c.closed_at.is_(None), c.c.lat.is_not(None))
+    ).where(
+        _cond(c, scope, township_code),
+        c.c.closed_at.is_(None),
+        c.c.lat.is_not(None),
+        c.c.opened_at >= lo,
+        c.c.opened_at < hi,
+    )
     f = eng.read_frame(
         q.order_by(c.c.id),
         schema={

@@ -220,9 +220,14 @@ def render(
     sign = loop.overdue(clock="sign", **open_kw)
     close = loop.overdue(clock="close", **open_kw)
     counts = loop.overdue_counts(**open_kw)
-    points = loop.map_points(**open_kw)
+    points = loop.map_points(as_of=as_of, **kw)
     state_n = {k: int(n) for k, n in points.group_by("state").len().iter_rows()}
     foot_open = pick(f" · 未办结案件 · 数据截至 {asof}", f" · open cases · as of {asof}", p.lang)
+    foot_map = pick(
+        f" · {per[0]} 受理的未办结案件 · 数据截至 {asof}",
+        f" · open cases opened {per[1]} · as of {asof}",
+        p.lang,
+    )
     foot_per = pick(f" · {per[0]} 受理 · 数据截至 {asof}", f" · opened {per[1]} · as of {asof}", p.lang)
 
     def card(cid: str, q: tuple[str, str], foot: str, body: Any, cls: str = "") -> html.Div:
@@ -288,15 +293,16 @@ def render(
                                 "未办结案件在哪里? 按超期状态着色",
                                 "Where are the open cases? Coloured by overdue state",
                             ),
-                            foot_open,
+                            foot_map,
                             p.lang,
                         ),
                         html.Div(
                             lc.leaflet_map(
                                 ids.points,
-                                lc.points_geojson(points, p.lang),
+                                lc.points_geojson(points),
                                 geo.township_outlines(),
                                 settings().basemap_url,
+                                p.lang,
                             ),
                             id=ids.map,
                             className="loop-mapbox",
