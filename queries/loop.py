@@ -72,6 +72,7 @@ SATISFACTION = ("satisfied", "basic", "dissatisfied")
 STALL_DAYS = 30  # a case this many days in one stage has stopped there (the funnel's "stopped" counts)
 HOTSPOT_DAYS = 30  # recurring hotspot: one problem type in one community within this many days ...
 HOTSPOT_MIN = 5  # ... at least this many cases
+HOTSPOT_IDS = 50  # case ids listed per hotspot (the first of its window)
 ESCALATE_REOPENS = 3
 ESCALATE_DEPTS = 3
 RETURN_VISIT_TARGET = 0.10
@@ -644,7 +645,7 @@ def hotspots(
 ) -> pl.DataFrame:
     """Recurring hotspots: one problem type in one community with at least `min_cases` cases opened
     within `days` days (the busiest such window per pair), whether any of them went on to optimization,
-    and the case ids of that window."""
+    and the first HOTSPOT_IDS case ids of that window."""
     c = case_item
     lo, hi = _month_bounds(month_from, month_to)
     q = select(
@@ -714,7 +715,7 @@ def hotspots(
             pl.col("opened_at").min().alias("first_at"),
             pl.col("opened_at").max().alias("last_at"),
             pl.col("opt").any().alias("optimized"),
-            pl.col("id").alias("case_ids"),
+            pl.col("id").head(HOTSPOT_IDS).alias("case_ids"),
         )
         .drop("g")
     )

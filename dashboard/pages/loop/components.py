@@ -269,13 +269,19 @@ def points_geojson(points: pl.DataFrame) -> dict[str, Any]:
     """Open cases as GeoJSON points, kept small (thousands of them at full scale): the id and the index
     of the overdue state; assets/loop.js draws the colour, the tooltip and the link to /case."""
     code = {k: i for i, k in enumerate(loop.OVERDUE_STATES)}
+    cols = points.select(
+        "id",
+        pl.col("lon").round(5),
+        pl.col("lat").round(5),
+        pl.col("state").replace_strict(code, return_dtype=pl.Int8),
+    )
     feats = [
         {
             "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]},
-            "properties": {"id": cid, "s": code[st]},
+            "geometry": {"type": "Point", "coordinates": [x, y]},
+            "properties": {"id": i, "s": s},
         }
-        for cid, lat, lon, st, _ in points.iter_rows()
+        for i, x, y, s in zip(*(cols[c].to_list() for c in cols.columns), strict=True)
     ]
     return {"type": "FeatureCollection", "features": feats}
 

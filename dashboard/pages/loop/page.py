@@ -208,10 +208,12 @@ def render(
     wall_ = p.theme == "wall"
     rows = 8 if wall_ else 30
     frame, stops = loop.funnel(as_of=as_of, **kw)
-    examples = {k: loop.stopped(as_of=as_of, kind=k, **kw)["id"].to_list()[:6] for k, _, _, _ in loop.STOPS}
+    examples = {
+        k: loop.stopped(as_of=as_of, kind=k, **kw)["id"].head(6).to_list() for k, _, _, _ in loop.STOPS
+    }
     hs = loop.hotspots(**kw)
     examples["never_optimized"] = (
-        [int(h[0]) for h in hs.filter(~hs["optimized"])["case_ids"].to_list()[:6]] if hs.height else []
+        [int(h[0]) for h in hs.filter(~hs["optimized"])["case_ids"].head(6).to_list()] if hs.height else []
     )
     durs = loop.stage_durations(**kw)
     depts = {int(i): (z, e) for i, z, e in meta.departments().select("id", "name_zh", "name_en").iter_rows()}
