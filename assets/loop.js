@@ -15,8 +15,12 @@ window.loop = Object.assign(window.loop || {}, {
   },
   bind: function (feature, layer) {
     var p = feature.properties || {};
-    if (p.cluster || p.id === undefined) { return; }
     var lab = window.loop.labels();
+    if (p.n !== undefined && p.id === undefined) {  // a grid cell counted on the server
+      layer.bindTooltip(parseInt(p.n, 10) + " " + lab.cell + " " + parseInt(p.late, 10));
+      return;
+    }
+    if (p.cluster || p.id === undefined) { return; }
     var id = parseInt(p.id, 10);
     var state = lab.states[p.s] || "";
     layer.bindTooltip("#" + id + " · " + state);
@@ -27,6 +31,18 @@ window.loop = Object.assign(window.loop || {}, {
     div.appendChild(a);
     div.appendChild(document.createTextNode(" · " + state));
     layer.bindPopup(div);
+  },
+  badge: function (latlng, n, late) {
+    var share = n ? late / n : 0;
+    var cls = share >= 0.5 ? "loop-cl-bad" : (share > 0 ? "loop-cl-warn" : "loop-cl-ok");
+    var txt = n >= 1000 ? (Math.round(n / 100) / 10) + "k" : String(n);
+    var icon = L.divIcon({html: "<div><span>" + txt + "</span></div>", className: "loop-cluster " + cls,
+                          iconSize: L.point(40, 40)});
+    return L.marker(latlng, {icon: icon});
+  },
+  cell: function (feature, latlng) {
+    var p = feature.properties || {};
+    return window.loop.badge(latlng, parseInt(p.n, 10) || 0, parseInt(p.late, 10) || 0);
   },
   cluster: function (feature, latlng, index) {
     var leaves = index.getLeaves(feature.properties.cluster_id, Infinity);

@@ -783,3 +783,45 @@ def map_points(
         .otherwise(pl.lit("on_track"))
     )
     return f.with_columns(state.alias("state")).select("id", "lat", "lon", "state", "problem_id")
+
+
+MAP_POINTS_MAX = 1000  # more open cases than this go to the map as grid cells, not points
+CELL_DEG = 0.01  # grid cell side in degrees (about 1 km)
+
+
+@cached
+def map_cells(
+    *,
+    scope: Scope,
+    as_of: int,
+    month_from: int,
+    month_to: int,
+    township_code: int | None = None,
+    cell_deg: float = CELL_DEG,
+) -> pl.DataFrame:
+    """The open cases of `map_points` in square cells of `cell_deg` degrees (their mean point, how many,
+    and how many in each overdue state): the map's answer stays small at full scale."""
+    pts = map_points(
+        scope=scope, as_of=as_of, month_from=month_from, month_to=month_to, township_code=township_code
+    )
+    cells = (
+        pts.with_columns(
+            (pl.col("lat") / cell_deg).floor().cast(pl.Int64).alias("gy"),
+            (pl.col("lon") / cell_deg).floor().cast(pl.Int64).alias("gx"),
+        )
+        .group_by("gy", "gx")
+        .agg(
+            pl.col("lat").mean(),
+            pl.col("lon").mean(),
+            pl.len().cast(pl.Int64).alias("n"),
+            *[(pl.col("state") == s).sum().cast(pl.Int64).alias(s) for s in OVERDUE_STATES],
+        )
+        .sort("gy", "gx")
+    )
+    return cells.drop("gy", "gx")
+
+
+def state_counts(points: pl.DataFrame) -> dict[str, int]:
+    """Open cases per overdue state (every state present, zero when none)."""
+    got = dict(points.group_by("state").len().iter_rows())
+    return {s: int(got.get(s, 0)) for s in OVERDUE_STATES}

@@ -356,3 +356,14 @@ def test_the_generator_writes_every_defect_kind(pool: str) -> None:
         "overdue_sign",
         "overdue_close",
     }
+
+
+def test_map_cells_count_every_open_case_once(pool: str) -> None:
+    a, b = _window()
+    as_of = meta.pool_status().as_of
+    pts = loop.map_points(scope=CITY_SCOPE, as_of=as_of, month_from=a, month_to=b)
+    cells = loop.map_cells(scope=CITY_SCOPE, as_of=as_of, month_from=a, month_to=b)
+    counts = loop.state_counts(pts)
+    assert int(cells["n"].sum()) == pts.height == sum(counts.values()) > 0
+    assert {s: int(cells[s].sum()) for s in loop.OVERDUE_STATES} == counts
+    assert cells.height < pts.height  # cells gather neighbouring cases

@@ -286,14 +286,41 @@ def points_geojson(points: pl.DataFrame) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": feats}
 
 
+def cells_geojson(cells: pl.DataFrame) -> dict[str, Any]:
+    """Grid cells of open cases (loop.map_cells) as GeoJSON points: how many, and how many overdue."""
+    late = cells["overdue_close"] + cells["overdue_sign"]
+    feats = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [x, y]},
+            "properties": {"n": n, "late": k},
+        }
+        for x, y, n, k in zip(
+            cells["lon"].round(5).to_list(),
+            cells["lat"].round(5).to_list(),
+            cells["n"].to_list(),
+            late.to_list(),
+            strict=True,
+        )
+    ]
+    return {"type": "FeatureCollection", "features": feats}
+
+
 def state_labels(lang: str) -> list[str]:
     """The overdue states' names in the order of points_geojson's codes (read by assets/loop.js)."""
     return [pick(*STATE_LABELS[k], lang) for k in loop.OVERDUE_STATES]
 
 
 def leaflet_map(
-    mid: str, points: dict[str, Any], outlines: dict[str, Any], basemap: str, lang: str
+    mid: str,
+    points: dict[str, Any],
+    outlines: dict[str, Any],
+    basemap: str,
+    lang: str,
+    *,
+    clustered: bool = True,
 ) -> html.Div:
+    """Points clustered in the browser, or (clustered=False) grid cells already counted on the server."""
     """No tile layer unless CC_BASEMAP_URL names one: township outlines and the points, nothing off-host."""
     layers: list[Any] = [dl.TileLayer(url=basemap)] if basemap else []
     layers += [
@@ -302,10 +329,10 @@ def leaflet_map(
             dl.GeoJSON(
                 data=points,
                 id=mid,
-                cluster=True,
+                cluster=clustered,
                 zoomToBoundsOnClick=True,
                 superClusterOptions={"radius": 60, "maxZoom": 15},
-                pointToLayer={"variable": "loop.point"},
+                pointToLayer={"variable": "loop.point" if clustered else "loop.cell"},
                 onEachFeature={"variable": "loop.bind"},
                 clusterToLayer={"variable": "loop.cluster"},
             ),
@@ -323,7 +350,11 @@ def leaflet_map(
         style={"height": "100%", "width": "100%"},
     )
     # the labels the map's tooltips use, in the page's language, for assets/loop.js
-    labels = {"states": state_labels(lang), "case": pick("案件", "Case", lang)}
+    labels = {
+        "states": state_labels(lang),
+        "case": pick("案件", "Case", lang),
+        "cell": pick("件未办结, 其中超期", "open cases, overdue", lang),
+    }
     attrs: dict[str, Any] = {"data-labels": json.dumps(labels, ensure_ascii=False)}
     return html.Div(container, className="loop-mapinner", **attrs)
 

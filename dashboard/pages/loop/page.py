@@ -223,7 +223,11 @@ def render(
     close = loop.overdue(clock="close", **open_kw)
     counts = loop.overdue_counts(**open_kw)
     points = loop.map_points(as_of=as_of, **kw)
-    state_n = {k: int(n) for k, n in points.group_by("state").len().iter_rows()}
+    state_n = loop.state_counts(points)
+    if points.height > loop.MAP_POINTS_MAX:
+        features, clustered = lc.cells_geojson(loop.map_cells(as_of=as_of, **kw)), False
+    else:
+        features, clustered = lc.points_geojson(points), True
     foot_open = pick(f" · 未办结案件 · 数据截至 {asof}", f" · open cases · as of {asof}", p.lang)
     foot_map = pick(
         f" · {per[0]} 受理的未办结案件 · 数据截至 {asof}",
@@ -301,10 +305,11 @@ def render(
                         html.Div(
                             lc.leaflet_map(
                                 ids.points,
-                                lc.points_geojson(points),
+                                features,
                                 geo.township_outlines(),
                                 settings().basemap_url,
                                 p.lang,
+                                clustered=clustered,
                             ),
                             id=ids.map,
                             className="loop-mapbox",
