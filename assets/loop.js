@@ -36,8 +36,9 @@ window.loop = Object.assign(window.loop || {}, {
     var share = n ? late / n : 0;
     var cls = share >= 0.5 ? "loop-cl-bad" : (share > 0 ? "loop-cl-warn" : "loop-cl-ok");
     var txt = n >= 1000 ? (Math.round(n / 100) / 10) + "k" : String(n);
-    var icon = L.divIcon({html: "<div><span>" + txt + "</span></div>", className: "loop-cluster " + cls,
-                          iconSize: L.point(40, 40)});
+    var px = Math.round(Math.min(40, 20 + 5 * Math.log10(Math.max(n, 1)) * 1.6));  // bigger for more cases
+    var icon = L.divIcon({html: "<div style=\"width:" + (px - 8) + "px;height:" + (px - 8) + "px\"><span>" +
+                          txt + "</span></div>", className: "loop-cluster " + cls, iconSize: L.point(px, px)});
     return L.marker(latlng, {icon: icon});
   },
   cell: function (feature, latlng) {

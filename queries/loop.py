@@ -786,7 +786,7 @@ def map_points(
 
 
 MAP_POINTS_MAX = 1000  # more open cases than this go to the map as grid cells, not points
-CELL_DEG = 0.01  # grid cell side in degrees (about 1 km)
+CELL_DEG = 0.04  # grid cell side in degrees (about 4 km: cells stay apart at the county zoom)
 
 
 @cached
