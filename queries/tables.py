@@ -711,6 +711,148 @@ factor_value = Table(
     Column("label", String(128)),  # the observation's name (the label column's text)
 )
 
+# --- closed-loop cases (migration 0012, issue 8): cases, their event logs and the loop's rollups ------
+# Made by the generator part queries/generate/cases.py and changed afterwards only through the write door
+# (queries/case_actions.py), which keeps case_rollup and case_rollup_dur exact with queries.loop.rollup_move.
+# Times are epoch seconds; every due time is already counted in working time on the official calendar
+# (queries/worktime.py), so "overdue" is a plain comparison with the clock.
+case_item = Table(
+    "case_item",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("channel", String(16), nullable=False),  # hotline | photo | grid | iot | pool_alert
+    Column("problem_id", SmallInteger, ForeignKey("lists_problem.id"), nullable=False, index=True),
+    Column("township_code", Integer, nullable=False),
+    Column("community_code", BigInteger),
+    Column("grid_id", Integer),
+    Column("lon", Float),
+    Column("lat", Float),
+    Column("dept_id", SmallInteger, nullable=False, index=True),  # responsible department (lists)
+    Column("person_id", Integer),  # accountable person (responsibility list)
+    Column("case_class", String(12), nullable=False),  # enquiry | help | complaint | report | alarm
+    Column("opened_at", BigInteger, nullable=False),
+    Column("sign_due_at", BigInteger, nullable=False),
+    Column("signed_at", BigInteger),
+    Column("close_due_at", BigInteger, nullable=False),  # includes approved deferrals
+    Column("closed_at", BigInteger),
+    # when the case entered each later stage (NULL = never); the stage-duration figures read these
+    Column("analysis_at", BigInteger),
+    Column("response_at", BigInteger),
+    Column("evaluation_at", BigInteger),
+    Column("feedback_at", BigInteger),
+    Column("optimization_at", BigInteger),
+    Column(
+        "stage", String(16), nullable=False
+    ),  # monitoring | analysis | response | evaluation | feedback | optimization | closed
+    Column("emergency", Boolean, nullable=False),
+    Column("reopen_count", SmallInteger, nullable=False),
+    Column("transfer_count", SmallInteger, nullable=False),
+    Column("dept_count", SmallInteger, nullable=False),  # distinct departments the case has been with
+    Column("has_lead", Boolean, nullable=False),  # a lead department was named for a multi-department case
+    Column("deferred_s", Integer, nullable=False),  # approved deferral, working seconds
+    Column("return_visit", Boolean, nullable=False),
+    Column("satisfaction", String(12)),  # NULL | satisfied | basic | dissatisfied
+    Column("priority", Float),
+    Column("priority_model", String(32)),
+    Column("row_version", Integer, nullable=False, server_default="1"),
+    Index("ix_case_item_opened_at", "opened_at"),
+    Index("ix_case_item_closed_at", "closed_at"),
+)
+
+case_event = Table(
+    "case_event",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("case_id", BigInteger, nullable=False, index=True),
+    Column("at", BigInteger, nullable=False),
+    Column(
+        "kind", String(16), nullable=False
+    ),  # open | sign | advance | transfer | defer_request | defer_decision | evaluate | feedback |
+    # return_visit | reopen | escalate | emergency_skip | close
+    Column("from_stage", String(16)),
+    Column("to_stage", String(16)),
+    Column("from_dept", SmallInteger),
+    Column("to_dept", SmallInteger),
+    Column("person_id", Integer),
+    Column("user_id", Integer),  # NULL for generated events
+    Column("note", Text),
+    Column("detail", Text),  # JSON
+)
+
+# The loop view's counts: one row per township x department x problem type x open month (local, yyyymm)
+# x case class x channel x stage x emergency, each measure a count of the cases in that cell. Maintained
+# by queries.loop.rollup_move on every change, rebuilt from case_item by queries.loop.rebuild_rollup.
+case_rollup = Table(
+    "case_rollup",
+    metadata,
+    Column("township_code", Integer, nullable=False),
+    Column("dept_id", SmallInteger, nullable=False),
+    Column("problem_id", SmallInteger, nullable=False),
+    Column("month", Integer, nullable=False),
+    Column("case_class", String(12), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("emergency", Boolean, nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("n_signed", Integer, nullable=False),
+    Column("n_signed_on_time", Integer, nullable=False),
+    Column("n_responded", Integer, nullable=False),
+    Column("n_evaluated", Integer, nullable=False),
+    Column("n_fed_back", Integer, nullable=False),
+    Column("n_optimized", Integer, nullable=False),
+    Column("n_closed", Integer, nullable=False),
+    Column("n_closed_on_time", Integer, nullable=False),
+    Column("n_deferred", Integer, nullable=False),  # any approved deferral
+    Column("n_deferred_open", Integer, nullable=False),  # approved deferral, not closed yet
+    Column("n_return_visit", Integer, nullable=False),
+    Column("n_satisfied", Integer, nullable=False),
+    Column("n_basic", Integer, nullable=False),
+    Column("n_dissatisfied", Integer, nullable=False),
+    Column("n_reopened", Integer, nullable=False),
+    Column("n_transferred", Integer, nullable=False),
+    Column("n_escalate", Integer, nullable=False),
+    Index("ix_case_rollup_month", "month"),
+    UniqueConstraint(
+        "township_code",
+        "dept_id",
+        "problem_id",
+        "month",
+        "case_class",
+        "channel",
+        "stage",
+        "emergency",
+        name="uq_case_rollup_key",
+    ),
+)
+
+# Stage durations in working hours, bucketed (queries.loop.DURATION_EDGES), for the distributions.
+case_rollup_dur = Table(
+    "case_rollup_dur",
+    metadata,
+    Column("township_code", Integer, nullable=False),
+    Column("dept_id", SmallInteger, nullable=False),
+    Column("problem_id", SmallInteger, nullable=False),
+    Column("month", Integer, nullable=False),
+    Column("stage", String(16), nullable=False),  # the stage the time was spent in
+    Column("bucket", SmallInteger, nullable=False),
+    Column("n", Integer, nullable=False),
+    UniqueConstraint(
+        "township_code", "dept_id", "problem_id", "month", "stage", "bucket", name="uq_case_rollup_dur_key"
+    ),
+)
+
+# Ground truth: the failures the generator injected, so tests check the loop view finds them exactly.
+seed_case_defect = Table(
+    "seed_case_defect",
+    metadata,
+    Column("case_id", BigInteger, nullable=False, index=True),
+    Column(
+        "defect", String(16), nullable=False
+    ),  # never_evaluated | never_fed_back | stuck | ping_pong | hotspot | overdue_sign | overdue_close
+)
+
+CASE_TABLES = (case_item, case_event, case_rollup, case_rollup_dur, seed_case_defect)
+
 # --- what each table is to a rebuild (`seed`); a test holds every table to exactly one of these -----
 # Reference data: replaced in place by primary key, so rows that user data points at stay put.
 REFERENCE_TABLES = (

@@ -26,6 +26,7 @@ PARTS: tuple[str, ...] = (
     "queries.generate.divide:PART",
     "queries.generate.twin:PART",
     "queries.generate.factors:PART",
+    "queries.generate.cases:PART",
 )
 
 
