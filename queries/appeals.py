@@ -65,7 +65,10 @@ def file_appeal(
     """Record an appeal (anyone who may see the case, e.g. an operator for a caller on the hotline)."""
     cid = ca.parse_case_id(case_id)
     if decision_type not in DECISION_TYPES:
-        raise AppealRefused(f"未知的决定类型 {str(decision_type)[:24]!r}", f"Unknown decision type {str(decision_type)[:24]!r}")
+        raise AppealRefused(
+            f"未知的决定类型 {str(decision_type)[:24]!r}",
+            f"Unknown decision type {str(decision_type)[:24]!r}",
+        )
     text = R.check_note(reason, required=True)
     at = int(now if now is not None else time.time())
     try:
@@ -155,7 +158,9 @@ def decide_appeal(
             "correction": json.dumps(correction) if correction else None,
         }
         done = conn.execute(
-            update(case_appeal).where(case_appeal.c.id == aid, case_appeal.c.status == "open").values(**values)
+            update(case_appeal)
+            .where(case_appeal.c.id == aid, case_appeal.c.status == "open")
+            .values(**values)
         )
         if done.rowcount != 1:
             raise AppealRefused("该申诉刚被他人答复", "Someone else has just answered this appeal")
@@ -169,7 +174,9 @@ def decide_appeal(
         )
 
 
-def _correct(tx: audit.Tx, a: Mapping[str, Any], *, new_priority: object, to_dept: object, at: int) -> dict[str, Any]:
+def _correct(
+    tx: audit.Tx, a: Mapping[str, Any], *, new_priority: object, to_dept: object, at: int
+) -> dict[str, Any]:
     conn = tx.conn
     cid = int(a["case_id"])
     before = conn.execute(select(case_item).where(case_item.c.id == cid)).mappings().first()
@@ -194,7 +201,9 @@ def _correct(tx: audit.Tx, a: Mapping[str, Any], *, new_priority: object, to_dep
         if conn.execute(select(department.c.id).where(department.c.id == dest)).first() is None:
             raise AppealRefused(f"没有编号为 {dest} 的部门", f"No department with id {dest}")
         if dest == before["dept_id"]:
-            raise AppealRefused("纠正后的部门与原部门相同", "The corrected department is the one it already has")
+            raise AppealRefused(
+                "纠正后的部门与原部门相同", "The corrected department is the one it already has"
+            )
         after["dept_id"] = dest
         after["transfer_count"] = int(before["transfer_count"]) + 1
         event.update(kind="transfer", from_dept=before["dept_id"], to_dept=dest)
@@ -206,7 +215,9 @@ def _correct(tx: audit.Tx, a: Mapping[str, Any], *, new_priority: object, to_dep
         .values(**{k: v for k, v in after.items() if k != "id" and v != before[k]})
     )
     if done.rowcount != 1:
-        raise AppealRefused("案件刚被他人更新, 请重试", "The case was just changed by someone else; try again")
+        raise AppealRefused(
+            "案件刚被他人更新, 请重试", "The case was just changed by someone else; try again"
+        )
     conn.execute(
         insert(case_event).values(
             **event,
@@ -259,7 +270,9 @@ def appeals(*, scope: Scope, now: int, status: str | None = None, case_id: int |
         q = q.where(a.c.status == status)
     if case_id is not None:
         q = q.where(a.c.case_id == case_id)
-    frame = eng.read_frame(q, schema={"id": pl.Int64, "case_id": pl.Int64, "filed_at": pl.Int64, "decided_at": pl.Int64})
+    frame = eng.read_frame(
+        q, schema={"id": pl.Int64, "case_id": pl.Int64, "filed_at": pl.Int64, "decided_at": pl.Int64}
+    )
     today = local_date(now)
     frame = frame.with_columns(pl.col("due_on").cast(pl.Date))
     decided_day = pl.from_epoch(pl.col("decided_at") + TZ, time_unit="s").dt.date()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, insert, or_, select, true, update
 
 from queries import audit, loop
 from queries import case_rules as R
@@ -71,17 +71,20 @@ def parse_case_id(value: object) -> int:
     text = str(value if value is not None else "").strip()
     if not text.isdigit() or len(text) > 18 or not 0 < int(text) < MAX_CASE_ID:
         shown = text[:24] + ("…" if len(text) > 24 else "")
-        raise R.CaseRefused(f"案件编号 {shown!r} 无效 (应为正整数)", f"Bad case id {shown!r} (a positive number)")
+        raise R.CaseRefused(
+            f"案件编号 {shown!r} 无效 (应为正整数)", f"Bad case id {shown!r} (a positive number)"
+        )
     return int(text)
 
 
 def _visible(scope: Scope) -> Any:
-    cond = and_()
+    """Row rule for cases: a township leader their township, a department head their department's."""
+    cond: list[ColumnElement[bool]] = [true()]
     if scope.township_code is not None:
-        cond = and_(cond, case_item.c.township_code == scope.township_code)
+        cond.append(case_item.c.township_code == scope.township_code)
     if scope.department_id is not None:
-        cond = and_(cond, case_item.c.dept_id == scope.department_id)
-    return cond
+        cond.append(case_item.c.dept_id == scope.department_id)
+    return and_(*cond)
 
 
 def _row(conn: Connection, case_id: int) -> dict[str, Any] | None:
@@ -261,7 +264,9 @@ def pending_deferral_days(*, case_id: int) -> int | None:
 
 def allowed(*, viewer: Viewer, case: Mapping[str, Any]) -> list[str]:
     """The actions this viewer may take on the case now."""
-    return R.allowed_actions(who(viewer), case, pending_deferral=pending_deferral_days(case_id=int(case["id"])) is not None)
+    return R.allowed_actions(
+        who(viewer), case, pending_deferral=pending_deferral_days(case_id=int(case["id"])) is not None
+    )
 
 
 def _class_limit_days(case_class: str) -> int:
@@ -318,19 +323,25 @@ def act(
     cid = parse_case_id(case_id)
     if action not in R.ACTIONS:
         raise R.CaseRefused(f"未知操作 {str(action)[:32]!r}", f"Unknown action {str(action)[:32]!r}")
-    text = R.check_note(note, required=action in ("advance", "reopen", "transfer", "escalate", "defer_request"))
+    text = R.check_note(
+        note, required=action in ("advance", "reopen", "transfer", "escalate", "defer_request")
+    )
     try:
         seen = int(str(seen_version))
     except ValueError:
-        raise CaseConflict("页面版本无效, 请刷新后重试", "The page's version is invalid; reload and try again") from None
+        raise CaseConflict(
+            "页面版本无效, 请刷新后重试", "The page's version is invalid; reload and try again"
+        ) from None
     at = int(now if now is not None else time.time())
     scope = viewer.scope()
     with audit.write(actor) as tx:
         conn = tx.conn
         before = _row(conn, cid)
-        if before is None or conn.execute(
-            select(case_item.c.id).where(case_item.c.id == cid, _visible(scope))
-        ).first() is None:
+        if (
+            before is None
+            or conn.execute(select(case_item.c.id).where(case_item.c.id == cid, _visible(scope))).first()
+            is None
+        ):
             raise _unknown(cid)
         if int(before["row_version"]) != seen:
             raise _conflict(conn, before)
@@ -362,7 +373,9 @@ def act(
                 raise R.CaseRefused("请选择评估结论", "Choose the evaluation's result")
             after["stage"], after["feedback_at"] = "feedback", at
             detail = {"result": res}
-            events.append({**ev, "kind": "evaluate", "from_stage": stage, "to_stage": "feedback", "detail": detail})
+            events.append(
+                {**ev, "kind": "evaluate", "from_stage": stage, "to_stage": "feedback", "detail": detail}
+            )
             msg = ("评估已记录", "Evaluation recorded")
         elif action == "feedback":
             if satisfaction not in R.SATISFACTION:
@@ -372,13 +385,23 @@ def act(
             if satisfaction == "dissatisfied":  # a dissatisfied reporter reopens the case
                 after["stage"], after["response_at"] = "response", at
                 after["reopen_count"] = int(before["reopen_count"]) + 1
-                events.append({**ev, "kind": "feedback", "from_stage": stage, "to_stage": stage, "detail": detail})
-                events.append({**ev, "kind": "reopen", "from_stage": stage, "to_stage": "response", "note": None})
+                events.append(
+                    {**ev, "kind": "feedback", "from_stage": stage, "to_stage": stage, "detail": detail}
+                )
+                events.append(
+                    {**ev, "kind": "reopen", "from_stage": stage, "to_stage": "response", "note": None}
+                )
                 msg = ("不满意, 案件已重新办理", "Dissatisfied: the case is reopened")
             else:
                 after["stage"], after["optimization_at"] = "optimization", at
                 events.append(
-                    {**ev, "kind": "feedback", "from_stage": stage, "to_stage": "optimization", "detail": detail}
+                    {
+                        **ev,
+                        "kind": "feedback",
+                        "from_stage": stage,
+                        "to_stage": "optimization",
+                        "detail": detail,
+                    }
                 )
                 msg = ("反馈已记录", "Feedback recorded")
         elif action == "defer_request":
@@ -390,7 +413,9 @@ def act(
             )
             n = R.check_defer_days(days, limit=limit)
             detail = {"days": n}
-            events.append({**ev, "kind": "defer_request", "from_stage": stage, "to_stage": stage, "detail": detail})
+            events.append(
+                {**ev, "kind": "defer_request", "from_stage": stage, "to_stage": stage, "detail": detail}
+            )
             msg = (f"已申请延期 {n} 个工作日", f"Deferral of {n} working days requested")
         elif action == "defer_decision":
             if approve is None:
@@ -401,8 +426,10 @@ def act(
                 # due times count working time (queries/worktime.py): n working days = n x 8 working hours
                 after["close_due_at"] = int(add_working_seconds(int(before["close_due_at"]), n * 8 * HOUR))
                 after["deferred_s"] = int(before["deferred_s"]) + n * 8 * HOUR
-            events.append({**ev, "kind": "defer_decision", "from_stage": stage, "to_stage": stage, "detail": detail})
-            msg = (("延期已批准", "Deferral approved") if approve else ("延期已驳回", "Deferral refused"))
+            events.append(
+                {**ev, "kind": "defer_decision", "from_stage": stage, "to_stage": stage, "detail": detail}
+            )
+            msg = ("延期已批准", "Deferral approved") if approve else ("延期已驳回", "Deferral refused")
         elif action == "reopen":
             after["stage"], after["response_at"], after["closed_at"] = "response", at, None
             after["reopen_count"] = int(before["reopen_count"]) + 1
@@ -443,7 +470,9 @@ def act(
             )
             detail = {"rule_met": rule}
             after["has_lead"] = True  # the command center names the lead department
-            events.append({**ev, "kind": "escalate", "from_stage": stage, "to_stage": stage, "detail": detail})
+            events.append(
+                {**ev, "kind": "escalate", "from_stage": stage, "to_stage": stage, "detail": detail}
+            )
             msg = ("已提级督办", "Escalated")
         if after.get("priority") is not None or action in ("reopen", "transfer", "feedback"):
             sev = conn.execute(
@@ -459,7 +488,10 @@ def act(
         if done.rowcount != 1:
             raise _conflict(conn, before)
         for e in events:
-            e = {**e, "detail": json.dumps(e.get("detail") or {}, ensure_ascii=False) if e.get("detail") else None}
+            e = {
+                **e,
+                "detail": json.dumps(e.get("detail") or {}, ensure_ascii=False) if e.get("detail") else None,
+            }
             e.setdefault("person_id", after.get("person_id"))
             conn.execute(insert(case_event).values(**e))
         loop.rollup_move(conn, before, after)
@@ -469,7 +501,11 @@ def act(
             cid,
             before=before,
             after=after,
-            detail={"stage": [stage, after["stage"]], **detail, **({"note_chars": len(text)} if text else {})},
+            detail={
+                "stage": [stage, after["stage"]],
+                **detail,
+                **({"note_chars": len(text)} if text else {}),
+            },
         )
     return Done(cid, action, seen + 1, *msg)
 

@@ -73,18 +73,24 @@ def open_action(
     """Open an optimization action against a hotspot (leaders, administrators, and the head of the
     department that answers for the problem type)."""
     if viewer.role not in OPENERS:
-        raise OptimizationRefused("只有领导、管理员或责任部门负责人可以发起优化", "Only leaders, administrators or the responsible department's head open actions")
+        raise OptimizationRefused(
+            "只有领导、管理员或责任部门负责人可以发起优化",
+            "Only leaders, administrators or the responsible department's head open actions",
+        )
     try:
         pid, code, window = int(str(problem_id)), int(str(community_code)), int(str(window_days))
     except ValueError:
         raise OptimizationRefused("热点或观察窗口无效", "Bad hotspot or window") from None
     if not WINDOW_RANGE[0] <= window <= WINDOW_RANGE[1]:
         raise OptimizationRefused(
-            f"观察窗口须在 {WINDOW_RANGE[0]}-{WINDOW_RANGE[1]} 天之间", f"The window must be {WINDOW_RANGE[0]}-{WINDOW_RANGE[1]} days"
+            f"观察窗口须在 {WINDOW_RANGE[0]}-{WINDOW_RANGE[1]} 天之间",
+            f"The window must be {WINDOW_RANGE[0]}-{WINDOW_RANGE[1]} days",
         )
     name = (title or "").strip()
     if not name or len(name) > TITLE_MAX:
-        raise OptimizationRefused(f"请填写标题 (最多 {TITLE_MAX} 字)", f"Give a title (at most {TITLE_MAX} characters)")
+        raise OptimizationRefused(
+            f"请填写标题 (最多 {TITLE_MAX} 字)", f"Give a title (at most {TITLE_MAX} characters)"
+        )
     text = R.check_note(note, required=False)
     at = int(now if now is not None else time.time())
     with eng.connect() as conn:
@@ -94,7 +100,9 @@ def open_action(
         raise OptimizationRefused("没有这个问题类型或社区", "No such problem type or community")
     scope = viewer.scope()
     if viewer.role == "department_head" and prob.owner_dept_id != viewer.department_id:
-        raise OptimizationRefused("该问题类型不归您的部门负责", "Your department does not answer for this problem type")
+        raise OptimizationRefused(
+            "该问题类型不归您的部门负责", "Your department does not answer for this problem type"
+        )
     if scope.township_code is not None and place.township_code != scope.township_code:
         raise OptimizationRefused("该社区不在您的范围内", "That community is outside your scope")
     if hotspot_peak(problem_id=pid, community_code=code, until=at) < loop.HOTSPOT_MIN:
@@ -122,17 +130,31 @@ def open_action(
             )
         ).first()
         if dup is not None:
-            raise OptimizationRefused(f"该热点已有进行中的优化 (#{dup.id})", f"This hotspot already has an open action (#{dup.id})")
+            raise OptimizationRefused(
+                f"该热点已有进行中的优化 (#{dup.id})", f"This hotspot already has an open action (#{dup.id})"
+            )
         new_id = int(
-            tx.conn.execute(insert(optimization_action).values(**row).returning(optimization_action.c.id)).scalar_one()
+            tx.conn.execute(
+                insert(optimization_action).values(**row).returning(optimization_action.c.id)
+            ).scalar_one()
         )
-        tx.log("case.optimization.open", "optimization_action", new_id, after=row, detail={"problem_id": pid, "community": code})
+        tx.log(
+            "case.optimization.open",
+            "optimization_action",
+            new_id,
+            after=row,
+            detail={"problem_id": pid, "community": code},
+        )
     return new_id
 
 
-def close_action(actor: audit.Actor, viewer: Viewer, *, action_id: object, note: str | None, now: int | None = None) -> None:
+def close_action(
+    actor: audit.Actor, viewer: Viewer, *, action_id: object, note: str | None, now: int | None = None
+) -> None:
     if viewer.role not in ("leader", "admin"):
-        raise OptimizationRefused("只有领导或管理员可以结束优化", "Only leaders and administrators close actions")
+        raise OptimizationRefused(
+            "只有领导或管理员可以结束优化", "Only leaders and administrators close actions"
+        )
     try:
         aid = int(str(action_id))
     except ValueError:
@@ -142,12 +164,18 @@ def close_action(actor: audit.Actor, viewer: Viewer, *, action_id: object, note:
     with audit.write(actor) as tx:
         done = tx.conn.execute(
             update(optimization_action)
-            .where(optimization_action.c.id == aid, optimization_action.c.status == "open", *_scoped(viewer.scope()))
+            .where(
+                optimization_action.c.id == aid,
+                optimization_action.c.status == "open",
+                *_scoped(viewer.scope()),
+            )
             .values(status="done", closed_at=at, closed_by=actor.username[:96], close_note=text or None)
         )
         if done.rowcount != 1:
             raise OptimizationRefused(f"没有进行中的优化 #{aid}", f"No open action #{aid}")
-        tx.log("case.optimization.close", "optimization_action", aid, after={"status": "done", "closed_at": at})
+        tx.log(
+            "case.optimization.close", "optimization_action", aid, after={"status": "done", "closed_at": at}
+        )
 
 
 def actions(*, scope: Scope, now: int) -> pl.DataFrame:
@@ -158,7 +186,9 @@ def actions(*, scope: Scope, now: int) -> pl.DataFrame:
         rows = [
             dict(r)
             for r in conn.execute(
-                select(o, lists_problem.c.name_zh.label("problem_zh"), community.c.name_zh.label("community_zh"))
+                select(
+                    o, lists_problem.c.name_zh.label("problem_zh"), community.c.name_zh.label("community_zh")
+                )
                 .join(lists_problem, lists_problem.c.id == o.c.problem_id)
                 .join(community, community.c.code == o.c.community_code)
                 .where(*_scoped(scope))

@@ -97,7 +97,10 @@ def label(table: Mapping[str, tuple[str, str]], key: object, lang: str) -> str:
 
 
 def _fact(k: tuple[str, str], v: Any, lang: str, cls: str = "") -> html.Div:
-    return html.Div([html.Span(pick(*k, lang), className="kdef-k"), html.Span(v, className=f"kdef-v {cls}")], className="case-fact")
+    return html.Div(
+        [html.Span(pick(*k, lang), className="kdef-k"), html.Span(v, className=f"kdef-v {cls}")],
+        className="case-fact",
+    )
 
 
 def clock(due: object, done: object, now: int, lang: str) -> tuple[str, str]:
@@ -118,7 +121,9 @@ def clock(due: object, done: object, now: int, lang: str) -> tuple[str, str]:
 def header(case: Mapping[str, Any], names: Mapping[str, Any], now: int, lang: str) -> html.Div:
     sign_txt, sign_cls = clock(case["sign_due_at"], case["signed_at"], now, lang)
     close_txt, close_cls = clock(case["close_due_at"], case["closed_at"], now, lang)
-    title = f"{pick('案件', 'Case', lang)} #{case['id']} · {pick(names['problem_zh'], names['problem_en'], lang)}"
+    title = (
+        f"{pick('案件', 'Case', lang)} #{case['id']} · {pick(names['problem_zh'], names['problem_en'], lang)}"
+    )
     flags = []
     if case.get("emergency"):
         flags.append(html.Span(pick("紧急", "Emergency", lang), className="case-flag bad"))
@@ -141,8 +146,18 @@ def header(case: Mapping[str, Any], names: Mapping[str, Any], now: int, lang: st
                     _fact(("立案", "Opened"), ts(case["opened_at"]), lang),
                     _fact(("签收时钟", "Sign-for clock"), sign_txt, lang, sign_cls),
                     _fact(("办结时钟", "Closing clock"), close_txt, lang, close_cls),
-                    _fact(("重办/转办", "Reopened / transferred"), f"{case['reopen_count']} / {case['transfer_count']}", lang),
-                    _fact(("满意度", "Satisfaction"), label(SATISFACTION_LABELS, case.get("satisfaction"), lang) if case.get("satisfaction") else "—", lang),
+                    _fact(
+                        ("重办/转办", "Reopened / transferred"),
+                        f"{case['reopen_count']} / {case['transfer_count']}",
+                        lang,
+                    ),
+                    _fact(
+                        ("满意度", "Satisfaction"),
+                        label(SATISFACTION_LABELS, case.get("satisfaction"), lang)
+                        if case.get("satisfaction")
+                        else "—",
+                        lang,
+                    ),
                 ],
                 className="case-facts",
             ),
@@ -152,7 +167,7 @@ def header(case: Mapping[str, Any], names: Mapping[str, Any], now: int, lang: st
     )
 
 
-def stage_track(case: Mapping[str, Any], lang: str) -> html.Div:
+def stage_track(case: Mapping[str, Any], lang: str) -> html.Ol:
     """The seven stages, the ones passed marked with when the case entered them."""
     here = R.STAGES.index(str(case["stage"])) if case["stage"] in R.STAGES else 0
     at = {"monitoring": case.get("opened_at"), "analysis": case.get("analysis_at"), "response": case.get("response_at"),
@@ -165,7 +180,10 @@ def stage_track(case: Mapping[str, Any], lang: str) -> html.Div:
             cls = "todo"
         steps.append(
             html.Li(
-                [bi_text(*R.STAGE_LABELS[s], lang), html.Span(ts(at.get(s)) if at.get(s) else "", className="case-step-at")],
+                [
+                    bi_text(*R.STAGE_LABELS[s], lang),
+                    html.Span(ts(at.get(s)) if at.get(s) else "", className="case-step-at"),
+                ],
                 className=f"case-step {cls}",
             )
         )
@@ -173,13 +191,24 @@ def stage_track(case: Mapping[str, Any], lang: str) -> html.Div:
 
 
 def timeline_table(frame: pl.DataFrame, lang: str) -> html.Div:
-    head = [("时间", "When"), ("事件", "What"), ("阶段", "Stage"), ("部门", "Department"), ("经办", "Who"), ("说明", "Note")]
+    head = [
+        ("时间", "When"),
+        ("事件", "What"),
+        ("阶段", "Stage"),
+        ("部门", "Department"),
+        ("经办", "Who"),
+        ("说明", "Note"),
+    ]
     rows = []
     for r in frame.iter_rows(named=True):
         stage = "—"
         if r["from_stage"] or r["to_stage"]:
             a, b = r["from_stage"], r["to_stage"]
-            stage = label(R.STAGE_LABELS, a, lang) if a == b or not b else f"{label(R.STAGE_LABELS, a, lang)} → {label(R.STAGE_LABELS, b, lang)}"
+            stage = (
+                label(R.STAGE_LABELS, a, lang)
+                if a == b or not b
+                else f"{label(R.STAGE_LABELS, a, lang)} → {label(R.STAGE_LABELS, b, lang)}"
+            )
         dept = f"{r['from_dept_zh']} → {r['to_dept_zh']}" if r["to_dept_zh"] else "—"
         who = r["username"] or r["person_zh"] or pick("系统", "system", lang)
         detail = json.loads(r["detail"]) if r["detail"] else {}
@@ -221,7 +250,10 @@ def _detail_text(d: Mapping[str, Any], lang: str) -> str:
     if "result" in d:
         parts.append(label(RESULT_LABELS, d["result"], lang))
     if d.get("skipped"):
-        parts.append(pick("越过: ", "skipped: ", lang) + ", ".join(label(R.STAGE_LABELS, s, lang) for s in d["skipped"]))
+        parts.append(
+            pick("越过: ", "skipped: ", lang)
+            + ", ".join(label(R.STAGE_LABELS, s, lang) for s in d["skipped"])
+        )
     if "appeal" in d:
         parts.append(f"{pick('申诉', 'appeal', lang)} #{d['appeal']}")
     return " · ".join(parts)
@@ -229,9 +261,21 @@ def _detail_text(d: Mapping[str, Any], lang: str) -> str:
 
 def process_table(frame: pl.DataFrame, lang: str) -> html.Div:
     if frame.height == 0:
-        body: Any = html.P(pick("该问题类型没有流程 (三单缺口)", "This problem type has no process (a three-lists gap)", lang), className="muted")
+        body: Any = html.P(
+            pick(
+                "该问题类型没有流程 (三单缺口)", "This problem type has no process (a three-lists gap)", lang
+            ),
+            className="muted",
+        )
     else:
-        head = [("序", "#"), ("步骤", "Step"), ("阶段", "Stage"), ("时限", "Limit"), ("数据项", "Data items"), ("牵头部门", "Lead")]
+        head = [
+            ("序", "#"),
+            ("步骤", "Step"),
+            ("阶段", "Stage"),
+            ("时限", "Limit"),
+            ("数据项", "Data items"),
+            ("牵头部门", "Lead"),
+        ]
         body = html.Table(
             [
                 html.Thead(html.Tr([html.Th(bi_text(*h, lang)) for h in head])),
@@ -254,7 +298,12 @@ def process_table(frame: pl.DataFrame, lang: str) -> html.Div:
             className="data-table",
         )
     return html.Div(
-        [bi_text("流程与数据 (三单融合)", "Process steps and data items (three lists)", lang, "card-title"), body],
+        [
+            bi_text(
+                "流程与数据 (三单融合)", "Process steps and data items (three lists)", lang, "card-title"
+            ),
+            body,
+        ],
         className="card",
     )
 
@@ -264,7 +313,9 @@ def priority_panel(case: Mapping[str, Any], severity: int, lang: str) -> html.Di
     total = float(ex["points"].sum())
     stored, model = case.get("priority"), case.get("priority_model") or "—"
     verdict = (
-        pick("优先处置", "handled first", lang) if total >= prio.THRESHOLD else pick("常规处置", "normal order", lang)
+        pick("优先处置", "handled first", lang)
+        if total >= prio.THRESHOLD
+        else pick("常规处置", "normal order", lang)
     )
     rows = [
         html.Tr(
@@ -278,7 +329,13 @@ def priority_panel(case: Mapping[str, Any], severity: int, lang: str) -> html.Di
         )
         for r in ex.iter_rows(named=True)
     ]
-    head = [("特征", "Feature"), ("取值 (0-1)", "Value (0-1)"), ("权重", "Weight"), ("得分", "Points"), ("", "")]
+    head = [
+        ("特征", "Feature"),
+        ("取值 (0-1)", "Value (0-1)"),
+        ("权重", "Weight"),
+        ("得分", "Points"),
+        ("", ""),
+    ]
     return html.Div(
         [
             bi_text("为何是这个优先级?", "Why this priority?", lang, "card-title"),
@@ -301,7 +358,10 @@ def priority_panel(case: Mapping[str, Any], severity: int, lang: str) -> html.Di
                 className="muted",
             ),
             html.Table(
-                [html.Thead(html.Tr([html.Th(bi_text(*h, lang)) if h[0] else html.Th() for h in head])), html.Tbody(rows)],
+                [
+                    html.Thead(html.Tr([html.Th(bi_text(*h, lang)) if h[0] else html.Th() for h in head])),
+                    html.Tbody(rows),
+                ],
                 className="data-table",
                 id=ids.priority,
             ),
@@ -318,7 +378,20 @@ def model_log_table(lang: str) -> html.Details:
             html.Summary(both("模型版本与变更记录", "Model versions and change log", lang, " · ")),
             html.Table(
                 [
-                    html.Thead(html.Tr([html.Th(bi_text(*h, lang)) for h in (("版本", "Version"), ("日期", "Date"), ("阈值", "Threshold"), ("权重", "Weights"), ("变更", "Change"))])),
+                    html.Thead(
+                        html.Tr(
+                            [
+                                html.Th(bi_text(*h, lang))
+                                for h in (
+                                    ("版本", "Version"),
+                                    ("日期", "Date"),
+                                    ("阈值", "Threshold"),
+                                    ("权重", "Weights"),
+                                    ("变更", "Change"),
+                                )
+                            ]
+                        )
+                    ),
                     html.Tbody(
                         [
                             html.Tr(
@@ -369,7 +442,9 @@ def actions_panel(
             ],
             className="card case-actions",
         )
-    later = [s for s in R.STAGES[R.STAGES.index(str(case["stage"])) + 1 :]] if case["stage"] in R.STAGES else []
+    later = (
+        [s for s in R.STAGES[R.STAGES.index(str(case["stage"])) + 1 :]] if case["stage"] in R.STAGES else []
+    )
     dept_opts = [
         {"label": f"{r['name_zh']} {r['name_en']}", "value": int(r["id"])}
         for r in depts.iter_rows(named=True)
@@ -383,23 +458,65 @@ def actions_panel(
         [
             title,
             store,
-            field(("操作", "Action"), dcc.Dropdown(id=ids.action, options=_opts(R.ACTION_LABELS, allowed, lang), value=allowed[0], clearable=False)),
+            field(
+                ("操作", "Action"),
+                dcc.Dropdown(
+                    id=ids.action,
+                    options=_opts(R.ACTION_LABELS, allowed, lang),
+                    value=allowed[0],
+                    clearable=False,
+                ),
+            ),
             field(
                 ("说明 (最多 2,000 字)", "Note (at most 2,000 characters)"),
                 dcc.Textarea(id=ids.note, value="", className="case-note-input", maxLength=R.NOTE_MAX),
             ),
             field(
                 ("推进到 (仅紧急事件可越级)", "Advance to (only emergencies may skip)"),
-                dcc.Dropdown(id=ids.to_stage, options=_opts(R.STAGE_LABELS, later, lang), value=None, placeholder=pick("下一阶段", "next stage", lang)),
+                dcc.Dropdown(
+                    id=ids.to_stage,
+                    options=_opts(R.STAGE_LABELS, later, lang),
+                    value=None,
+                    placeholder=pick("下一阶段", "next stage", lang),
+                ),
             ),
             field(("转办部门", "Transfer to"), dcc.Dropdown(id=ids.to_dept, options=dept_opts, value=None)),
-            field(("延期工作日", "Deferral, working days"), dcc.Input(id=ids.days, type="number", min=1, step=1, value=None)),
             field(
-                ("延期审批", "Deferral decision") if pending_days is None else (f"延期审批 (申请 {pending_days} 个工作日)", f"Deferral decision ({pending_days} working days asked)"),
-                dcc.RadioItems(id=ids.approve, options=[{"label": pick("批准", "Approve", lang), "value": "yes"}, {"label": pick("驳回", "Refuse", lang), "value": "no"}], value=None, inline=True),
+                ("延期工作日", "Deferral, working days"),
+                dcc.Input(id=ids.days, type="number", min=1, step=1, value=None),
             ),
-            field(("评估结论", "Evaluation"), dcc.RadioItems(id=ids.result, options=_opts(RESULT_LABELS, RESULT_LABELS, lang), value=None, inline=True)),
-            field(("满意度", "Satisfaction"), dcc.RadioItems(id=ids.satisfaction, options=_opts(SATISFACTION_LABELS, SATISFACTION_LABELS, lang), value=None, inline=True)),
+            field(
+                ("延期审批", "Deferral decision")
+                if pending_days is None
+                else (
+                    f"延期审批 (申请 {pending_days} 个工作日)",
+                    f"Deferral decision ({pending_days} working days asked)",
+                ),
+                dcc.RadioItems(
+                    id=ids.approve,
+                    options=[
+                        {"label": pick("批准", "Approve", lang), "value": "yes"},
+                        {"label": pick("驳回", "Refuse", lang), "value": "no"},
+                    ],
+                    value=None,
+                    inline=True,
+                ),
+            ),
+            field(
+                ("评估结论", "Evaluation"),
+                dcc.RadioItems(
+                    id=ids.result, options=_opts(RESULT_LABELS, RESULT_LABELS, lang), value=None, inline=True
+                ),
+            ),
+            field(
+                ("满意度", "Satisfaction"),
+                dcc.RadioItems(
+                    id=ids.satisfaction,
+                    options=_opts(SATISFACTION_LABELS, SATISFACTION_LABELS, lang),
+                    value=None,
+                    inline=True,
+                ),
+            ),
             html.Button(both("提交", "Submit", lang, " "), id=ids.submit, className="panel-action"),
             html.Div(id=ids.message, role="status"),
         ],
@@ -430,9 +547,24 @@ def appeal_panel(case_id: int, frame: pl.DataFrame, lang: str) -> html.Div:
             bi_text("申诉 (7 个工作日内答复)", "Appeal (answered within 7 working days)", lang, "card-title"),
             html.Div(
                 [
-                    dcc.Dropdown(id=ids.appeal_type, options=_opts(ap.DECISION_TYPES, ap.DECISION_TYPES, lang), value="priority", clearable=False),
-                    dcc.Textarea(id=ids.appeal_reason, value="", maxLength=R.NOTE_MAX, placeholder=pick("申诉理由", "Reason for the appeal", lang), className="case-note-input"),
-                    html.Button(both("提出申诉", "File appeal", lang, " "), id=ids.appeal_submit, className="panel-action"),
+                    dcc.Dropdown(
+                        id=ids.appeal_type,
+                        options=_opts(ap.DECISION_TYPES, ap.DECISION_TYPES, lang),
+                        value="priority",
+                        clearable=False,
+                    ),
+                    dcc.Textarea(
+                        id=ids.appeal_reason,
+                        value="",
+                        maxLength=R.NOTE_MAX,
+                        placeholder=pick("申诉理由", "Reason for the appeal", lang),
+                        className="case-note-input",
+                    ),
+                    html.Button(
+                        both("提出申诉", "File appeal", lang, " "),
+                        id=ids.appeal_submit,
+                        className="panel-action",
+                    ),
                 ],
                 className="case-appeal-form",
             ),
@@ -443,7 +575,9 @@ def appeal_panel(case_id: int, frame: pl.DataFrame, lang: str) -> html.Div:
                 id=ids.appeals,
             )
             if rows
-            else html.P(pick("本案尚无申诉", "No appeals on this case", lang), className="muted", id=ids.appeals),
+            else html.P(
+                pick("本案尚无申诉", "No appeals on this case", lang), className="muted", id=ids.appeals
+            ),
         ],
         className="card",
     )
