@@ -27,7 +27,7 @@ from queries import engine as eng
 from queries import priority as prio
 from queries.calendar import CalendarYearUnknown, add_working_days
 from queries.scope import Scope, Viewer
-from queries.tables import case_appeal, case_event, case_item, department
+from queries.tables import case_appeal, case_item, department
 from queries.timebase import TZ
 
 APPEAL_DAYS = 7
@@ -218,14 +218,17 @@ def _correct(
         raise AppealRefused(
             "案件刚被他人更新, 请重试", "The case was just changed by someone else; try again"
         )
-    conn.execute(
-        insert(case_event).values(
-            **event,
-            from_stage=before["stage"],
-            to_stage=before["stage"],
-            note=f"申诉 #{a['id']} 纠正 / appeal #{a['id']} corrected",
-            detail=json.dumps({"appeal": int(a["id"]), **change}),
-        )
+    ca.insert_events(
+        conn,
+        [
+            {
+                **event,
+                "from_stage": before["stage"],
+                "to_stage": before["stage"],
+                "note": f"申诉 #{a['id']} 纠正 / appeal #{a['id']} corrected",
+                "detail": {"appeal": int(a["id"]), **change},
+            }
+        ],
     )
     loop.rollup_move(conn, dict(before), after)
     return change

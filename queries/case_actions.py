@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from sqlalchemy import ColumnElement, Connection, and_, insert, or_, select, true, update
+from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, true, update
 
 from queries import audit, loop
 from queries import case_rules as R
@@ -487,13 +487,7 @@ def act(
         )
         if done.rowcount != 1:
             raise _conflict(conn, before)
-        for e in events:
-            e = {
-                **e,
-                "detail": json.dumps(e.get("detail") or {}, ensure_ascii=False) if e.get("detail") else None,
-            }
-            e.setdefault("person_id", after.get("person_id"))
-            conn.execute(insert(case_event).values(**e))
+        insert_events(conn, [{"person_id": after.get("person_id"), **e} for e in events])
         loop.rollup_move(conn, before, after)
         tx.log(
             f"case.{action}",
@@ -508,6 +502,21 @@ def act(
             },
         )
     return Done(cid, action, seen + 1, *msg)
+
+
+def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Append events with explicit ids: the generator loads case_event with its own ids (so PostgreSQL's
+    sequence never moved) and a BIGINT key is no rowid alias on SQLite. The audit chain's lock, taken
+    first, makes max(id) + 1 safe against another writer (the door takes the same lock to log anyway)."""
+    eng.exclusive(conn, audit.PG_LOCK_KEY)
+    next_id = int(conn.execute(select(func.coalesce(func.max(case_event.c.id), 0))).scalar_one()) + 1
+    for i, e in enumerate(rows):
+        detail = e.get("detail")
+        conn.execute(
+            insert(case_event).values(
+                **{**e, "id": next_id + i, "detail": json.dumps(detail, ensure_ascii=False) if detail else None}
+            )
+        )
 
 
 def _conflict(conn: Connection, before: Mapping[str, Any]) -> CaseConflict:
