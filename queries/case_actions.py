@@ -514,7 +514,11 @@ def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
         detail = e.get("detail")
         conn.execute(
             insert(case_event).values(
-                **{**e, "id": next_id + i, "detail": json.dumps(detail, ensure_ascii=False) if detail else None}
+                **{
+                    **e,
+                    "id": next_id + i,
+                    "detail": json.dumps(detail, ensure_ascii=False) if detail else None,
+                }
             )
         )
 
