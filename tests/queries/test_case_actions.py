@@ -14,8 +14,8 @@ import polars as pl
 import pytest
 from sqlalchemy import delete, func, insert, select
 
-from queries import audit, loop
 from queries import appeals as ap
+from queries import audit, loop
 from queries import case_actions as ca
 from queries import case_rules as R
 from queries import engine as eng
@@ -125,8 +125,8 @@ def _assert_rollup_exact() -> None:
         want, _ = loop.recount(conn)
         have = pl.DataFrame([dict(r._mapping) for r in conn.execute(select(case_rollup))])
     keys = list(loop.KEYS)
-    w = want.select(keys + ["n", "n_closed"]).sort(keys)
-    h = have.select(keys + ["n", "n_closed"]).cast({c: w.schema[c] for c in w.columns}).sort(keys)
+    w = want.select([*keys, *loop.COUNTS]).sort(keys)
+    h = have.select([*keys, *loop.COUNTS]).cast({c: w.schema[c] for c in w.columns}).sort(keys)
     assert w.equals(h)
 
 
@@ -176,7 +176,7 @@ def test_department_head_walks_a_case_round_the_loop(make: Callable[..., int]) -
         actions = [
             a for (a,) in conn.execute(select(audit_log.c.action).order_by(audit_log.c.id.desc()).limit(7))
         ]
-    assert actions[0] == "case.advance" and "case.evaluate" in actions and "case.sign" == actions[-1]
+    assert actions[0] == "case.advance" and "case.evaluate" in actions and actions[-1] == "case.sign"
 
 
 def test_wrong_department_and_non_heads_are_refused_and_nothing_changes(make: Callable[..., int]) -> None:
