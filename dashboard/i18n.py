@@ -17,6 +17,8 @@ T: dict[str, tuple[str, str]] = {
     "divide": ("数字鸿沟", "Digital divide"),
     "twin": ("社区三维", "3D community"),
     "factors": ("治理因素", "Governance factors"),
+    "case": ("案件详情", "Case"),
+    "appeals": ("申诉与优化", "Appeals & optimization"),
     "as_of": ("数据截至", "Data as of"),
     "stale": ("数据已滞后", "Data is stale"),
     "scope": ("范围", "Scope"),

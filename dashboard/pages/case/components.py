@@ -524,7 +524,7 @@ def actions_panel(
     )
 
 
-def appeal_panel(case_id: int, frame: pl.DataFrame, lang: str) -> html.Div:
+def appeals_list(frame: pl.DataFrame, lang: str) -> Any:
     head = [("编号", "#"), ("决定", "Decision"), ("提出", "Filed"), ("答复期限", "Due"), ("状态", "Status")]
     rows = [
         html.Tr(
@@ -542,6 +542,15 @@ def appeal_panel(case_id: int, frame: pl.DataFrame, lang: str) -> html.Div:
         )
         for r in frame.iter_rows(named=True)
     ]
+    if not rows:
+        return html.P(pick("本案尚无申诉", "No appeals on this case", lang), className="muted")
+    return html.Table(
+        [html.Thead(html.Tr([html.Th(bi_text(*h, lang)) for h in head])), html.Tbody(rows)],
+        className="data-table",
+    )
+
+
+def appeal_panel(frame: pl.DataFrame, lang: str) -> html.Div:
     return html.Div(
         [
             bi_text("申诉 (7 个工作日内答复)", "Appeal (answered within 7 working days)", lang, "card-title"),
@@ -569,15 +578,7 @@ def appeal_panel(case_id: int, frame: pl.DataFrame, lang: str) -> html.Div:
                 className="case-appeal-form",
             ),
             html.Div(id=ids.appeal_message, role="status"),
-            html.Table(
-                [html.Thead(html.Tr([html.Th(bi_text(*h, lang)) for h in head])), html.Tbody(rows)],
-                className="data-table",
-                id=ids.appeals,
-            )
-            if rows
-            else html.P(
-                pick("本案尚无申诉", "No appeals on this case", lang), className="muted", id=ids.appeals
-            ),
+            html.Div(appeals_list(frame, lang), id=ids.appeals),
         ],
         className="card",
     )
