@@ -100,16 +100,13 @@ def kpis(frame: pl.DataFrame, rates: pl.DataFrame, lang: str) -> html.Div:
 def table(
     head: list[tuple[str, str]], rows: list[list[Any]], lang: str, tid: str | None = None
 ) -> html.Table:
-    out = html.Table(
-        [
-            html.Thead(html.Tr([html.Th(bi_text(*h, lang)) for h in head])),
-            html.Tbody([html.Tr([c if isinstance(c, html.Td) else html.Td(c) for c in r]) for r in rows]),
-        ],
-        className="data-table",
-    )
+    children = [
+        html.Thead(html.Tr([html.Th(bi_text(*h, lang)) for h in head])),
+        html.Tbody([html.Tr([c if isinstance(c, html.Td) else html.Td(c) for c in r]) for r in rows]),
+    ]
     if tid:
-        out.id = tid  # type: ignore[attr-defined]
-    return out
+        return html.Table(children, className="data-table", id=tid)
+    return html.Table(children, className="data-table")
 
 
 def rates_card(rates: pl.DataFrame, lang: str) -> html.Div:
