@@ -30,12 +30,19 @@ dash.register_page(
     title="申诉与优化 · Appeals & optimization",
     order=8,
     ready="#appeals-kpis",
-    roles=("leader", "department_head", "admin"),
+    roles=(
+        "leader",
+        "department_head",
+        "admin",
+    ),  # the shell lists it only for these; render() refuses the rest
 )
+ROLES: tuple[str, ...] = tuple(dash.page_registry[__name__]["roles"])
 
 
 def _alert(v: Viewer) -> str | None:
     """Red when an appeal is past its 7 working days unanswered, amber when one is due within a day."""
+    if v.role not in ROLES:
+        return None
     frame = ap.appeals(scope=v.scope(), now=int(time.time()), status="open")
     if frame.height and bool(frame["overdue"].any()):
         return "red"
@@ -61,6 +68,19 @@ def _months() -> tuple[int, int] | None:
 
 def render(v: Viewer, p: PageParams) -> list[Any]:
     lang, scope = p.lang, v.scope()
+    if v.role not in ROLES:
+        return [
+            html.Div(
+                both(
+                    "申诉与优化仅供领导、部门负责人和管理员查看",
+                    "Appeals and optimization are for leaders, department heads and administrators",
+                    lang,
+                    " / ",
+                ),
+                className="state-panel",
+                id="appeals-refused",
+            )
+        ]
     now = int(time.time())
     st = meta.pool_status()
     frame = ap.appeals(scope=scope, now=now)

@@ -1,0 +1,192 @@
+"""The /case and /appeals pages through Dash's router and callbacks: a case's drill-down for its
+department head, actions refused and done, an appeal filed, bad URL values; the leaders' appeals page."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, delete, func, select, update
+
+from queries import engine as eng
+from queries import loop
+from queries.generate import reference as ref
+from queries.tables import case_appeal, case_event, case_item, department, login_event, seed_case_defect
+from tests.pages.conftest import find_ids, login, render_page, text_of
+
+PASSWORDS = {u[0]: u[5] for u in ref.DEMO_USERS}
+PARAMS = {"case-params-store": {"lang": "en", "theme": "desk", "kiosk": False}}
+
+
+def sign_in(client: FlaskClient, url: str, name: str) -> None:
+    with create_engine(url).begin() as conn:
+        conn.execute(delete(login_event).where(login_event.c.username == name, login_event.c.ok.is_(False)))
+    assert login(client, name, PASSWORDS[name]).status_code == 302
+
+
+def call(
+    client: FlaskClient, first_output: str, inputs: dict[str, Any], state: dict[str, Any]
+) -> dict[str, Any]:
+    deps = json.loads(client.get("/_dash-dependencies").data)
+    cb = next(d for d in deps if d["output"].strip(".").startswith(first_output))
+    outs = cb["output"].strip(".").split("...")
+    body = {
+        "output": cb["output"],
+        "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1].split("@")[0]} for o in outs],
+        "inputs": [{**i, "value": inputs.get(i["id"])} for i in cb["inputs"]],
+        "state": [{**s, "value": state.get(s["id"])} for s in cb["state"]],
+        "changedPropIds": [f"{cb['inputs'][0]['id']}.{cb['inputs'][0]['property']}"],
+    }
+    resp = client.post("/_dash-update-component", json=body)
+    assert resp.status_code in (200, 204), resp.data[:500]
+    return json.loads(resp.data)["response"] if resp.status_code == 200 else {}
+
+
+@pytest.fixture
+def civil_case(sqlite_pool: Any) -> Iterator[Callable[..., dict[str, Any]]]:
+    """An open civil-affairs case of the test pool in the given stage (none of the injected failures),
+    put back as it was afterwards (row, events and rollups), so the shared pool stays as built."""
+    url = sqlite_pool[0]
+    taken: list[tuple[dict[str, Any], int]] = []
+
+    def pick(stage: str = "monitoring", signed: bool = False) -> dict[str, Any]:
+        with create_engine(url).connect() as conn:
+            civil = conn.execute(
+                select(department.c.id).where(department.c.code == "civil_affairs")
+            ).scalar_one()
+            q = select(case_item).where(
+                case_item.c.dept_id == civil,
+                case_item.c.stage == stage,
+                case_item.c.id.not_in(select(seed_case_defect.c.case_id)),
+                case_item.c.signed_at.is_not(None) if signed else case_item.c.signed_at.is_(None),
+            )
+            row = dict(conn.execute(q.order_by(case_item.c.id).limit(1)).mappings().one())
+            last = conn.execute(select(func.coalesce(func.max(case_event.c.id), 0))).scalar_one()
+        taken.append((row, int(last)))
+        return row
+
+    yield pick
+    eng.configure(url)
+    with eng.write() as conn:
+        for row, last in taken:
+            now = dict(conn.execute(select(case_item).where(case_item.c.id == row["id"])).mappings().one())
+            loop.rollup_move(conn, now, row)
+            conn.execute(update(case_item).where(case_item.c.id == row["id"]).values(**row))
+            conn.execute(delete(case_event).where(case_event.c.case_id == row["id"], case_event.c.id > last))
+            conn.execute(delete(case_appeal).where(case_appeal.c.case_id == row["id"]))
+
+
+def test_department_head_sees_the_drill_down_and_acts(
+    client: FlaskClient, sqlite_pool: Any, civil_case: Any
+) -> None:
+    url = sqlite_pool[0]
+    case = civil_case("response", signed=True)
+    sign_in(client, url, "minzheng")
+    page = render_page(client, "/case", f"?id={case['id']}&lang=en")
+    found = find_ids(page)
+    assert {"case-header", "case-timeline-table", "case-priority-table", "case-submit-button"} <= found
+    text = text_of(page)
+    assert "Why this priority?" in text and "Process steps and data items" in text and "Data as of" in text
+    state = {
+        "case-case-store": {"id": case["id"], "version": case["row_version"]},
+        "case-action-dropdown": "advance",
+        "case-note-textarea": "处置完毕, 转入评估",
+        **PARAMS,
+    }
+    out = call(client, "case-body.children", {"case-submit-button": 1}, state)
+    assert "Advanced to Evaluation" in text_of(out)
+    with create_engine(url).connect() as conn:
+        r = conn.execute(select(case_item).where(case_item.c.id == case["id"])).mappings().one()
+        kinds = [
+            k for (k,) in conn.execute(select(case_event.c.kind).where(case_event.c.case_id == case["id"]))
+        ]
+    assert (r["stage"], r["row_version"]) == ("evaluation", case["row_version"] + 1) and kinds[
+        -1
+    ] == "advance"
+    # the same page sent again (stale version): refused, told, nothing changed
+    again = call(client, "case-body.children", {"case-submit-button": 2}, state)
+    assert "Someone else just changed this case" in text_of(again)
+    with create_engine(url).connect() as conn:
+        assert (
+            conn.execute(select(case_item.c.row_version).where(case_item.c.id == case["id"])).scalar_one()
+            == r["row_version"]
+        )
+
+
+def test_refusals_are_messages_not_tracebacks(client: FlaskClient, sqlite_pool: Any, civil_case: Any) -> None:
+    url = sqlite_pool[0]
+    case = civil_case()
+    sign_in(client, url, "minzheng")
+    base = {"case-case-store": {"id": case["id"], "version": case["row_version"]}, **PARAMS}
+    huge = call(
+        client,
+        "case-body.children",
+        {"case-submit-button": 1},
+        {**base, "case-action-dropdown": "sign", "case-note-textarea": "x" * 100_000},
+    )
+    assert "The note is too long" in text_of(huge)
+    adv = call(
+        client,
+        "case-body.children",
+        {"case-submit-button": 1},
+        {**base, "case-action-dropdown": "advance", "case-note-textarea": "x"},
+    )
+    assert "Sign for the case before advancing" in text_of(adv)
+    bogus = call(
+        client,
+        "case-body.children",
+        {"case-submit-button": 1},
+        {**base, "case-case-store": {"id": "1; drop", "version": 1}, "case-action-dropdown": "sign"},
+    )
+    assert "Bad case id" in text_of(bogus)
+    with create_engine(url).connect() as conn:
+        assert (
+            conn.execute(select(case_item.c.row_version).where(case_item.c.id == case["id"])).scalar_one()
+            == case["row_version"]
+        )
+
+
+def test_bad_and_foreign_case_ids_in_the_url(client: FlaskClient, sqlite_pool: Any) -> None:
+    url = sqlite_pool[0]
+    sign_in(client, url, "minzheng")
+    assert "Bad case id" in text_of(render_page(client, "/case", "?id=abc&lang=en"))
+    assert "No case 99999999999" in text_of(render_page(client, "/case", "?id=99999999999&lang=en"))
+    with create_engine(url).connect() as conn:
+        civil = conn.execute(select(department.c.id).where(department.c.code == "civil_affairs")).scalar_one()
+        other = conn.execute(select(case_item.c.id).where(case_item.c.dept_id != civil).limit(1)).scalar_one()
+    assert "outside your scope" in text_of(render_page(client, "/case", f"?id={other}&lang=en"))
+    assert "Give a case id" in text_of(render_page(client, "/case", "?lang=en"))
+
+
+def test_operator_files_an_appeal_and_the_leader_sees_it_due(
+    client: FlaskClient, sqlite_pool: Any, civil_case: Any
+) -> None:
+    url = sqlite_pool[0]
+    case = civil_case()
+    sign_in(client, url, "operator")
+    page = render_page(client, "/case", f"?id={case['id']}&lang=en")
+    assert "You cannot act on this case" in text_of(page)
+    out = call(
+        client,
+        "case-appeal-message.children",
+        {"case-appeal-submit-button": 1},
+        {"case-case-store": {"id": case["id"], "version": 1}, "case-appeal-type-dropdown": "routing",
+         "case-appeal-reason-textarea": "来电人称应由社区处理", **PARAMS},
+    )  # fmt: skip
+    assert "answer due" in text_of(out)
+    client.get("/logout")
+    sign_in(client, url, "leader")
+    page = render_page(client, "/appeals", "?lang=en")
+    assert {"appeals-kpis", "appeals-rates-table", "appeals-model-card", "appeals-decide-button"} <= find_ids(
+        page
+    )
+    assert f"#{case['id']}" in text_of(page)
+
+
+def test_operator_is_refused_the_appeals_page(client: FlaskClient, sqlite_pool: Any) -> None:
+    sign_in(client, sqlite_pool[0], "operator")
+    page = render_page(client, "/appeals", "?lang=en")
+    assert "appeals-kpis" not in find_ids(page) and "appeals-refused" in find_ids(page)
