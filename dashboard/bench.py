@@ -143,6 +143,7 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
             cold, warm = _time(held, repeat)
             print(f"{'pool page: one block of held rows (quarantine)':<58}{cold:>10.1f}{warm:>10.1f}")
             divide_renders(admin, repeat)
+            loop_renders(admin, repeat)
         print(f"cache hits/misses: {cache.stats()}")
         print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     finally:
@@ -297,6 +298,79 @@ def divide_renders(viewer: Any, repeat: int) -> None:
     panel = partial(divide_page.panel_children, sc, table, code, geo.township_outlines(), "", p)
     cold, warm = _time(panel, repeat)
     print(f"{'divide panel: one township':<58}{cold:>10.1f}{warm:>10.1f}")
+
+
+def loop_renders(viewer: Any, repeat: int) -> None:
+    """The closed-loop page in process: each read behind it over the last 12 open months, then its
+    first paint (desk and wall) and a township re-render."""
+    from dashboard.pages.loop import page as loop_page
+    from dashboard.view import PageParams
+    from queries import loop, meta
+
+    months = loop.months()
+    if not months:
+        print("loop: no cases in the pool")
+        return
+    a, b = months[max(0, len(months) - 12)], months[-1]
+    sc, as_of = viewer.scope(), meta.pool_status().as_of
+    kw: dict[str, Any] = {"scope": sc, "month_from": a, "month_to": b}
+    for label, fn in (
+        ("loop.totals (KPIs, funnel) 12 months", partial(loop.totals, **kw)),
+        ("loop.stopped never_evaluated", partial(loop.stopped, as_of=as_of, kind="never_evaluated", **kw)),
+        ("loop.stage_durations 12 months", partial(loop.stage_durations, **kw)),
+        ("loop.overdue close clock", partial(loop.overdue, scope=sc, as_of=as_of, clock="close")),
+        ("loop.overdue_counts (wall alert)", partial(loop.overdue_counts, scope=sc, as_of=as_of)),
+        ("loop.rankings dept", partial(loop.rankings, by="dept", **kw)),
+        ("loop.hotspots 12 months", partial(loop.hotspots, **kw)),
+        ("loop.map_points (open cases)", partial(loop.map_points, scope=sc, as_of=as_of)),
+    ):
+        cold, warm = _time(fn, repeat)
+        print(f"{label:<58}{cold:>10.1f}{warm:>10.1f}")
+    for theme in ("desk", "wall"):
+        p = PageParams(lang="zh", theme=theme, kiosk=theme == "wall")
+        cold, warm = _time(partial(loop_page.render, viewer, p, a, b, None), repeat)
+        print(f"{'render loop page [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
+    p = PageParams(lang="zh", theme="desk", kiosk=False)
+    cold, warm = _time(partial(loop_page.render, viewer, p, a, b, 532503001), repeat)
+    print(f"{'render loop page, one township [desk]':<58}{cold:>10.1f}{warm:>10.1f}")
+
+
+def loop_http(base: str, *, username: str, password: str, rounds: int = 100) -> int:
+    """Round trips of the closed-loop page's filter callback over HTTP against a running server, as a
+    browser posts it (whole county, then each of four townships; desk): cold (first) and warm p50 / p95
+    and the answer's size. Read-only; prints figures, asserts nothing."""
+    import json
+
+    from dashboard.pages.loop.page import ALL, ids
+
+    base = base.rstrip("/")
+    opener = _login(base, username, password)
+    with opener.open(base + "/_dash-dependencies", timeout=30) as resp:
+        deps = json.loads(resp.read())
+    cb = next(d for d in deps if d["output"] == f"..{ids.content}.children...{ids.notice}.children..")
+
+    def post(town: object) -> tuple[float, int]:
+        values = [None, None, None, town]
+        body = {
+            "output": cb["output"],
+            "outputs": [
+                {"id": ids.content, "property": "children"},
+                {"id": ids.notice, "property": "children"},
+            ],
+            "inputs": [{**i, "value": v} for i, v in zip(cb["inputs"], values, strict=True)],
+            "state": [{**cb["state"][0], "value": {"lang": "zh", "theme": "desk", "kiosk": False}}],
+            "changedPropIds": [f"{ids.township}.value"],
+        }
+        return _post_callback(opener, base, body)
+
+    print(f"closed-loop callback over HTTP against {base} as {username}: {rounds} warm requests each")
+    print(f"{'filter':<28}{'cold ms':>10}{'p50 ms':>10}{'p95 ms':>10}{'KB':>10}")
+    for town in (ALL, 532503001, 532503002, 532503102, 532503202):
+        cold, size = post(town)
+        times = sorted(post(town)[0] for _ in range(rounds))
+        p95 = times[int(0.95 * (len(times) - 1))]
+        print(f"{town!s:<28}{cold:>10.1f}{statistics.median(times):>10.1f}{p95:>10.1f}{size / 1024:>10.0f}")
+    return 0
 
 
 def divide_http(base: str, username: str, password: str, *, repeat: int = 200) -> int:

@@ -585,6 +585,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from dashboard.bench import lists_http
 
         return lists_http(args.lists_http, username=args.bench_user, password=args.bench_password)
+    if args.loop_http:
+        from dashboard.bench import loop_http
+
+        return loop_http(args.loop_http, username=args.bench_user, password=args.bench_password)
     if args.prices_http:
         from dashboard.bench import prices_http
 
@@ -790,6 +794,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "clients send 1,000-row batches to a gunicorn on loopback while the overview is timed",
     )
     p.add_argument("--api-batches", type=int, default=25, help="with --ingest: batches per API client")
+    p.add_argument(
+        "--loop-http",
+        metavar="BASE_URL",
+        help="instead: cold and warm round trips of the closed-loop page's filter callback against a running "
+        "server (log in with --bench-user / --bench-password)",
+    )
     p.add_argument(
         "--lists-http",
         metavar="BASE_URL",

@@ -16,6 +16,7 @@ T: dict[str, tuple[str, str]] = {
     "prices": ("农产品价格", "Agricultural prices"),
     "divide": ("数字鸿沟", "Digital divide"),
     "twin": ("社区三维", "3D community"),
+    "loop": ("闭环跟踪", "Closed loop"),
     "factors": ("治理因素", "Governance factors"),
     "case": ("案件详情", "Case"),
     "appeals": ("申诉与优化", "Appeals & optimization"),

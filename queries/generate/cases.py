@@ -221,6 +221,10 @@ def plan(conn: Connection, ctx: BuildContext) -> dict[str, pl.DataFrame]:
     feedback_at = np.where((t["fb"] <= end) & (evaluation_at >= 0) & ~never_fb, t["fb"], -1)
     optimization_at = np.where(optimize & (feedback_at >= 0) & (t_opt <= end), t_opt, -1)
     closed_at = np.where((t["close"] <= end) & (feedback_at >= 0), t["close"], -1)
+    # late sign-fors of the last week are still waiting: open, unsigned, past their sign-for due time
+    pending = late_sign & (opened > end - 7 * DAY) & (sign_due < end) & ~hot
+    for a in (signed_at, analysis_at, response_at, evaluation_at, feedback_at, optimization_at, closed_at):
+        a[pending] = -1
     stage = np.full(n, "monitoring", dtype=object)
     stage = np.where(signed_at >= 0, "analysis", stage)
     stage = np.where(response_at >= 0, "response", stage)
@@ -390,7 +394,7 @@ def plan(conn: Connection, ctx: BuildContext) -> dict[str, pl.DataFrame]:
         "stuck": stuck & (signed_at >= 0),
         "ping_pong": ping,
         "hotspot": hot,
-        "overdue_sign": late_sign & (signed_at >= 0),
+        "overdue_sign": late_sign & ((signed_at >= 0) | pending),
         "overdue_close": late_close & (first_close >= 0) & (first_close > close_due),
     }
     seeds = pl.concat(
