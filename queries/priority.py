@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 # How urgent each case class is by itself (the class also sets the closing time limit).
@@ -105,6 +106,27 @@ def score(case: Mapping[str, Any], *, severity: int, version: str = MODEL_VERSIO
     weights = model(version).weights
     values = features(case, severity=severity)
     return round(sum(weights.get(k, 0.0) * v for k, v in values.items()), 1)
+
+
+def score_arrays(
+    *,
+    severity: np.ndarray,
+    emergency: np.ndarray,
+    case_class: np.ndarray,
+    reopen_count: np.ndarray,
+    transfer_count: np.ndarray,
+) -> np.ndarray:
+    """`score` for many cases at once (the generator's), same features and weights as the current model."""
+    w = model(MODEL_VERSION).weights
+    urgency = np.array([CLASS_URGENCY.get(str(c), 0.5) for c in case_class], dtype=float)
+    total = (
+        w["severity"] * np.clip((np.asarray(severity, dtype=float) - 1) / 2, 0, 1)
+        + w["emergency"] * np.asarray(emergency, dtype=bool)
+        + w["case_class"] * urgency
+        + w["reopened"] * np.minimum(np.asarray(reopen_count, dtype=float) / 3, 1)
+        + w["transfers"] * np.minimum(np.asarray(transfer_count, dtype=float) / 3, 1)
+    )
+    return np.round(total, 1)
 
 
 def model(version: str) -> ModelVersion:

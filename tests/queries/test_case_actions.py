@@ -439,3 +439,19 @@ def test_optimization_action_on_a_hotspot_with_before_and_after(make: Callable[.
             title="test: x",
             now=at,
         )
+
+
+def test_generated_scores_are_the_documented_models(pool: str) -> None:
+    from queries import priority as prio
+    from queries.tables import lists_problem
+
+    with eng.connect() as conn:
+        rows = conn.execute(
+            select(case_item, lists_problem.c.severity.label("sev"))
+            .join(lists_problem, lists_problem.c.id == case_item.c.problem_id)
+            .order_by(case_item.c.id)
+            .limit(300)
+        ).mappings()
+        pairs = [(r["priority"], prio.score(dict(r), severity=r["sev"]), r["priority_model"]) for r in rows]
+    assert pairs and all(m == prio.MODEL_VERSION for _, _, m in pairs)
+    assert all(stored == pytest.approx(again) for stored, again, _ in pairs)

@@ -201,15 +201,15 @@ def timeline_table(frame: pl.DataFrame, lang: str) -> html.Div:
     ]
     rows = []
     for r in frame.iter_rows(named=True):
-        stage = "—"
-        if r["from_stage"] or r["to_stage"]:
-            a, b = r["from_stage"], r["to_stage"]
-            stage = (
-                label(R.STAGE_LABELS, a, lang)
-                if a == b or not b
-                else f"{label(R.STAGE_LABELS, a, lang)} → {label(R.STAGE_LABELS, b, lang)}"
-            )
-        dept = f"{r['from_dept_zh']} → {r['to_dept_zh']}" if r["to_dept_zh"] else "—"
+        a, b = r["from_stage"], r["to_stage"]
+        if a and b and a != b:
+            stage = f"{label(R.STAGE_LABELS, a, lang)} → {label(R.STAGE_LABELS, b, lang)}"
+        else:
+            stage = label(R.STAGE_LABELS, b or a, lang) if (a or b) else "—"
+        if r["to_dept_zh"] and r["from_dept_zh"] and r["kind"] != "open":
+            dept = f"{r['from_dept_zh']} → {r['to_dept_zh']}"
+        else:
+            dept = r["to_dept_zh"] or r["from_dept_zh"] or "—"
         who = r["username"] or r["person_zh"] or pick("系统", "system", lang)
         detail = json.loads(r["detail"]) if r["detail"] else {}
         extra = _detail_text(detail, lang)
@@ -312,11 +312,8 @@ def priority_panel(case: Mapping[str, Any], severity: int, lang: str) -> html.Di
     ex = prio.explain(case, severity=severity)
     total = float(ex["points"].sum())
     stored, model = case.get("priority"), case.get("priority_model") or "—"
-    verdict = (
-        pick("优先处置", "handled first", lang)
-        if total >= prio.THRESHOLD
-        else pick("常规处置", "normal order", lang)
-    )
+    first = total >= prio.THRESHOLD
+    verdict_zh, verdict_en = ("优先处置", "handled first") if first else ("常规处置", "normal order")
     rows = [
         html.Tr(
             [
@@ -341,8 +338,8 @@ def priority_panel(case: Mapping[str, Any], severity: int, lang: str) -> html.Di
             bi_text("为何是这个优先级?", "Why this priority?", lang, "card-title"),
             html.P(
                 both(
-                    f"评分 {total:.1f} 分 (满分 100), 阈值 {prio.THRESHOLD:g} 分: {verdict}; 模型 {prio.MODEL_VERSION}",
-                    f"Score {total:.1f} of 100, threshold {prio.THRESHOLD:g}: {verdict}; model {prio.MODEL_VERSION}",
+                    f"评分 {total:.1f} 分 (满分 100), 阈值 {prio.THRESHOLD:g} 分: {verdict_zh}; 模型 {prio.MODEL_VERSION}",
+                    f"Score {total:.1f} of 100, threshold {prio.THRESHOLD:g}: {verdict_en}; model {prio.MODEL_VERSION}",
                     lang,
                     " / ",
                 ),
