@@ -144,6 +144,7 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
             print(f"{'pool page: one block of held rows (quarantine)':<58}{cold:>10.1f}{warm:>10.1f}")
             divide_renders(admin, repeat)
             loop_renders(admin, repeat)
+            case_renders(admin, repeat)
         print(f"cache hits/misses: {cache.stats()}")
         print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     finally:
@@ -1023,3 +1024,48 @@ def _twin_http(base: str, login: str, community: int, repeat: int) -> None:
             f"HTTP view callback [{layer}]: p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms,"
             f" payload {size / 1024:.0f} KB ({repeat} warm calls)"
         )
+
+
+def case_renders(viewer: Any, repeat: int) -> None:
+    """The case and appeals pages in process: the reads behind one case's drill-down (the newest case),
+    its body as the action callback returns it, and the appeals page's first paint. Writes are not
+    benched here: each would change the pool."""
+    from sqlalchemy import func, select
+
+    from dashboard.pages.appeals import page as appeals_page
+    from dashboard.pages.case import page as case_page
+    from dashboard.view import PageParams
+    from queries import appeals, optimization
+    from queries import case_actions as ca
+    from queries import engine as eng
+    from queries.tables import case_item
+
+    with eng.connect() as conn:
+        cid = conn.execute(select(func.max(case_item.c.id))).scalar()
+    if cid is None:
+        print("case: no cases in the pool")
+        return
+    sc, now = viewer.scope(), int(time.time())
+    case = ca.case_row(scope=sc, case_id=int(cid))
+    if case is None:
+        print(f"case: {cid} is outside the viewer's scope")
+        return
+    for label, fn in (
+        ("case_actions.case_row", partial(ca.case_row, scope=sc, case_id=int(cid))),
+        ("case_actions.timeline", partial(ca.timeline, case_id=int(cid))),
+        ("case_actions.process", partial(ca.process, problem_id=int(case["problem_id"]))),
+        ("case_actions.allowed", partial(ca.allowed, viewer=viewer, case=case)),
+        ("appeals.appeals (all)", partial(appeals.appeals, scope=sc, now=now)),
+        ("appeals.rates", partial(appeals.rates, scope=sc)),
+        ("optimization.actions (before/after)", partial(optimization.actions, scope=sc, now=now)),
+    ):
+        cold, warm = _time(fn, repeat)
+        print(f"{label:<58}{cold:>10.1f}{warm:>10.1f}")
+    for theme in ("desk", "wall"):
+        p = PageParams(lang="zh", theme=theme, kiosk=theme == "wall")
+        cold, warm = _time(partial(case_page.render, viewer, p, {"id": str(cid)}), repeat)
+        print(f"{'render case page [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
+        cold, warm = _time(partial(appeals_page.render, viewer, p), repeat)
+        print(f"{'render appeals page [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
+    cold, warm = _time(partial(case_page.probe_submit, viewer, int(cid)), repeat)
+    print(f"{'case action callback: body after an action':<58}{cold:>10.1f}{warm:>10.1f}")
