@@ -474,7 +474,10 @@ def act(
                 {**ev, "kind": "escalate", "from_stage": stage, "to_stage": stage, "detail": detail}
             )
             msg = ("已提级督办", "Escalated")
-        if after.get("priority") is not None or action in ("reopen", "transfer", "feedback"):
+        # a reopening or a transfer changes the model's features: score again, unless a person set the score
+        # on appeal (model "manual:..."), which stands until the next appeal
+        moved = any(after[k] != before[k] for k in ("reopen_count", "transfer_count", "emergency"))
+        if moved and not str(before.get("priority_model") or "").startswith("manual:"):
             sev = conn.execute(
                 select(lists_problem.c.severity).where(lists_problem.c.id == before["problem_id"])
             ).scalar_one()

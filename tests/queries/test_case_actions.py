@@ -455,3 +455,18 @@ def test_generated_scores_are_the_documented_models(pool: str) -> None:
         pairs = [(r["priority"], prio.score(dict(r), severity=r["sev"]), r["priority_model"]) for r in rows]
     assert pairs and all(m == prio.MODEL_VERSION for _, _, m in pairs)
     assert all(stored == pytest.approx(again) for stored, again, _ in pairs)
+
+
+def test_reopening_rescores_but_a_manual_score_stands(make: Callable[..., int]) -> None:
+    from queries import priority as prio
+
+    head = user("minzheng")
+    cid = make(stage="closed", signed_at=NOW - 100, closed_at=NOW - 50, priority=1.0, priority_model="prio-2")
+    act(head, cid, "reopen", note="复发")
+    r = row(cid)
+    assert r["priority_model"] == prio.MODEL_VERSION and r["priority"] > 1.0
+    manual = make(
+        stage="closed", signed_at=NOW - 100, closed_at=NOW - 50, priority=90.0, priority_model="manual:prio-2"
+    )
+    act(head, manual, "reopen", note="复发")
+    assert (row(manual)["priority"], row(manual)["priority_model"]) == (90.0, "manual:prio-2")
