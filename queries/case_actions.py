@@ -355,7 +355,11 @@ def act(
         msg = ("已办理", "Done")
         if action == "sign":
             after["signed_at"] = at
-            events.append({**ev, "kind": "sign", "from_stage": stage, "to_stage": stage})
+            target = stage
+            if stage == "monitoring":  # signing for a new case starts its analysis (as the generator's do)
+                target = after["stage"] = "analysis"
+                after["analysis_at"] = at
+            events.append({**ev, "kind": "sign", "from_stage": stage, "to_stage": target})
             msg = ("已签收", "Signed for")
         elif action == "advance":
             target = to_stage or R.ADVANCE_NEXT[stage]

@@ -5,7 +5,8 @@ Stages run monitoring -> analysis -> response -> evaluation -> feedback -> optim
 named failure of the source ("emphasize response, neglect evaluation, weak feedback") is why a case can
 leave `evaluation` only by recording an evaluation and `feedback` only by recording the reporter's
 satisfaction: neither can be skipped by a plain "advance". Only an emergency case may skip stages, and
-the skip is recorded as `emergency_skip`.
+the skip is recorded as `emergency_skip`. Signing for a new case moves it from monitoring to analysis; a
+transferred case keeps its stage and waits to be signed for by its new department.
 """
 
 from __future__ import annotations

@@ -62,12 +62,13 @@ def test_department_head_signs_and_advances_a_case(server: str, civil_case: dict
         page.wait_for_selector("#case-action-result.alert-ok", timeout=60000)
         assert "已签收" in page.inner_text("#case-action-result")
         page.wait_for_selector("#case-timeline-table >> text=minzheng", timeout=60000)
-        page.fill("#case-note-textarea", "已电话联系报告人, 转入研判")
+        assert page.inner_text(".case-stage").startswith("研判")  # signing starts the analysis
+        page.fill("#case-note-textarea", "已电话联系报告人, 派员处置")
         page.click("#case-submit-button")
         page.wait_for_selector("#case-action-result >> text=已推进到", timeout=60000)
         timeline = page.inner_text("#case-timeline-table")
-        assert "已电话联系报告人" in timeline and "监测 → 研判" in timeline
-        assert page.inner_text(".case-stage").startswith("研判")
+        assert "已电话联系报告人" in timeline and "研判 → 处置" in timeline
+        assert page.inner_text(".case-stage").startswith("处置")
         assert watch.page_errors == [] and watch.console_errors == [] and watch.off_host() == []
 
 

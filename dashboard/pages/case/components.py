@@ -321,7 +321,10 @@ def priority_panel(case: Mapping[str, Any], severity: int, lang: str) -> html.Di
                 html.Td(f"{r['value']:.2f}"),
                 html.Td(f"{r['weight']:g}"),
                 html.Td(f"{r['points']:.1f}"),
-                html.Td(html.Div(className="case-bar", style={"width": f"{r['points']:.0f}%"})),
+                html.Td(
+                    html.Div(className="case-bar", style={"width": f"{r['points'] / 30 * 100:.0f}%"}),
+                    className="case-bar-cell",
+                ),
             ]
         )
         for r in ex.iter_rows(named=True)
