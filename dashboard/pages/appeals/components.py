@@ -240,7 +240,7 @@ def decide_form(frame: pl.DataFrame, depts: pl.DataFrame, lang: str) -> html.Div
             ),
             html.Div(id=ids.decide_msg, role="status"),
         ],
-        className="card",
+        className="card appeals-decide",
     )
 
 
