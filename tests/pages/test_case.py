@@ -3,7 +3,6 @@ department head, actions refused and done, an appeal filed, bad URL values; the 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,36 +12,11 @@ from sqlalchemy import create_engine, delete, func, select, update
 
 from queries import engine as eng
 from queries import loop
-from queries.generate import reference as ref
-from queries.tables import case_appeal, case_event, case_item, department, login_event, seed_case_defect
-from tests.pages.conftest import find_ids, login, render_page, text_of
+from queries.tables import case_appeal, case_event, case_item, department, seed_case_defect
+from tests.pages.conftest import find_ids, render_page, text_of
+from tests.pages.test_twin import call, sign_in
 
-PASSWORDS = {u[0]: u[5] for u in ref.DEMO_USERS}
 PARAMS = {"case-params-store": {"lang": "en", "theme": "desk", "kiosk": False}}
-
-
-def sign_in(client: FlaskClient, url: str, name: str) -> None:
-    with create_engine(url).begin() as conn:
-        conn.execute(delete(login_event).where(login_event.c.username == name, login_event.c.ok.is_(False)))
-    assert login(client, name, PASSWORDS[name]).status_code == 302
-
-
-def call(
-    client: FlaskClient, first_output: str, inputs: dict[str, Any], state: dict[str, Any]
-) -> dict[str, Any]:
-    deps = json.loads(client.get("/_dash-dependencies").data)
-    cb = next(d for d in deps if d["output"].strip(".").startswith(first_output))
-    outs = cb["output"].strip(".").split("...")
-    body = {
-        "output": cb["output"],
-        "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1].split("@")[0]} for o in outs],
-        "inputs": [{**i, "value": inputs.get(i["id"])} for i in cb["inputs"]],
-        "state": [{**s, "value": state.get(s["id"])} for s in cb["state"]],
-        "changedPropIds": [f"{cb['inputs'][0]['id']}.{cb['inputs'][0]['property']}"],
-    }
-    resp = client.post("/_dash-update-component", json=body)
-    assert resp.status_code in (200, 204), resp.data[:500]
-    return json.loads(resp.data)["response"] if resp.status_code == 200 else {}
 
 
 @pytest.fixture
