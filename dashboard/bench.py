@@ -1069,3 +1069,54 @@ def case_renders(viewer: Any, repeat: int) -> None:
         print(f"{'render appeals page [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
     cold, warm = _time(partial(case_page.probe_submit, viewer, int(cid)), repeat)
     print(f"{'case action callback: body after an action':<58}{cold:>10.1f}{warm:>10.1f}")
+
+
+def case_http(base: str, *, username: str, password: str, case_id: int, rounds: int = 30) -> int:
+    """Round trips of the case page's action callback over HTTP against a running server: `rounds`
+    escalations of one case (a real write each: case row, event, rollups, log entry), each sending the
+    version the previous answer left, then one stale resend (refused). Prints p50 / p95 and sizes."""
+    import json
+
+    from sqlalchemy import select
+
+    from queries import engine as eng
+    from queries.tables import case_item
+
+    opener = _login(base, username, password)
+    deps = json.loads(opener.open(base + "/_dash-dependencies", timeout=60).read())
+    cb = next(d for d in deps if d["output"].startswith("..case-body.children"))
+    outs = cb["output"].strip(".").split("...")
+
+    def body(version: int) -> dict[str, Any]:
+        values = {
+            "case-submit-button": 1,
+            "case-case-store": {"id": case_id, "version": version},
+            "case-action-dropdown": "escalate",
+            "case-note-textarea": "bench: 督办",
+            "case-params-store": {"lang": "zh", "theme": "desk", "kiosk": False},
+        }
+        return {
+            "output": cb["output"],
+            "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in outs],
+            "inputs": [{**i, "value": values.get(i["id"])} for i in cb["inputs"]],
+            "state": [{**s, "value": values.get(s["id"])} for s in cb["state"]],
+            "changedPropIds": ["case-submit-button.n_clicks"],
+        }
+
+    def version() -> int:
+        with eng.connect() as conn:
+            return int(
+                conn.execute(select(case_item.c.row_version).where(case_item.c.id == case_id)).scalar_one()
+            )
+
+    times, sizes = [], []
+    for _ in range(rounds):
+        ms, size = _post_callback(opener, base, body(version()))
+        times.append(ms)
+        sizes.append(size)
+    stale_ms, stale_size = _post_callback(opener, base, body(version() - 1))
+    print(
+        f"case action over HTTP, {rounds} writes: {_pcts(times)}; answer {statistics.median(sizes) / 1024:.0f} KB"
+    )
+    print(f"stale resend (refused): {stale_ms:.0f} ms, {stale_size / 1024:.1f} KB")
+    return 0
