@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, delete, func, select, update
 
 from queries import engine as eng
 from queries import loop
-from queries.tables import case_appeal, case_event, case_item, department, seed_case_defect
+from queries.tables import app_user, case_appeal, case_event, case_item, department, seed_case_defect
 from tests.pages.conftest import find_ids, render_page, text_of
 from tests.pages.test_twin import call, sign_in
 
@@ -164,3 +164,37 @@ def test_operator_is_refused_the_appeals_page(client: FlaskClient, sqlite_pool: 
     sign_in(client, sqlite_pool[0], "operator")
     page = render_page(client, "/appeals", "?lang=en")
     assert "appeals-kpis" not in find_ids(page) and "appeals-refused" in find_ids(page)
+
+
+def test_leader_answers_an_appeal_and_a_bare_answer_is_refused(
+    client: FlaskClient, sqlite_pool: Any, civil_case: Any
+) -> None:
+    from queries import appeals as ap
+    from queries import audit
+    from queries.scope import Viewer
+
+    url = sqlite_pool[0]
+    case = civil_case()
+    eng.configure(url)
+    with create_engine(url).connect() as conn:
+        op = conn.execute(select(app_user).where(app_user.c.username == "operator")).mappings().one()
+    v = Viewer(
+        op["id"], op["username"], op["display_name"], op["role"], op["department_id"], op["township_code"]
+    )
+    aid = ap.file_appeal(audit.Actor.of(v), v, case_id=case["id"], decision_type="priority", reason="偏低")
+    sign_in(client, url, "leader")
+    params = {"appeals-params-store": {"lang": "en", "theme": "desk", "kiosk": False}}
+    state = {"appeals-decide-dropdown": aid, "appeals-outcome-radio": "upheld", **params}
+    bare = call(client, "appeals-content.children", {"appeals-decide-button": 1}, state)
+    assert "Please write a note" in text_of(bare)
+    done = call(
+        client,
+        "appeals-content.children",
+        {"appeals-decide-button": 1},
+        {**state, "appeals-note-textarea": "评分符合模型"},
+    )
+    assert f"Appeal #{aid} answered" in text_of(done)
+    with create_engine(url).connect() as conn:
+        assert (
+            conn.execute(select(case_appeal.c.status).where(case_appeal.c.id == aid)).scalar_one() == "upheld"
+        )
