@@ -323,7 +323,7 @@ def loop_renders(viewer: Any, repeat: int) -> None:
         ("loop.overdue_counts (wall alert)", partial(loop.overdue_counts, scope=sc, as_of=as_of)),
         ("loop.rankings dept", partial(loop.rankings, by="dept", **kw)),
         ("loop.hotspots 12 months", partial(loop.hotspots, **kw)),
-        ("loop.map_points (open cases)", partial(loop.map_points, scope=sc, as_of=as_of)),
+        ("loop.map_points (open cases of the months)", partial(loop.map_points, as_of=as_of, **kw)),
     ):
         cold, warm = _time(fn, repeat)
         print(f"{label:<58}{cold:>10.1f}{warm:>10.1f}")
@@ -342,31 +342,31 @@ def loop_http(base: str, *, username: str, password: str, rounds: int = 100) -> 
     and the answer's size. Read-only; prints figures, asserts nothing."""
     import json
 
-    from dashboard.pages.loop.page import ALL, ids
-
+    # the page module registers itself with Dash, so it cannot be imported here: its ids as literals
+    content, notice, township = "loop-content", "loop-notice", "loop-township-dropdown"
     base = base.rstrip("/")
     opener = _login(base, username, password)
     with opener.open(base + "/_dash-dependencies", timeout=30) as resp:
         deps = json.loads(resp.read())
-    cb = next(d for d in deps if d["output"] == f"..{ids.content}.children...{ids.notice}.children..")
+    cb = next(d for d in deps if d["output"] == f"..{content}.children...{notice}.children..")
 
     def post(town: object) -> tuple[float, int]:
         values = [None, None, None, town]
         body = {
             "output": cb["output"],
             "outputs": [
-                {"id": ids.content, "property": "children"},
-                {"id": ids.notice, "property": "children"},
+                {"id": content, "property": "children"},
+                {"id": notice, "property": "children"},
             ],
             "inputs": [{**i, "value": v} for i, v in zip(cb["inputs"], values, strict=True)],
             "state": [{**cb["state"][0], "value": {"lang": "zh", "theme": "desk", "kiosk": False}}],
-            "changedPropIds": [f"{ids.township}.value"],
+            "changedPropIds": [f"{township}.value"],
         }
         return _post_callback(opener, base, body)
 
     print(f"closed-loop callback over HTTP against {base} as {username}: {rounds} warm requests each")
     print(f"{'filter':<28}{'cold ms':>10}{'p50 ms':>10}{'p95 ms':>10}{'KB':>10}")
-    for town in (ALL, 532503001, 532503002, 532503102, 532503202):
+    for town in ("all", 532503001, 532503002, 532503102, 532503202):
         cold, size = post(town)
         times = sorted(post(town)[0] for _ in range(rounds))
         p95 = times[int(0.95 * (len(times) - 1))]

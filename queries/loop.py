@@ -72,6 +72,7 @@ SATISFACTION = ("satisfied", "basic", "dissatisfied")
 STALL_DAYS = 30  # a case this many days in one stage has stopped there (the funnel's "stopped" counts)
 HOTSPOT_DAYS = 30  # recurring hotspot: one problem type in one community within this many days ...
 HOTSPOT_MIN = 5  # ... at least this many cases
+HOTSPOT_IDS = 50  # case ids listed per hotspot (the first of its window)
 ESCALATE_REOPENS = 3
 ESCALATE_DEPTS = 3
 RETURN_VISIT_TARGET = 0.10
@@ -644,7 +645,7 @@ def hotspots(
 ) -> pl.DataFrame:
     """Recurring hotspots: one problem type in one community with at least `min_cases` cases opened
     within `days` days (the busiest such window per pair), whether any of them went on to optimization,
-    and the case ids of that window."""
+    and the first HOTSPOT_IDS case ids of that window."""
     c = case_item
     lo, hi = _month_bounds(month_from, month_to)
     q = select(
@@ -714,7 +715,7 @@ def hotspots(
             pl.col("opened_at").min().alias("first_at"),
             pl.col("opened_at").max().alias("last_at"),
             pl.col("opt").any().alias("optimized"),
-            pl.col("id").alias("case_ids"),
+            pl.col("id").head(HOTSPOT_IDS).alias("case_ids"),
         )
         .drop("g")
     )
@@ -744,13 +745,22 @@ OVERDUE_STATES = ("overdue_close", "overdue_sign", "due_soon", "on_track")
 
 
 @cached
-def map_points(*, scope: Scope, as_of: int, township_code: int | None = None) -> pl.DataFrame:
-    """Open cases with a point, coloured by overdue state: past the closure due time, past the
-    sign-for due time, due within one day, or on track."""
+def map_points(
+    *, scope: Scope, as_of: int, month_from: int, month_to: int, township_code: int | None = None
+) -> pl.DataFrame:
+    """Open cases opened in the months, with a point, coloured by overdue state: past the closure due
+    time, past the sign-for due time, due within one day, or on track."""
     c = case_item
+    lo, hi = _month_bounds(month_from, month_to)
     q = select(
         c.c.id, c.c.lat, c.c.lon, c.c.sign_due_at, c.c.signed_at, c.c.close_due_at, c.c.problem_id
-    ).where(_cond(c, scope, township_code), c.c.closed_at.is_(None), c.c.lat.is_not(None))
+    ).where(
+        _cond(c, scope, township_code),
+        c.c.closed_at.is_(None),
+        c.c.lat.is_not(None),
+        c.c.opened_at >= lo,
+        c.c.opened_at < hi,
+    )
     f = eng.read_frame(
         q.order_by(c.c.id),
         schema={

@@ -42,6 +42,7 @@ from queries.worktime import HOUR, WorkClock
 SCALE_CASES = {"test": 2_400, "demo": 60_000, "full": 320_000}
 # injected failures per scale: hotspot clusters (problem type x community within HOTSPOT_DAYS)
 SCALE_HOTSPOTS = {"test": 4, "demo": 25, "full": 80}
+HOTSPOT_CASES = 8  # injected cases per hotspot, on top of what the place already has
 NORMAL_STAGE_MAX_WH = 60  # working hours: 7.5 working days, well under STALL_DAYS calendar days
 CHUNK = 50_000
 
@@ -136,7 +137,7 @@ def plan(conn: Connection, ctx: BuildContext) -> dict[str, pl.DataFrame]:
 
     # recurring hotspots: one problem type in one community, many cases within the window
     hot = np.zeros(n, dtype=bool)
-    per = max(6, n // 400)
+    per = HOTSPOT_CASES
     old = np.where(opened < ctx.end_ts - (loop.HOTSPOT_DAYS + 10) * DAY)[0]
     chosen = rng.choice(old, SCALE_HOTSPOTS[ctx.scale] * per, replace=False)
     for k in range(SCALE_HOTSPOTS[ctx.scale]):

@@ -72,7 +72,7 @@ def test_renders_its_parts(client: FlaskClient) -> None:
     assert "/case?id=" in text_of(subtree(out, "loop-overdue-close"))
     assert "/case?id=" in text_of(subtree(out, "loop-hotspots"))
     feats = subtree(out, "loop-map-points")["props"]["data"]["features"]
-    assert feats and {f["properties"]["state"] for f in feats} <= set(loop.OVERDUE_STATES)
+    assert feats and {f["properties"]["s"] for f in feats} <= set(range(len(loop.OVERDUE_STATES)))
 
 
 def test_the_stops_are_the_injected_counts(client: FlaskClient) -> None:

@@ -336,8 +336,8 @@ def test_scope_keeps_a_department_head_to_their_cases(pool: str) -> None:
     d = int(depts["unit"][0])
     head = Scope(None, d, 2)
     assert loop.totals(scope=head, month_from=a, month_to=b)["n"] == int(depts["n"][0])
-    pts = loop.map_points(scope=head, as_of=as_of)
-    allpts = loop.map_points(scope=CITY_SCOPE, as_of=as_of)
+    pts = loop.map_points(scope=head, as_of=as_of, month_from=a, month_to=b)
+    allpts = loop.map_points(scope=CITY_SCOPE, as_of=as_of, month_from=a, month_to=b)
     assert 0 < pts.height < allpts.height
     assert set(allpts["state"].unique().to_list()) <= set(loop.OVERDUE_STATES)
 

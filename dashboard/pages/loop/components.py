@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -264,25 +265,35 @@ def hotspot_table(frame: pl.DataFrame, towns: dict[int, tuple[str, str]], lang: 
     return html.Table([html.Thead(head), html.Tbody(body)], className="tbl loop-tbl")
 
 
-def points_geojson(points: pl.DataFrame, lang: str) -> dict[str, Any]:
-    labels = {k: pick(*v, lang) for k, v in STATE_LABELS.items()}
-    case_word = pick("案件", "Case", lang)
+def points_geojson(points: pl.DataFrame) -> dict[str, Any]:
+    """Open cases as GeoJSON points, kept small (thousands of them at full scale): the id and the index
+    of the overdue state; assets/loop.js draws the colour, the tooltip and the link to /case."""
+    code = {k: i for i, k in enumerate(loop.OVERDUE_STATES)}
+    cols = points.select(
+        "id",
+        pl.col("lon").round(5),
+        pl.col("lat").round(5),
+        pl.col("state").replace_strict(code, return_dtype=pl.Int8),
+    )
     feats = [
         {
             "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]},
-            "properties": {
-                "state": st,
-                "tooltip": f"#{cid} · {labels[st]}",
-                "popup": f'<a href="/case?id={cid}">{case_word} #{cid}</a> · {labels[st]}',
-            },
+            "geometry": {"type": "Point", "coordinates": [x, y]},
+            "properties": {"id": i, "s": s},
         }
-        for cid, lat, lon, st, _ in points.iter_rows()
+        for i, x, y, s in zip(*(cols[c].to_list() for c in cols.columns), strict=True)
     ]
     return {"type": "FeatureCollection", "features": feats}
 
 
-def leaflet_map(mid: str, points: dict[str, Any], outlines: dict[str, Any], basemap: str) -> dl.MapContainer:
+def state_labels(lang: str) -> list[str]:
+    """The overdue states' names in the order of points_geojson's codes (read by assets/loop.js)."""
+    return [pick(*STATE_LABELS[k], lang) for k in loop.OVERDUE_STATES]
+
+
+def leaflet_map(
+    mid: str, points: dict[str, Any], outlines: dict[str, Any], basemap: str, lang: str
+) -> html.Div:
     """No tile layer unless CC_BASEMAP_URL names one: township outlines and the points, nothing off-host."""
     layers: list[Any] = [dl.TileLayer(url=basemap)] if basemap else []
     layers += [
@@ -295,13 +306,14 @@ def leaflet_map(mid: str, points: dict[str, Any], outlines: dict[str, Any], base
                 zoomToBoundsOnClick=True,
                 superClusterOptions={"radius": 60, "maxZoom": 15},
                 pointToLayer={"variable": "loop.point"},
+                onEachFeature={"variable": "loop.bind"},
                 clusterToLayer={"variable": "loop.cluster"},
             ),
             name="cases",
             style={"zIndex": 450},
         ),
     ]
-    return dl.MapContainer(
+    container = dl.MapContainer(
         layers,
         center=[23.3, 103.51],
         zoom=10,
@@ -310,6 +322,10 @@ def leaflet_map(mid: str, points: dict[str, Any], outlines: dict[str, Any], base
         className="loop-map",
         style={"height": "100%", "width": "100%"},
     )
+    # the labels the map's tooltips use, in the page's language, for assets/loop.js
+    labels = {"states": state_labels(lang), "case": pick("案件", "Case", lang)}
+    attrs: dict[str, Any] = {"data-labels": json.dumps(labels, ensure_ascii=False)}
+    return html.Div(container, className="loop-mapinner", **attrs)
 
 
 def map_legend(counts: dict[str, int], lang: str) -> html.Div:

@@ -208,10 +208,12 @@ def render(
     wall_ = p.theme == "wall"
     rows = 8 if wall_ else 30
     frame, stops = loop.funnel(as_of=as_of, **kw)
-    examples = {k: loop.stopped(as_of=as_of, kind=k, **kw)["id"].to_list()[:6] for k, _, _, _ in loop.STOPS}
+    examples = {
+        k: loop.stopped(as_of=as_of, kind=k, **kw)["id"].head(6).to_list() for k, _, _, _ in loop.STOPS
+    }
     hs = loop.hotspots(**kw)
     examples["never_optimized"] = (
-        [int(h[0]) for h in hs.filter(~hs["optimized"])["case_ids"].to_list()[:6]] if hs.height else []
+        [int(h[0]) for h in hs.filter(~hs["optimized"])["case_ids"].head(6).to_list()] if hs.height else []
     )
     durs = loop.stage_durations(**kw)
     depts = {int(i): (z, e) for i, z, e in meta.departments().select("id", "name_zh", "name_en").iter_rows()}
@@ -220,9 +222,14 @@ def render(
     sign = loop.overdue(clock="sign", **open_kw)
     close = loop.overdue(clock="close", **open_kw)
     counts = loop.overdue_counts(**open_kw)
-    points = loop.map_points(**open_kw)
+    points = loop.map_points(as_of=as_of, **kw)
     state_n = {k: int(n) for k, n in points.group_by("state").len().iter_rows()}
     foot_open = pick(f" · 未办结案件 · 数据截至 {asof}", f" · open cases · as of {asof}", p.lang)
+    foot_map = pick(
+        f" · {per[0]} 受理的未办结案件 · 数据截至 {asof}",
+        f" · open cases opened {per[1]} · as of {asof}",
+        p.lang,
+    )
     foot_per = pick(f" · {per[0]} 受理 · 数据截至 {asof}", f" · opened {per[1]} · as of {asof}", p.lang)
 
     def card(cid: str, q: tuple[str, str], foot: str, body: Any, cls: str = "") -> html.Div:
@@ -288,15 +295,16 @@ def render(
                                 "未办结案件在哪里? 按超期状态着色",
                                 "Where are the open cases? Coloured by overdue state",
                             ),
-                            foot_open,
+                            foot_map,
                             p.lang,
                         ),
                         html.Div(
                             lc.leaflet_map(
                                 ids.points,
-                                lc.points_geojson(points, p.lang),
+                                lc.points_geojson(points),
                                 geo.township_outlines(),
                                 settings().basemap_url,
+                                p.lang,
                             ),
                             id=ids.map,
                             className="loop-mapbox",
