@@ -144,6 +144,7 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
             print(f"{'pool page: one block of held rows (quarantine)':<58}{cold:>10.1f}{warm:>10.1f}")
             divide_renders(admin, repeat)
             loop_renders(admin, repeat)
+            case_renders(admin, repeat)
         print(f"cache hits/misses: {cache.stats()}")
         print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     finally:
@@ -1232,3 +1233,99 @@ def _twin_http(base: str, login: str, community: int, repeat: int) -> None:
             f"HTTP hazard drawing [{output}]: p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms,"
             f" payload {size / 1024:.1f} KB ({repeat} warm calls)"
         )
+
+
+def case_renders(viewer: Any, repeat: int) -> None:
+    """The case and appeals pages in process: the reads behind one case's drill-down (the newest case),
+    its body as the action callback returns it, and the appeals page's first paint. Writes are not
+    benched here: each would change the pool."""
+    from sqlalchemy import func, select
+
+    from dashboard.pages.appeals import page as appeals_page
+    from dashboard.pages.case import page as case_page
+    from dashboard.view import PageParams
+    from queries import appeals, optimization
+    from queries import case_actions as ca
+    from queries import engine as eng
+    from queries.tables import case_item
+
+    with eng.connect() as conn:
+        cid = conn.execute(select(func.max(case_item.c.id))).scalar()
+    if cid is None:
+        print("case: no cases in the pool")
+        return
+    sc, now = viewer.scope(), int(time.time())
+    case = ca.case_row(scope=sc, case_id=int(cid))
+    if case is None:
+        print(f"case: {cid} is outside the viewer's scope")
+        return
+    for label, fn in (
+        ("case_actions.case_row", partial(ca.case_row, scope=sc, case_id=int(cid))),
+        ("case_actions.timeline", partial(ca.timeline, case_id=int(cid))),
+        ("case_actions.process", partial(ca.process, problem_id=int(case["problem_id"]))),
+        ("case_actions.allowed", partial(ca.allowed, viewer=viewer, case=case)),
+        ("appeals.appeals (all)", partial(appeals.appeals, scope=sc, now=now)),
+        ("appeals.rates", partial(appeals.rates, scope=sc)),
+        ("optimization.actions (before/after)", partial(optimization.actions, scope=sc, now=now)),
+    ):
+        cold, warm = _time(fn, repeat)
+        print(f"{label:<58}{cold:>10.1f}{warm:>10.1f}")
+    for theme in ("desk", "wall"):
+        p = PageParams(lang="zh", theme=theme, kiosk=theme == "wall")
+        cold, warm = _time(partial(case_page.render, viewer, p, {"id": str(cid)}), repeat)
+        print(f"{'render case page [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
+        cold, warm = _time(partial(appeals_page.render, viewer, p), repeat)
+        print(f"{'render appeals page [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
+    cold, warm = _time(partial(case_page.probe_submit, viewer, int(cid)), repeat)
+    print(f"{'case action callback: body after an action':<58}{cold:>10.1f}{warm:>10.1f}")
+
+
+def case_http(base: str, *, username: str, password: str, case_id: int, rounds: int = 30) -> int:
+    """Round trips of the case page's action callback over HTTP against a running server: `rounds`
+    escalations of one case (a real write each: case row, event, rollups, log entry), each sending the
+    version the previous answer left, then one stale resend (refused). Prints p50 / p95 and sizes."""
+    import json
+
+    from sqlalchemy import select
+
+    from queries import engine as eng
+    from queries.tables import case_item
+
+    opener = _login(base, username, password)
+    deps = json.loads(opener.open(base + "/_dash-dependencies", timeout=60).read())
+    cb = next(d for d in deps if d["output"].startswith("..case-body.children"))
+    outs = cb["output"].strip(".").split("...")
+
+    def body(version: int) -> dict[str, Any]:
+        values = {
+            "case-submit-button": 1,
+            "case-case-store": {"id": case_id, "version": version},
+            "case-action-dropdown": "escalate",
+            "case-note-textarea": "bench: 督办",
+            "case-params-store": {"lang": "zh", "theme": "desk", "kiosk": False},
+        }
+        return {
+            "output": cb["output"],
+            "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in outs],
+            "inputs": [{**i, "value": values.get(i["id"])} for i in cb["inputs"]],
+            "state": [{**s, "value": values.get(s["id"])} for s in cb["state"]],
+            "changedPropIds": ["case-submit-button.n_clicks"],
+        }
+
+    def version() -> int:
+        with eng.connect() as conn:
+            return int(
+                conn.execute(select(case_item.c.row_version).where(case_item.c.id == case_id)).scalar_one()
+            )
+
+    times, sizes = [], []
+    for _ in range(rounds):
+        ms, size = _post_callback(opener, base, body(version()))
+        times.append(ms)
+        sizes.append(size)
+    stale_ms, stale_size = _post_callback(opener, base, body(version() - 1))
+    print(
+        f"case action over HTTP, {rounds} writes: {_pcts(times)}; answer {statistics.median(sizes) / 1024:.0f} KB"
+    )
+    print(f"stale resend (refused): {stale_ms:.0f} ms, {stale_size / 1024:.1f} KB")
+    return 0

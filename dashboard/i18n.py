@@ -18,6 +18,8 @@ T: dict[str, tuple[str, str]] = {
     "twin": ("社区三维", "3D community"),
     "loop": ("闭环跟踪", "Closed loop"),
     "factors": ("治理因素", "Governance factors"),
+    "case": ("案件", "Case"),
+    "appeals": ("申诉与优化", "Appeals & optimization"),
     "as_of": ("数据截至", "Data as of"),
     "stale": ("数据已滞后", "Data is stale"),
     "scope": ("范围", "Scope"),

@@ -80,3 +80,43 @@ def season_factor(kind: str, days: np.ndarray) -> np.ndarray:
             if (1, 15) <= md <= (2, 25) or (7, 10) <= md <= (8, 31):
                 out[i] = 0.12  # winter and summer vacations
     return out
+
+
+class CalendarYearUnknown(ValueError):
+    """A date in a year the official calendar (chinese-calendar) does not cover: no deadline is guessed."""
+
+    def __init__(self, year: int) -> None:
+        self.year = year
+        self.zh = f"官方日历未覆盖 {year} 年的节假日安排, 无法计算工作日期限"
+        self.en = f"The official calendar does not cover {year}; the working-day deadline cannot be computed"
+        super().__init__(f"{self.zh} / {self.en}")
+
+
+def is_working_day(d: dt.date) -> bool:
+    """A working day on the official calendar: make-up weekend workdays count, holidays do not."""
+    if cc is None:  # pragma: no cover - a declared dependency
+        raise CalendarYearUnknown(d.year)
+    try:
+        return bool(cc.is_workday(d))
+    except NotImplementedError:
+        raise CalendarYearUnknown(d.year) from None
+
+
+def add_working_days(start: dt.date, n: int) -> dt.date:
+    """The date N official working days after `start`; the start day itself never counts (a case or an
+    appeal filed on a working day starts its clock the next one). Weekends and official holidays are
+    skipped, make-up workdays (调休上班) count. A year the calendar does not know raises
+    CalendarYearUnknown: a deadline guessed from weekends alone would be wrong around every holiday."""
+    if n < 0:
+        raise ValueError("n must be >= 0")
+    if isinstance(start, dt.datetime):
+        start = start.date()
+    if n == 0:
+        is_working_day(start)  # still refuse a year nobody can vouch for
+        return start
+    d, left = start, n
+    while left:
+        d += dt.timedelta(days=1)
+        if is_working_day(d):
+            left -= 1
+    return d

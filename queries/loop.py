@@ -226,7 +226,7 @@ def rollup_move(conn: Connection, before: Mapping[str, Any] | None, after: Mappi
         dur_parts.append(contributions(_frame([before]))[1].with_columns(pl.col("n") * -1))
     if after is not None:
         dur_parts.append(contributions(_frame([after]))[1])
-    dur = pl.concat(dur_parts).group_by(list(DUR_KEYS)).agg(pl.col("n").sum())
+    dur = pl.concat(dur_parts, how="vertical_relaxed").group_by(list(DUR_KEYS)).agg(pl.col("n").sum())
     _apply(conn, case_rollup_dur, DUR_KEYS, ("n",), dur)
 
 

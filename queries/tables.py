@@ -6,6 +6,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -996,6 +997,48 @@ seed_case_defect = Table(
 
 CASE_TABLES = (case_item, case_event, case_rollup, case_rollup_dur, seed_case_defect)
 
+# --- case actions, appeals and optimization (migration 0013, issue 8): user data --------------------
+# Appeals against a case's priority score or routing, due in 7 working days (queries/appeals.py), and
+# optimization actions opened against recurring hotspots (queries/optimization.py). Written only through
+# the write door. No foreign key to case_item: cases are generated and rebuilt with the same ids by a
+# seed, while these rows are carried across rebuilds.
+case_appeal = Table(
+    "case_appeal",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", BigInteger, nullable=False, index=True),
+    Column("decision_type", String(12), nullable=False),  # priority | routing
+    Column("filed_at", BigInteger, nullable=False),
+    Column("filed_by", String(96), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("due_on", Date, nullable=False),  # 7 working days after the local filing day
+    Column("decision", Text),  # JSON: the decision appealed (score, model version, department) as it stood
+    Column("status", String(12), nullable=False),  # open | upheld | corrected
+    Column("decided_at", BigInteger),
+    Column("decided_by", String(96)),
+    Column("outcome_note", Text),
+    Column("correction", Text),  # JSON: what a correction changed
+)
+
+optimization_action = Table(
+    "optimization_action",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("problem_id", SmallInteger, nullable=False),
+    Column("community_code", BigInteger, nullable=False),
+    Column("township_code", Integer, nullable=False),
+    Column("title", String(128), nullable=False),
+    Column("note", Text),
+    Column("window_days", SmallInteger, nullable=False),  # before/after window for the effect
+    Column("opened_at", BigInteger, nullable=False),
+    Column("opened_by", String(96), nullable=False),
+    Column("status", String(8), nullable=False),  # open | done
+    Column("closed_at", BigInteger),
+    Column("closed_by", String(96)),
+    Column("close_note", Text),
+    Index("ix_optimization_action_hotspot", "problem_id", "community_code"),
+)
+
 # --- what each table is to a rebuild (`seed`); a test holds every table to exactly one of these -----
 # Reference data: replaced in place by primary key, so rows that user data points at stay put.
 REFERENCE_TABLES = (
@@ -1036,6 +1079,8 @@ USER_DATA_TABLES = (
     price_import,
     lists_import,
     factor_model_set,
+    case_appeal,
+    optimization_action,
 )
 
 # --- Three-Lists-in-One (migration 0007): problem, process, data and responsibility lists -----------

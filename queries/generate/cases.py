@@ -20,6 +20,7 @@ import polars as pl
 from sqlalchemy import Connection, Table, select
 
 from queries import loop
+from queries import priority as prio
 from queries.generate.parts import BuildContext, Part
 from queries.tables import (
     CASE_TABLES,
@@ -263,6 +264,15 @@ def plan(conn: Connection, ctx: BuildContext) -> dict[str, pl.DataFrame]:
     def nullable(a: np.ndarray) -> pl.Series:
         return pl.Series(a.astype(np.int64)).replace(-1, None)
 
+    rng.uniform(0, 40, n)  # the draw the first, random priority took: kept, so the stream after is unchanged
+    # the documented priority model (queries/priority.py), so /case explains exactly the stored score
+    prio_score = prio.score_arrays(
+        severity=severity,
+        emergency=emergency,
+        case_class=case_class.astype(str),
+        reopen_count=reopen_count,
+        transfer_count=transfer_count,
+    )
     cases = pl.DataFrame(
         {
             "id": cid,
@@ -295,8 +305,8 @@ def plan(conn: Connection, ctx: BuildContext) -> dict[str, pl.DataFrame]:
             "deferred_s": deferred_s,
             "return_visit": visit,
             "satisfaction": pl.Series(satisfaction.tolist(), dtype=pl.String),
-            "priority": np.round(severity * 20 + rng.uniform(0, 40, n), 1),
-            "priority_model": np.full(n, "rules-v1"),
+            "priority": prio_score,
+            "priority_model": np.full(n, prio.MODEL_VERSION),
             "row_version": np.ones(n, dtype=np.int64),
         }
     ).sort("id")

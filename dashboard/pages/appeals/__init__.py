@@ -1,0 +1,1 @@
+"""Appeals and optimization (`/appeals`): `page` (registration, layout, callbacks), `components` (tables)."""

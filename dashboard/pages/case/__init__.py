@@ -1,0 +1,1 @@
+"""One case: `page` (registration, layout, callbacks), `components` (timeline, process, priority, actions)."""

@@ -1,0 +1,253 @@
+"""One case (`/case?id=N`): its stages and both SLA clocks, the timeline of who did what when, the process
+steps and data items it follows, its priority score and why, the actions the viewer may take on it now,
+and appeals against its score or routing."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import dash
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from dashboard import inputs, wall
+from dashboard.components import empty_state, notice
+from dashboard.i18n import bi_text, both
+from dashboard.pages.case import components as c
+from dashboard.pages.case.components import ids
+from dashboard.view import PageParams, as_of_text, guarded, page_layout, page_params
+from queries import appeals as ap
+from queries import audit, meta
+from queries import case_actions as ca
+from queries import case_rules as R
+from queries.scope import Viewer
+
+dash.register_page(
+    __name__,
+    path="/case",
+    name="case",
+    title="案件详情 · Case",
+    order=7,
+    ready="#case-content .case-search",
+    roles=("operator", "leader", "department_head", "admin"),
+)
+wall.register(__name__, None)
+
+__all__ = ["ids", "layout"]
+
+
+def layout(**query: Any) -> html.Div:
+    return page_layout(ids, lambda v, p: render(v, p, query), page_params(query), "case")
+
+
+def search_bar(lang: str, value: str = "") -> html.Div:
+    return html.Div(
+        [
+            bi_text("案件编号", "Case id", lang, "case-field-label"),
+            dcc.Input(id=ids.id_input, type="text", value=value, debounce=True, inputMode="numeric"),
+            html.A(
+                both("打开", "Open", lang, " "),
+                id=ids.open_button,
+                href=f"/case?id={value}" if value else "/case",
+                className="panel-action",
+            ),
+        ],
+        className="case-search card",
+    )
+
+
+def render(v: Viewer, p: PageParams, query: dict[str, Any] | None = None) -> list[Any]:
+    raw = inputs.query_flat(query or {}).get("id")
+    lang = p.lang
+    if raw is None or raw == "":
+        return [
+            search_bar(lang),
+            empty_state(
+                lang,
+                (
+                    "请输入案件编号, 或从闭环视图的逾期清单点击案件",
+                    "Give a case id, or click one in the loop view's overdue lists",
+                ),
+            ),
+        ]
+    try:
+        cid = ca.parse_case_id(raw)
+    except R.CaseRefused as exc:
+        return [search_bar(lang, inputs.quoted(raw)[:24]), notice([(exc.zh, exc.en)], lang)]
+    case = ca.case_row(scope=v.scope(), case_id=cid)
+    if case is None:
+        return [
+            search_bar(lang, str(cid)),
+            notice(
+                [
+                    (
+                        f"没有编号为 {cid} 的案件 (或不在您的范围内)",
+                        f"No case {cid} (or it is outside your scope)",
+                    )
+                ],
+                lang,
+            ),
+        ]
+    return [search_bar(lang, str(cid)), html.Div(body(v, lang, case), id=ids.body)]
+
+
+def body(v: Viewer, lang: str, case: dict[str, Any], message: Any = None) -> list[Any]:
+    now = int(time.time())
+    names = ca.case_names(case=case)
+    st = meta.pool_status()
+    allowed = ca.allowed(viewer=v, case=case)
+    pending = ca.pending_deferral_days(case_id=int(case["id"]))
+    actions = c.actions_panel(case, allowed, ca.departments(), pending, lang)
+    if message is not None:
+        actions.children[-1].children = message  # the result line under the form
+    return [
+        c.header(case, names, now, lang),
+        c.stage_track(case, lang),
+        html.Div(
+            [
+                html.Div(
+                    [
+                        c.timeline_table(ca.timeline(case_id=int(case["id"])), lang),
+                        c.process_table(ca.process(problem_id=int(case["problem_id"])), lang),
+                    ],
+                    className="case-main",
+                ),
+                html.Div(
+                    [
+                        actions,
+                        c.priority_panel(case, int(names["severity"]), lang),
+                        c.appeal_panel(ap.appeals(scope=v.scope(), now=now, case_id=int(case["id"])), lang),
+                    ],
+                    className="case-side",
+                ),
+            ],
+            className="case-row",
+        ),
+        html.P(
+            both(f"数据截至 {as_of_text(st.as_of)}", f"Data as of {as_of_text(st.as_of)}", lang, " · "),
+            className="muted case-asof",
+        ),
+    ]
+
+
+def _result(zh: str, en: str, lang: str, ok: bool) -> html.P:
+    return html.P(
+        both(zh, en, lang, " / "),
+        className=f"alert {'alert-ok' if ok else 'alert-amber'}",
+        id="case-action-result",
+    )
+
+
+@callback(
+    Output(ids.body, "children"),
+    Output(ids.message, "children"),
+    Input(ids.submit, "n_clicks"),
+    State(ids.case_store, "data"),
+    State(ids.action, "value"),
+    State(ids.note, "value"),
+    State(ids.to_stage, "value"),
+    State(ids.to_dept, "value"),
+    State(ids.days, "value"),
+    State(ids.approve, "value"),
+    State(ids.satisfaction, "value"),
+    State(ids.result, "value"),
+    State(ids.params, "data"),
+    prevent_initial_call=True,
+)
+def submit(
+    clicks: object,
+    store: object,
+    action: object,
+    note: object,
+    to_stage: object,
+    to_dept: object,
+    days: object,
+    approve: object,
+    satisfaction: object,
+    result: object,
+    params: object,
+) -> Any:
+    """Take the chosen action. Refused: the form stays as typed (nothing is lost) with the reason under it;
+    done: the case is shown again with its new state and timeline."""
+    p = PageParams.from_store(params)
+    if not clicks:
+        return no_update, no_update
+    data = inputs.store(store)
+
+    def run(v: Viewer, pp: PageParams) -> Any:
+        try:
+            done = ca.act(
+                audit.Actor.of(v),
+                v,
+                case_id=data.get("id"),
+                action=str(action or ""),
+                seen_version=data.get("version"),
+                note=note if isinstance(note, str) else None,
+                to_stage=to_stage if isinstance(to_stage, str) and to_stage else None,
+                to_dept=to_dept,
+                days=days,
+                approve=None if approve not in ("yes", "no") else approve == "yes",
+                satisfaction=satisfaction if isinstance(satisfaction, str) else None,
+                result=result if isinstance(result, str) else None,
+            )
+        except R.CaseRefused as exc:
+            return no_update, _result(exc.zh, exc.en, pp.lang, False)
+        case = ca.case_row(scope=v.scope(), case_id=done.case_id)
+        msg = _result(f"{done.zh} (案件 #{done.case_id})", f"{done.en} (case #{done.case_id})", pp.lang, True)
+        if case is None:  # transferred out of the viewer's scope
+            gone = (f"{done.zh}; 案件已移出您的范围", f"{done.en}; the case has left your scope")
+            return [_result(*gone, pp.lang, True)], no_update
+        return body(v, pp.lang, case, msg), no_update
+
+    out = guarded(run, p.lang, p)
+    return out if isinstance(out, tuple) else (no_update, out)
+
+
+@callback(
+    Output(ids.appeal_message, "children"),
+    Output(ids.appeals, "children"),
+    Input(ids.appeal_submit, "n_clicks"),
+    State(ids.case_store, "data"),
+    State(ids.appeal_type, "value"),
+    State(ids.appeal_reason, "value"),
+    State(ids.params, "data"),
+    prevent_initial_call=True,
+)
+def file_appeal(clicks: object, store: object, kind: object, reason: object, params: object) -> Any:
+    p = PageParams.from_store(params)
+    if not clicks:
+        return no_update, no_update
+    data = inputs.store(store)
+
+    def run(v: Viewer, pp: PageParams) -> Any:
+        try:
+            aid = ap.file_appeal(
+                audit.Actor.of(v),
+                v,
+                case_id=data.get("id"),
+                decision_type=str(kind or ""),
+                reason=reason if isinstance(reason, str) else None,
+            )
+        except R.CaseRefused as exc:
+            return _result(exc.zh, exc.en, pp.lang, False), no_update
+        frame = ap.appeals(scope=v.scope(), now=int(time.time()), case_id=int(str(data.get("id"))))
+        due = frame.filter(frame["id"] == aid)["due_on"]
+        due_txt = str(due[0]) if due.len() else "?"
+        return (
+            _result(
+                f"申诉 #{aid} 已登记, 答复期限 {due_txt}",
+                f"Appeal #{aid} filed; answer due {due_txt}",
+                pp.lang,
+                True,
+            ),
+            c.appeals_list(frame, pp.lang),
+        )
+
+    out = guarded(run, p.lang, p)
+    return out if isinstance(out, tuple) else (out, no_update)
+
+
+def probe_submit(v: Viewer, case_id: int) -> list[Any]:
+    """The bench's probe: the case body as the submit callback renders it after an action."""
+    case = ca.case_row(scope=v.scope(), case_id=case_id)
+    return body(v, "zh", case) if case else []
