@@ -662,39 +662,42 @@ def cmd_import_buildings(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from dashboard.bench import divide_http, factors_http, ingest, ingest_validation, login_flood, run, twin
+    from dashboard import bench
 
+    user, _, password = (args.as_user or "admin:admin-demo-2026").partition(":")
+    if args.bench_user or args.bench_password:  # the older pair of options, still understood
+        user, password = args.bench_user or user, args.bench_password or password
+    if not user or not password:
+        print("--as needs NAME:PASSWORD", file=sys.stderr)
+        return 2
     if args.twin is not None:
-        return twin(_settings(args), base=args.twin or None, login=args.twin_login, repeat=args.repeat * 4)
+        login = f"{user}:{password}"
+        return bench.twin(_settings(args), base=args.twin or None, login=login, repeat=args.repeat * 4)
     if args.divide_http:
-        user, _, password = (args.divide_user or "").partition(":")
-        if not user or not password:
-            print("--divide-http needs --divide-user NAME:PASSWORD", file=sys.stderr)
-            return 2
-        return divide_http(args.divide_http, user, password)
+        return bench.divide_http(args.divide_http, user, password)
     if args.factors_http:
-        user, _, password = (args.as_user or "leader:leader-demo-2026").partition(":")
-        return factors_http(args.factors_http, user, password)
+        return bench.factors_http(args.factors_http, user, password)
     if args.login_flood:
-        return login_flood(args.login_flood)
+        return bench.login_flood(args.login_flood)
     if args.ingest is not None:
-        return ingest(_settings(args), rows=args.ingest, batches=args.api_batches)
+        return bench.ingest(_settings(args), rows=args.ingest, batches=args.api_batches)
     if args.ingest_validation:
-        return ingest_validation(_settings(args), rows=args.ingest_validation)
+        return bench.ingest_validation(_settings(args), rows=args.ingest_validation)
     if args.lists_http:
-        from dashboard.bench import lists_http
-
-        return lists_http(args.lists_http, username=args.bench_user, password=args.bench_password)
+        return bench.lists_http(args.lists_http, username=user, password=password)
     if args.loop_http:
-        from dashboard.bench import loop_http
-
-        return loop_http(args.loop_http, username=args.bench_user, password=args.bench_password)
+        return bench.loop_http(args.loop_http, username=user, password=password)
     if args.prices_http:
-        from dashboard.bench import prices_http
+        return bench.prices_http(args.prices_http, username=user, password=password)
+    if args.case_http:
+        if args.case_id is None:
+            print("--case-http needs --case-id N (a case the account may act on)", file=sys.stderr)
+            return 2
+        from queries import engine as eng
 
-        user, _, password = (args.as_user or "admin:admin-demo-2026").partition(":")
-        return prices_http(args.prices_http, username=user, password=password)
-    return run(_settings(args), repeat=args.repeat)
+        eng.configure(_settings(args).database_url)
+        return bench.case_http(args.case_http, username=user, password=password, case_id=args.case_id)
+    return bench.run(_settings(args), repeat=args.repeat)
 
 
 def cmd_factors(args: argparse.Namespace) -> int:
@@ -935,32 +938,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--loop-http",
         metavar="BASE_URL",
         help="instead: cold and warm round trips of the closed-loop page's filter callback against a running "
-        "server (log in with --bench-user / --bench-password)",
+        "server",
     )
     p.add_argument(
         "--lists-http",
         metavar="BASE_URL",
         help="instead: warm round trips of the three-lists page's callbacks against a running server",
     )
-    p.add_argument("--bench-user", default="admin", help="--lists-http: the account to log in as")
-    p.add_argument("--bench-password", default="admin-demo-2026", help="--lists-http: its password")
+    p.add_argument(
+        "--as",
+        "--as-user",
+        "--divide-user",
+        "--twin-login",
+        dest="as_user",
+        metavar="NAME:PASSWORD",
+        help="the account every HTTP probe logs in as (default the demo admin)",
+    )
+    p.add_argument("--bench-user", help=argparse.SUPPRESS)  # older spelling of --as NAME:...
+    p.add_argument("--bench-password", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--case-http",
+        metavar="BASE_URL",
+        help="instead: 30 real actions (escalations) on one case through the case page's callback, and a "
+        "stale resend, against a running server (with --case-id; writes to that server's pool)",
+    )
+    p.add_argument("--case-id", type=int, help="--case-http: the case to act on")
     p.add_argument(
         "--prices-http",
         metavar="BASE_URL",
         help="instead: p50/p95 of the price page and its series callback over HTTP against a running server",
     )
-    p.add_argument("--as-user", metavar="NAME:PASSWORD", help="the account --prices-http logs in as")
     p.add_argument(
         "--divide-http",
         metavar="BASE_URL",
         help="instead: p50/p95 of the divide map and panel callbacks over HTTP against a running server",
     )
-    p.add_argument("--divide-user", metavar="NAME:PASSWORD", help="the account --divide-http logs in as")
     p.add_argument(
         "--factors-http",
         metavar="BASE_URL",
-        help="instead: p50/p95 of the factor page's redraw and dataset callbacks over HTTP (--as-user, "
-        "default the demo leader)",
+        help="instead: p50/p95 of the factor page's redraw and dataset callbacks over HTTP",
     )
     p.add_argument(
         "--twin",
@@ -970,7 +986,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="instead: the 3D twin's view on its largest community (build time, payload); with BASE_URL also"
         " its callback's warm p50/p95 over HTTP against that running server",
     )
-    p.add_argument("--twin-login", default="admin:admin-demo-2026", help="user:password for --twin BASE_URL")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("factors", help="factor analysis of a CSV/Excel table: the factor page's tables")
