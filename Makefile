@@ -8,8 +8,12 @@ lint:
 	ruff check .
 	mypy
 
+# two workers: the browser tests wait on a server and on Chromium, so a second worker fills the gaps
+# even on 2 cores; worksteal evens out the slow browser files. PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
+
 test:
-	pytest
+	pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 demo:
 	command-center demo

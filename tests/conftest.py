@@ -1,9 +1,9 @@
-"""Real pools for the tests: one SQLite file and one PostgreSQL database, built once per session by the
-same generator the product uses (test scale, fixed end time, so every value is reproducible)."""
+"""Real pools for the tests: one SQLite file and one PostgreSQL database per session, made by the same
+generator the product uses (test scale, fixed end time, so every value is reproducible). The build itself
+is done once and kept (tests/pools.py): sessions, xdist workers and `writable_pool` copy it."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import create_engine, delete, func, select, text
 
 from queries import cache, engine
-from queries.generate.build import BuildReport, build_pool
+from queries.generate.build import BuildReport
+from tests.pools import CST, END, SEED, pg_pool_for, sqlite_pool_at
+
+__all__ = ["CI", "CST", "END", "PG_URL", "SEED", "absent", "pg_reachable", "pg_writes_undone"]
 
 CI = os.environ.get("CI", "").lower() == "true"
-CST = dt.timezone(dt.timedelta(hours=8))
-END = dt.datetime(2026, 11, 20, 14, 30, tzinfo=CST)  # a Friday; the 120-day window holds National Day
-SEED = 20261122
 PG_URL = os.environ.get("CC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -31,9 +31,8 @@ def absent(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def sqlite_pool(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, BuildReport]:
-    path = tmp_path_factory.mktemp("pool") / "pool.sqlite"
-    url = f"sqlite:///{path}"
-    return url, build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=True)
+    report = sqlite_pool_at(tmp_path_factory.mktemp("pool") / "pool.sqlite")
+    return report.url, report
 
 
 def pg_reachable(url: str = PG_URL) -> bool:
@@ -49,9 +48,10 @@ def pg_reachable(url: str = PG_URL) -> bool:
 
 @pytest.fixture(scope="session")
 def pg_pool() -> tuple[str, BuildReport]:
+    """The PostgreSQL test pool: the database of CC_TEST_PG_URL, or `<db>_gwN` for each xdist worker."""
     if not pg_reachable():
         absent(f"PostgreSQL not reachable at {PG_URL}")
-    return PG_URL, build_pool(PG_URL, scale="test", seed=SEED, end=END, progress=False, demo_users=True)
+    return pg_pool_for(PG_URL, os.environ.get("PYTEST_XDIST_WORKER", ""))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -108,8 +108,7 @@ def writable_pool(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
     """A pool a test may write and tamper with, the query layer pointed at it: a fresh SQLite file (with
     the demo accounts), or the PostgreSQL test pool with the test's writes undone afterwards."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
-        build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=True)
+        url = sqlite_pool_at(tmp_path / "pool.sqlite").url
         engine.configure(url)
         yield url
         return

@@ -12,6 +12,13 @@ from sqlalchemy import create_engine, select
 
 from dashboard.cli import main
 from queries.tables import app_user
+from tests.pools import sqlite_pool_at
+
+
+def seeded(inst: Path, *, demo_users: bool) -> None:
+    """The instance's pool as `seed --scale test --end 2026-11-20T14:30` leaves it (same seed and end),
+    copied from the run's one build: test_seed_builds_a_pool_and_prints_accounts runs the command itself."""
+    sqlite_pool_at(inst / "pool.sqlite", demo_users=demo_users)
 
 
 @pytest.fixture
@@ -51,7 +58,7 @@ def test_serve_against_an_unreachable_database(inst: Path, capsys: pytest.Captur
 
 
 def test_user_add(inst: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["seed", "--scale", "test", "--quiet", "--no-demo-users", "--end", "2026-11-20T14:30"]) == 0
+    seeded(inst, demo_users=False)  # what `seed --scale test --no-demo-users --end ...` makes
     monkeypatch.setattr(sys, "stdin", io.StringIO("a-strong-passphrase\n"))
     assert (
         main(
@@ -89,7 +96,7 @@ def test_account_password_and_deactivation(
     from queries.generate.reference import DEMO_USERS
     from queries.users import working_passwords
 
-    assert main(["seed", "--scale", "test", "--quiet", "--demo-users", "--end", "2026-11-20T14:30"]) == 0
+    seeded(inst, demo_users=True)  # what `seed --scale test --demo-users --end ...` makes
     demo = [(u, p) for u, _, _, _, _, p in DEMO_USERS]
     monkeypatch.setattr(sys, "stdin", io.StringIO("a-new-long-secret\n"))
     assert main(["account", "admin", "--set-password", "--password-stdin"]) == 0
@@ -139,7 +146,7 @@ def test_audit_verify_and_show_after_account_changes(
     from queries.tables import audit_log
 
     monkeypatch.setattr(getpass, "getuser", lambda: "ops")
-    assert main(["seed", "--scale", "test", "--quiet", "--demo-users", "--end", "2026-11-20T14:30"]) == 0
+    seeded(inst, demo_users=True)  # what `seed --scale test --demo-users --end ...` makes
     monkeypatch.setattr(sys, "stdin", io.StringIO("first-secret-pass\n"))
     assert main(["user", "li.na", "--role", "leader", "--password-stdin"]) == 0
     monkeypatch.setattr(sys, "stdin", io.StringIO("second-secret-pass\n"))
@@ -174,7 +181,7 @@ def test_audit_verify_names_a_deleted_entry(inst: Path, capsys: pytest.CaptureFi
 
     from queries.tables import audit_log
 
-    assert main(["seed", "--scale", "test", "--quiet", "--demo-users", "--end", "2026-11-20T14:30"]) == 0
+    seeded(inst, demo_users=True)  # what `seed --scale test --demo-users --end ...` makes
     with create_engine(f"sqlite:///{inst / 'pool.sqlite'}").begin() as conn:
         conn.execute(delete(audit_log).where(audit_log.c.id == 3))
     capsys.readouterr()
@@ -189,12 +196,9 @@ def test_audit_verify_names_a_deleted_entry(inst: Path, capsys: pytest.CaptureFi
 @pytest.fixture(scope="module")
 def import_pool(tmp_path_factory: pytest.TempPathFactory) -> str:
     """One pool for the import tests (each uses its own business keys)."""
-    from queries.generate.build import build_pool
-    from tests.conftest import END, SEED
+    from tests.pools import sqlite_pool_at
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('import') / 'pool.sqlite'}"
-    build_pool(url, scale="test", seed=SEED, end=END, progress=False)
-    return url
+    return sqlite_pool_at(tmp_path_factory.mktemp("import") / "pool.sqlite", demo_users=False).url
 
 
 def import_rows(first_key: int, n: int, **change: object) -> list[dict[str, object]]:

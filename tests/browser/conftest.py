@@ -29,6 +29,14 @@ def _browser_available() -> None:
         absent("Debian's chromium or the playwright package is missing (.ci/run installs them)")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_chromium(_browser_available: None) -> Iterator[None]:
+    """A module's browser pages all open in one Chromium process (tests/browser/chromium.py), closed
+    when the module ends so that no Playwright loop outlives the browser tests."""
+    with chromium.shared_browser():
+        yield
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

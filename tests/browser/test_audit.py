@@ -15,8 +15,13 @@ def test_admin_sees_the_chain_and_the_newest_entries(server: str) -> None:
         login(page, server, "admin", "admin-demo-2026", next_path="/audit")
         page.wait_for_selector("#audit-chain-status", timeout=60000)
         assert "alert-ok" in (page.get_attribute("#audit-chain-status", "class") or "")
-        page.wait_for_selector("#audit-grid .ag-center-cols-container [col-id='actor']", timeout=60000)
-        actors = page.locator("#audit-grid .ag-center-cols-container [col-id='actor']").all_inner_texts()
+        cells = "#audit-grid .ag-center-cols-container [col-id='actor']"
+        # the grid draws its rows empty while the block is on its way: wait for the block, not the rows
+        page.wait_for_function(
+            f"() => [...document.querySelectorAll({cells!r})].some(c => c.textContent.trim() !== '')",
+            timeout=60000,
+        )
+        actors = page.locator(cells).all_inner_texts()
         assert any("admin" in a for a in actors), actors
         assert watch.page_errors == [] and watch.console_errors == [] and watch.off_host() == []
 

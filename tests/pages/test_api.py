@@ -16,12 +16,11 @@ from sqlalchemy import func, select
 
 from dashboard.api import PATH
 from queries import audit, cache, engine, meta, tokens
-from queries.generate.build import build_pool
 from queries.ingest.reference import load_reference
 from queries.ingest.write import INGEST_ID_BASE
 from queries.tables import quarantine, record
-from tests.conftest import END, SEED
 from tests.pages.conftest import login
+from tests.pools import sqlite_pool_at
 from tests.queries.test_ingest_validate import base_row
 
 CLI = audit.Actor(None, "cli:tester", "system")
@@ -30,9 +29,7 @@ CLI = audit.Actor(None, "cli:tester", "system")
 @pytest.fixture(scope="module")
 def api_pool(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A pool of its own: these tests write, and the session's pool is read by every other page test."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('api') / 'pool.sqlite'}"
-    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=True)
-    return url
+    return sqlite_pool_at(tmp_path_factory.mktemp("api") / "pool.sqlite").url
 
 
 @pytest.fixture

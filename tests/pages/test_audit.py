@@ -4,15 +4,18 @@ designed refusal, and so does a crafted request for the rows."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, delete
 
-from queries import audit
+from queries import audit, engine
 from queries.generate import reference as ref
 from queries.tables import login_event
 from tests.pages.conftest import find_ids, login, render_page, text_of
+from tests.pools import sqlite_pool_at
 
 PASSWORDS = {u[0]: u[5] for u in ref.DEMO_USERS}
 # the page module registers itself when the app is made, so its ids are read from the module then
@@ -44,10 +47,17 @@ def rows(client: FlaskClient, start: int, end: int) -> dict[str, Any]:
     return json.loads(resp.data)["response"][GRID]["getRowsResponse"]  # type: ignore[no-any-return]
 
 
-def test_admin_sees_the_chain_and_reads_it_a_block_at_a_time(
-    client: FlaskClient, sqlite_pool: tuple[str, object]
-) -> None:
-    url, _ = sqlite_pool
+@pytest.fixture
+def own_pool(client: FlaskClient, tmp_path: Path) -> str:
+    """A fresh copy of the test pool for this test alone: the whole log must fit one block, whatever
+    other tests in this process (under xdist, a different set each run) signed in to the shared pool."""
+    url = sqlite_pool_at(tmp_path / "pool.sqlite").url
+    engine.configure(url)
+    return url
+
+
+def test_admin_sees_the_chain_and_reads_it_a_block_at_a_time(client: FlaskClient, own_pool: str) -> None:
+    url = own_pool
     sign_in(client, url, "admin")
     out = render_page(client, "/audit")
     assert {GRID, CHAIN} <= find_ids(out) and DENIED not in find_ids(out)

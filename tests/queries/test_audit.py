@@ -17,6 +17,7 @@ from queries.generate.build import build_pool
 from queries.generate.reference import DEMO_USERS
 from queries.tables import app_user, audit_log
 from tests.conftest import END, SEED, pg_writes_undone
+from tests.pools import sqlite_pool_at
 
 ACTOR = audit.Actor(None, "cli:tester", "system")
 REPO = Path(__file__).resolve().parents[2]
@@ -146,8 +147,7 @@ def test_login_and_logout_are_on_the_chain(door: str) -> None:
 
 
 def test_the_chain_survives_a_rebuild(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
-    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=True)
+    url = sqlite_pool_at(tmp_path / "pool.sqlite").url
     eng.configure(url)
     _append(3)
     with eng.connect() as c:
@@ -190,8 +190,7 @@ def test_no_code_path_updates_or_deletes_the_log() -> None:
 def test_sqlite_holds_the_write_lock_when_it_reads_the_head(tmp_path: Path) -> None:
     """A read-only door (log_read) writes nothing before the head is read, so sqlite3 has no transaction
     open yet: the door must open one that holds the write lock, or two appenders could share a head."""
-    url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
-    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=False)
+    url = sqlite_pool_at(tmp_path / "pool.sqlite", demo_users=False).url
     eng.configure(url)
     seen: list[bool] = []
 

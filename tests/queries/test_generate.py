@@ -32,6 +32,7 @@ from queries.tables import (
 )
 from queries.timebase import DAY, TZ
 from tests.conftest import END, SEED
+from tests.pools import sqlite_pool_at
 
 END_TS = int(END.timestamp())
 
@@ -167,8 +168,7 @@ def test_rollup_detects_exactly_the_injected_defects(pool: str) -> None:
 
 
 def test_polars_rollup_equals_sql_rollup(gen: build_mod.Generated, tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'p.sqlite'}"
-    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=False)
+    url = sqlite_pool_at(tmp_path / "p.sqlite", demo_users=False).url
     eng = create_engine(url)
     cols = ", ".join(rollups.DAILY_COLUMNS)
     order = "source_id, township_code, day, classification"
@@ -185,8 +185,7 @@ def test_polars_rollup_equals_sql_rollup(gen: build_mod.Generated, tmp_path: Pat
 
 def test_failed_build_leaves_the_old_pool_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "pool.sqlite"
-    url = f"sqlite:///{path}"
-    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=False)
+    url = sqlite_pool_at(path, demo_users=False).url
     before = sqlite3.connect(path).execute("select value from pool_meta where key='data_version'").fetchone()
 
     def boom(frame: pl.DataFrame) -> pl.DataFrame:
@@ -227,8 +226,7 @@ def test_failed_build_rolls_back_on_postgres(
 def test_rebuild_keeps_accounts(tmp_path: Path) -> None:
     from queries.users import create_user
 
-    url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
-    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=False)
+    url = sqlite_pool_at(tmp_path / "pool.sqlite", demo_users=False).url
     eng = create_engine(url)
     with eng.begin() as conn:
         create_user(
@@ -349,8 +347,7 @@ def _rebuild_with_a_writer(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_writes_during_a_rebuild_are_carried_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
-    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=False)
+    url = sqlite_pool_at(tmp_path / "pool.sqlite", demo_users=False).url
     _rebuild_with_a_writer(url, monkeypatch)
 
 
@@ -374,7 +371,7 @@ def test_a_write_into_a_replaced_pool_file_is_refused_not_lost(tmp_path: Path) -
     from queries.users import create_user
 
     path = tmp_path / "pool.sqlite"
-    build_pool(f"sqlite:///{path}", scale="test", seed=SEED, end=END, progress=False, demo_users=False)
+    sqlite_pool_at(path, demo_users=False)
     old = tmp_path / "old-inode.sqlite"
     os.link(path, old)  # what a connection opened before the swap still sees
     build_pool(f"sqlite:///{path}", scale="test", seed=SEED, end=END, progress=False, demo_users=False)
@@ -412,8 +409,7 @@ def test_reads_that_must_agree_come_from_one_pool(tmp_path: Path) -> None:
     from queries import engine as eng
     from queries.scope import CITY_SCOPE
 
-    url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
-    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=False)
+    url = sqlite_pool_at(tmp_path / "pool.sqlite", demo_users=False).url
     eng.configure(url)
     cache.configure(tmp_path / "cache", version_ttl=3600)
 

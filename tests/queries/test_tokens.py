@@ -15,6 +15,7 @@ from queries import engine as eng
 from queries.generate.build import build_pool
 from queries.tables import audit_log, source_token
 from tests.conftest import END, SEED
+from tests.pools import sqlite_pool_at
 
 ACTOR = audit.Actor(None, "cli:tester", "system")
 
@@ -85,8 +86,7 @@ def test_bad_requests_are_refused_and_leave_nothing(writable_pool: str) -> None:
 
 
 def test_tokens_survive_a_rebuild(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
-    build_pool(url, scale="test", seed=SEED, end=END, progress=False)
+    url = sqlite_pool_at(tmp_path / "pool.sqlite", demo_users=False).url
     eng.configure(url)
     issued = _create()
     build_pool(url, scale="test", seed=SEED + 1, end=END, progress=False)
@@ -102,7 +102,7 @@ def test_token_cli(
     monkeypatch.setenv("CC_INSTANCE_DIR", str(tmp_path))
     monkeypatch.delenv("CC_DATABASE_URL", raising=False)
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-    assert main(["seed", "--scale", "test", "--quiet", "--end", "2026-11-20T14:30"]) == 0
+    sqlite_pool_at(tmp_path / "pool.sqlite", demo_users=False)  # as `seed --scale test --end ...` makes it
     capsys.readouterr()
     assert main(["token", "list"]) == 0
     assert "no tokens yet" in capsys.readouterr().out
