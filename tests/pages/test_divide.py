@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from queries import audit
 from tests.pages.conftest import find_ids, login, render_page, text_of
 from tests.pages.test_roles import find as subtree
+from tests.pools import sqlite_pool_at
 
 PAGE = "/divide"
 LAOZHAI, WENLAN = 532503202, 532503001
@@ -280,11 +281,9 @@ def test_bad_counter_input_is_named(client: FlaskClient) -> None:
 
 def test_saving_hours_shows_them(app: Any, tmp_path: Any) -> None:
     from queries import cache, engine
-    from queries.generate.build import build_pool
-    from tests.conftest import END, SEED
 
     url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
-    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=True)
+    sqlite_pool_at(tmp_path / "pool.sqlite")  # a copy of the run's one build
     engine.configure(url)
     cache.configure(tmp_path / "cache", version_ttl=0)
     client = app.server.test_client()

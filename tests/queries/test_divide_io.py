@@ -16,6 +16,7 @@ from queries import audit, cache, divide, divide_io
 from queries import engine as eng
 from queries.scope import CITY_SCOPE
 from queries.tables import USER_DATA_TABLES, audit_log, divide_counter_edit, divide_indicator_import
+from tests.pools import sqlite_pool_at
 
 LAOZHAI, WENLAN = 532503202, 532503001
 CLI = audit.Actor.cli()
@@ -257,7 +258,7 @@ def test_a_rebuild_keeps_imported_figures_and_counter_edits(tmp_path: Path) -> N
     from tests.conftest import END, SEED
 
     url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
-    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=False)
+    sqlite_pool_at(tmp_path / "pool.sqlite", demo_users=False)  # a copy of the run's one build
     eng.configure(url)
     cache.configure(None)
     assert divide_io.import_indicators(_csv(tmp_path, f"{LAOZHAI},2026,internet_rate,0.42\n"), CLI).ok

@@ -11,6 +11,7 @@ import pytest
 from queries import factors, meta, overview, stats
 from queries.generate.factors import gov_index
 from queries.scope import CITY_SCOPE, Scope
+from tests.pools import sqlite_pool_at
 
 WENLAN = 532503001
 
@@ -268,7 +269,7 @@ def test_model_sets_and_imported_tables_survive_a_rebuild(tmp_path: Path) -> Non
     from tests.conftest import END, SEED
 
     url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
-    build_pool(url, scale="test", seed=SEED, end=END, progress=False, demo_users=True)
+    sqlite_pool_at(tmp_path / "pool.sqlite")  # a copy of the run's one build
     engine.configure(url)
     ds = factors.import_dataset(audit.Actor.cli(), PROVINCES, name="west", label="province", filename=None)
     sid = factors.save_model_set(

@@ -17,6 +17,7 @@ from queries.scope import CITY_SCOPE
 from queries.tables import audit_log, price_coop, price_coop_month, price_obs
 from queries.tables import price_import as pi_table
 from tests.conftest import END, SEED
+from tests.pools import sqlite_pool_at
 
 HEAD = "date,product,market,price,unit,cooperative,volume\n"
 
@@ -174,7 +175,7 @@ def test_imports_survive_seed_and_are_laid_over_again(tmp_path: Path) -> None:
     from queries.generate.build import build_pool
 
     url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
-    build_pool(url, scale="test", seed=SEED, end=END, progress=False)
+    sqlite_pool_at(tmp_path / "pool.sqlite", demo_users=False)  # a copy of the run's one build
     eng.configure(url)
     cache.configure(tmp_path / "cache", version_ttl=0)
     try:
