@@ -115,7 +115,7 @@ def _map_figure(version: str, problem: int, scope: Scope, theme: str, lang: str)
     """The mapping figure as JSON, memoised per data version: building a plotly figure costs tens of ms,
     and the picture changes only when the pool does."""
     st = meta.pool_status()
-    m = lists.mapping(problem_id=problem, scope=scope, as_of_day=st.as_of_day)
+    m = lists.mapping(problem_id=problem, scope=scope, as_of_day=st.as_of_day, as_of=st.as_of)
     if m is None:
         return None
     fig = c.mapping_figure(m, theme=theme, lang=lang, as_of=as_of_text(st.as_of)).to_plotly_json()

@@ -324,8 +324,11 @@ def mapping_figure(m: lists.Mapping, *, theme: str, lang: str, as_of: str) -> go
     for r in steps.iter_rows(named=True):
         sid = int(r["id"])
         holes = []
+        open_n, late_n = int(r["open_cases"]), int(r["overdue_cases"])
         if r["n_leads"] == 0:
             holes.append(pick("无牵头!", "no lead!", lang))
+            if open_n:
+                holes.append(pick(f"{open_n} 件在办无人牵头!", f"{open_n} open case(s) nobody leads!", lang))
         if r["n_leads"] > 1:
             holes.append(pick("多头牵头!", "two leads!", lang))
         if not r["has_data"]:
@@ -338,7 +341,9 @@ def mapping_figure(m: lists.Mapping, *, theme: str, lang: str, as_of: str) -> go
             f"{short(int(x['dept_id']), lang)} {x['person'] or ''}" for x in leads_of.get(sid, [])
         )
         mark = "◆ " if r["decision"] else ""
-        cases = "" if r["open_cases"] is None else f" · {pick('在办', 'open', lang)} {r['open_cases']}"
+        cases = f" · {pick('在办', 'open', lang)} {open_n:,}" if open_n else ""
+        if late_n:
+            cases += f" ({pick('超期', 'overdue', lang)} <b>{late_n:,}</b>)"
         text = (
             f"{r['seq']}. {mark}<b>{pick(r['name_zh'], r['name_en'], lang)}</b> · {limit}{cases}"
             f"<br>{pick(*STAGE.get(r['stage'], ('', '')), lang)} · {pick('牵头', 'lead', lang)}: {who or '—'}"
@@ -367,6 +372,20 @@ def mapping_figure(m: lists.Mapping, *, theme: str, lang: str, as_of: str) -> go
         if did in denied_depts:
             text += f"<br><b>{pick('缺数据授权!', 'lacks a data grant!', lang)}</b>"
         node(COLS[3], yd[did], text, hole=did in denied_depts, hover=pick(r["name_zh"], r["name_en"], lang))
+    if m.unplaced_cases:
+        notes.append(
+            {
+                "x": COLS[1],
+                "y": -0.12,
+                "text": pick(
+                    f"<b>{m.unplaced_cases:,} 件在办案件所处阶段无处置环节!</b>",
+                    f"<b>{m.unplaced_cases:,} open case(s) at a stage with no step!</b>",
+                    lang,
+                ),
+                "showarrow": False,
+                "font": {"size": fs - 2, "color": red},
+            }
+        )
     if m.hidden_items:
         notes.append(
             {
@@ -403,8 +422,8 @@ def mapping_figure(m: lists.Mapping, *, theme: str, lang: str, as_of: str) -> go
             "Who handles this problem, by which steps, with which data?",
         ),
         (
-            f"红色 = 缺口 · 时限单位: 工作日/工时 · 数据量: 条 · 截至 {as_of}",
-            f"red = gap · limits in working days/hours · data in records · as of {as_of}",
+            f"红色 = 缺口 · 时限单位: 工作日/工时 · 数据量: 条 · 在办/超期: 件 · 截至 {as_of}",
+            f"red = gap · limits in working days/hours · data in records · open/overdue in cases · as of {as_of}",
         ),
         lang,
     )
