@@ -72,6 +72,20 @@ def test_department_head_sees_the_drill_down_and_acts(
     }
     out = call(client, "case-body.children", {"case-submit-button": 1}, state)
     assert "Advanced to Evaluation" in text_of(out)
+    # only what changed comes back: header, stage track, timeline, the form's new row_version and choices;
+    # not the body, nor the process, priority and appeal panels
+    assert "case-body" not in out and "case-priority-table" not in find_ids(out)
+    assert {"case-header", "case-stage-track", "case-timeline-table", "case-case-store"} <= set(out)
+    assert out["case-case-store"]["data"] == {"id": case["id"], "version": case["row_version"] + 1}
+    assert "Evaluation" in text_of(out["case-header"]) and "处置完毕, 转入评估" in text_of(
+        out["case-timeline-table"]
+    )
+    assert out["case-note-textarea"]["value"] == ""
+    assert [o["value"] for o in out["case-to-stage-dropdown"]["options"]] == [
+        "feedback",
+        "optimization",
+        "closed",
+    ]
     with create_engine(url).connect() as conn:
         r = conn.execute(select(case_item).where(case_item.c.id == case["id"])).mappings().one()
         kinds = [
