@@ -317,7 +317,7 @@ def _hand_step_cases(scope_dept: int | None) -> dict[tuple[int, str], tuple[int 
         if scope_dept is not None and dept != scope_dept:
             continue
         step = last.get((pid, stage), (None, 0))[0]
-        _, n, late, nl = out.get((pid, stage), (step, 0, 0, 0))
+        _, n, late, _ = out.get((pid, stage), (step, 0, 0, 0))
         out[(pid, stage)] = (step, n + 1, late + int(due < as_of), n_leads.get(step, 0) if step else 0)
     return out
 
