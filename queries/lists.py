@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 
 from queries import engine as eng
 from queries import meta, owners
@@ -546,7 +546,7 @@ def step_cases(*, scope: Scope, as_of: int) -> pl.DataFrame:
     which is a gap on its own. One grouped read of the open cases (index on closed_at), never the event
     log; `as_of` is the pool's clock (meta.pool_status().as_of), so the overdue count is reproducible."""
     c = case_item
-    cond = c.c.closed_at.is_(None)
+    cond: ColumnElement[bool] = c.c.closed_at.is_(None)
     if scope.township_code is not None:
         cond = cond & (c.c.township_code == scope.township_code)
     if scope.department_id is not None:
