@@ -192,15 +192,8 @@ def stage_track(case: Mapping[str, Any], lang: str) -> html.Ol:
     return html.Ol(steps, className="case-track", id=ids.track)
 
 
-def timeline_table(frame: pl.DataFrame, lang: str) -> html.Div:
-    head = [
-        ("时间", "When"),
-        ("事件", "What"),
-        ("阶段", "Stage"),
-        ("部门", "Department"),
-        ("经办", "Who"),
-        ("说明", "Note"),
-    ]
+def timeline_rows(frame: pl.DataFrame, lang: str) -> list[html.Tr]:
+    """One table row per event, oldest first."""
     rows = []
     for r in frame.iter_rows(named=True):
         a, b = r["from_stage"], r["to_stage"]
@@ -227,6 +220,19 @@ def timeline_table(frame: pl.DataFrame, lang: str) -> html.Div:
                 ]
             )
         )
+    return rows
+
+
+def timeline_table(frame: pl.DataFrame, lang: str) -> html.Div:
+    head = [
+        ("时间", "When"),
+        ("事件", "What"),
+        ("阶段", "Stage"),
+        ("部门", "Department"),
+        ("经办", "Who"),
+        ("说明", "Note"),
+    ]
+    rows = timeline_rows(frame, lang)
     if not rows:
         body: Any = html.P(pick("尚无事件记录", "No events yet", lang), className="muted")
     else:
@@ -452,11 +458,22 @@ def stage_options(case: Mapping[str, Any], lang: str) -> list[dict[str, str]]:
     return _opts(R.STAGE_LABELS, later_stages(case), lang)
 
 
+def case_store_data(case: Mapping[str, Any], last_event: int) -> dict[str, int]:
+    """What the page shows of the case: its row_version (optimistic concurrency) and the newest event on
+    its timeline (an action then appends only the events after it)."""
+    return {"id": int(case["id"]), "version": int(case["row_version"]), "last_event": int(last_event)}
+
+
 def actions_panel(
-    case: Mapping[str, Any], allowed: list[str], depts: pl.DataFrame, pending_days: int | None, lang: str
+    case: Mapping[str, Any],
+    allowed: list[str],
+    depts: pl.DataFrame,
+    pending_days: int | None,
+    lang: str,
+    last_event: int = 0,
 ) -> html.Div:
     title = bi_text("办理", "Act on this case", lang, "card-title")
-    store = dcc.Store(id=ids.case_store, data={"id": int(case["id"]), "version": int(case["row_version"])})
+    store = dcc.Store(id=ids.case_store, data=case_store_data(case, last_event))
     if not allowed:
         return html.Div(
             [

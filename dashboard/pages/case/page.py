@@ -8,7 +8,8 @@ import time
 from typing import Any
 
 import dash
-from dash import Input, Output, State, callback, dcc, html, no_update
+import polars as pl
+from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
 from dashboard import inputs, wall
 from dashboard.components import empty_state, notice
@@ -97,7 +98,8 @@ def body(v: Viewer, lang: str, case: dict[str, Any], message: Any = None) -> lis
     st = meta.pool_status()
     allowed = ca.allowed(viewer=v, case=case)
     pending = ca.pending_deferral_days(case_id=int(case["id"]))
-    actions = c.actions_panel(case, allowed, ca.departments(), pending, lang)
+    events = ca.timeline(case_id=int(case["id"]))
+    actions = c.actions_panel(case, allowed, ca.departments(), pending, lang, _last_event(events))
     if message is not None:
         actions.children[-1].children = message  # the result line under the form
     return [
@@ -107,7 +109,7 @@ def body(v: Viewer, lang: str, case: dict[str, Any], message: Any = None) -> lis
             [
                 html.Div(
                     [
-                        c.timeline_table(ca.timeline(case_id=int(case["id"])), lang),
+                        c.timeline_table(events, lang),
                         c.process_table(ca.process(problem_id=int(case["problem_id"])), lang),
                     ],
                     className="case-main",
@@ -164,7 +166,30 @@ PARTS = (
 _KEEP = (no_update,) * (len(PARTS) - 1)  # every part but the message
 
 
-def changed_parts(v: Viewer, lang: str, case: dict[str, Any], message: Any) -> tuple[Any, ...]:
+def _last_event(events: pl.DataFrame) -> int:
+    return int(events["id"].max()) if events.height else 0  # type: ignore[arg-type]
+
+
+def timeline_update(events: pl.DataFrame, shown: object, lang: str) -> Any:
+    """The timeline after an action: a Patch appending the events after the newest one the page showed,
+    when they are exactly the tail of the log (they always are: an action's events are the newest);
+    otherwise (an unknown or missing mark, an empty table shown) the whole timeline."""
+    try:
+        last = int(str(shown))
+    except ValueError:
+        last = 0
+    ids_ = events["id"].to_list()
+    new = events.filter(pl.col("id") > last)
+    if last <= 0 or last not in ids_ or not new.height or ids_[-new.height :] != new["id"].to_list():
+        return c.timeline_table(events, lang).children
+    patch = Patch()
+    patch[1]["props"]["children"][1]["props"]["children"].extend(c.timeline_rows(new, lang))
+    return patch
+
+
+def changed_parts(
+    v: Viewer, lang: str, case: dict[str, Any], message: Any, shown_event: object = None
+) -> tuple[Any, ...]:
     """(body, *PARTS) after a done action: the parts that changed, or the whole body when the action
     panel's shape changes (the viewer may no longer act on the case)."""
     allowed = ca.allowed(viewer=v, case=case)
@@ -172,13 +197,14 @@ def changed_parts(v: Viewer, lang: str, case: dict[str, Any], message: Any) -> t
         return (body(v, lang, case, message), *(no_update,) * len(PARTS))
     names = ca.case_names(case=case)
     pending = ca.pending_deferral_days(case_id=int(case["id"]))
+    events = ca.timeline(case_id=int(case["id"]))
     return (
         no_update,
         message,
         c.header(case, names, int(time.time()), lang).children,
         c.stage_track(case, lang).children,
-        c.timeline_table(ca.timeline(case_id=int(case["id"])), lang).children,
-        {"id": int(case["id"]), "version": int(case["row_version"])},
+        timeline_update(events, shown_event, lang),
+        c.case_store_data(case, _last_event(events)),
         c.action_options(allowed, lang),
         allowed[0],
         c.stage_options(case, lang),
@@ -253,7 +279,7 @@ def submit(
         if case is None:  # transferred out of the viewer's scope
             gone = (f"{done.zh}; 案件已移出您的范围", f"{done.en}; the case has left your scope")
             return ([_result(*gone, pp.lang, True)], no_update, *_KEEP)
-        return changed_parts(v, pp.lang, case, msg)
+        return changed_parts(v, pp.lang, case, msg, data.get("last_event"))
 
     out = guarded(run, p.lang, p)
     return out if isinstance(out, tuple) else (no_update, out, *_KEEP)
@@ -306,4 +332,7 @@ def file_appeal(clicks: object, store: object, kind: object, reason: object, par
 def probe_submit(v: Viewer, case_id: int) -> tuple[Any, ...]:
     """The bench's probe: what the submit callback sends after an action."""
     case = ca.case_row(scope=v.scope(), case_id=case_id)
-    return changed_parts(v, "zh", case, None) if case else ()
+    if not case:
+        return ()
+    events = ca.timeline(case_id=case_id)
+    return changed_parts(v, "zh", case, None, _last_event(events.head(max(events.height - 2, 1))))
