@@ -593,6 +593,46 @@ def unanswered_cases(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.filter((pl.col("open") > 0) & (pl.col("step_id").is_null() | (pl.col("n_leads") == 0)))
 
 
+def with_open_cases(g: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
+    """The gaps (gaps() columns) with the open and overdue cases waiting on each (`open_cases`,
+    `overdue_cases`; null where a gap holds no cases: data-item gaps): a step's gap counts the cases at
+    that step, a type with no process all the type's open cases (step_cases() rows)."""
+    at_step = cases.filter(pl.col("step_id").is_not_null()).select(
+        "step_id", pl.col("open").alias("_so"), pl.col("overdue").alias("_sl")
+    )
+    by_type = (
+        cases.filter(pl.col("step_id").is_null())
+        .group_by("problem_id")
+        .agg(pl.col("open").sum().alias("_po"), pl.col("overdue").sum().alias("_pl"))
+    )
+    step_gap = pl.col("step_id").is_not_null() & pl.col("item_id").is_null()
+    type_gap = pl.col("kind") == "no_process"
+    return (
+        g.join(at_step, on="step_id", how="left")
+        .join(by_type, on="problem_id", how="left")
+        .with_columns(
+            pl.when(step_gap)
+            .then(pl.col("_so").fill_null(0))
+            .when(type_gap)
+            .then(pl.col("_po").fill_null(0))
+            .cast(pl.Int64)
+            .alias("open_cases"),
+            pl.when(step_gap)
+            .then(pl.col("_sl").fill_null(0))
+            .when(type_gap)
+            .then(pl.col("_pl").fill_null(0))
+            .cast(pl.Int64)
+            .alias("overdue_cases"),
+        )
+        .drop("_so", "_sl", "_po", "_pl")
+    )
+
+
+def gaps_with_cases(*, scope: Scope, as_of: int) -> pl.DataFrame:
+    """gaps() with the open cases waiting on each gap (with_open_cases), in the viewer's scope."""
+    return with_open_cases(gaps(scope=scope), step_cases(scope=scope, as_of=as_of))
+
+
 # --- the mapping of one problem type -----------------------------------------------------------------
 
 

@@ -350,3 +350,14 @@ def test_the_mapping_shows_open_cases_per_step_and_those_nobody_leads(signed: An
         assert f"在办 {r['open']:,}" in texts
         if r["overdue"]:
             assert f"超期 <b>{r['overdue']:,}</b>" in texts
+
+
+def test_the_gap_list_shows_the_open_cases_on_each_gap(signed: Any) -> None:
+    from queries import meta
+
+    out = update(signed("admin"), "gaps", None, None)
+    grid = find(out[ids.body]["children"], ids.gaps)
+    assert grid is not None
+    want = lists.gaps_with_cases(scope=CITY_SCOPE, as_of=meta.pool_status().as_of)
+    assert [r["open"] for r in grid["props"]["rowData"]] == want["open_cases"].to_list()
+    assert any((r["open"] or 0) > 0 for r in grid["props"]["rowData"])

@@ -345,3 +345,27 @@ def test_cases_waiting_at_a_hole_are_named(pool: str) -> None:
     }
     assert set(zip(holes["problem_id"].to_list(), holes["stage"].to_list(), strict=True)) == want
     assert holes.height > 0
+
+
+def test_each_gap_carries_the_open_cases_waiting_on_it(pool: str) -> None:
+    as_of = meta.pool_status().as_of
+    g = lists.gaps_with_cases(scope=CITY_SCOPE, as_of=as_of)
+    assert g.height == lists.gaps(scope=CITY_SCOPE).height
+    hand = _hand_step_cases(None)
+    at_step: dict[int, tuple[int, int]] = {}
+    at_type: dict[int, tuple[int, int]] = {}
+    for (pid, _stage), (step, n, late, _) in hand.items():
+        if step is None:
+            o, lt = at_type.get(pid, (0, 0))
+            at_type[pid] = (o + n, lt + late)
+        else:
+            at_step[step] = (n, late)
+    for r in g.iter_rows(named=True):
+        if r["item_id"] is not None:
+            assert r["open_cases"] is None
+        elif r["kind"] == "no_process":
+            assert (r["open_cases"], r["overdue_cases"]) == at_type.get(r["problem_id"], (0, 0))
+        else:
+            assert (r["open_cases"], r["overdue_cases"]) == at_step.get(r["step_id"], (0, 0))
+    voids = g.filter(pl.col("kind").is_in(["void", "no_process"]))
+    assert voids["open_cases"].sum() > 0  # the injected holes do hold cases on the test pool

@@ -292,7 +292,7 @@ def body(v: Viewer, p: PageParams, view: str, problem: int | None, dept: int | N
             )
         ]
     if view == "gaps":
-        g = lists.gaps(scope=scope)
+        g = lists.gaps_with_cases(scope=scope, as_of=st.as_of)
         return [
             html.Div(
                 [

@@ -558,6 +558,8 @@ def gap_rows(g: pl.DataFrame, lang: str) -> list[dict[str, Any]]:
                 "role": pick("部门", "department", lang)
                 if r["fix_role"] == "department"
                 else pick("数据责任人", "data owner", lang),
+                "open": r.get("open_cases"),
+                "late": r.get("overdue_cases"),
             }
         )
     return out
@@ -596,6 +598,20 @@ def gap_grid(cid: str, g: pl.DataFrame, theme: str, lang: str) -> dag.AgGrid:
                 filter=True,
                 tooltipField="fixer",
             ),
+            col(
+                "open",
+                "在办案件",
+                "Open cases",
+                width=100,
+                type="numericColumn",
+                headerTooltip=both(
+                    "此缺口上现有的在办案件数 (环节缺口: 在该环节; 无流程: 该类问题全部)",
+                    "open cases waiting on this gap now (a step's gap: at the step; no process: all of the type)",
+                    lang,
+                ),
+                cellClassRules={"cell-bad": "params.value > 0"},
+            ),
+            col("late", "其中超期", "Overdue", width=90, type="numericColumn"),
             col("person", "责任人", "Person", minWidth=130),
             col("role", "身份", "As", width=110),
         ],
