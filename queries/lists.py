@@ -607,23 +607,21 @@ def with_open_cases(g: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
     )
     step_gap = pl.col("step_id").is_not_null() & pl.col("item_id").is_null()
     type_gap = pl.col("kind") == "no_process"
+
+    def on_gap(at_the_step: str, of_the_type: str, name: str) -> pl.Expr:
+        return (
+            pl.when(step_gap)
+            .then(pl.col(at_the_step).fill_null(0))
+            .when(type_gap)
+            .then(pl.col(of_the_type).fill_null(0))
+            .cast(pl.Int64)
+            .alias(name)
+        )
+
     return (
         g.join(at_step, on="step_id", how="left")
         .join(by_type, on="problem_id", how="left")
-        .with_columns(
-            pl.when(step_gap)
-            .then(pl.col("_so").fill_null(0))
-            .when(type_gap)
-            .then(pl.col("_po").fill_null(0))
-            .cast(pl.Int64)
-            .alias("open_cases"),
-            pl.when(step_gap)
-            .then(pl.col("_sl").fill_null(0))
-            .when(type_gap)
-            .then(pl.col("_pl").fill_null(0))
-            .cast(pl.Int64)
-            .alias("overdue_cases"),
-        )
+        .with_columns(on_gap("_so", "_po", "open_cases"), on_gap("_sl", "_pl", "overdue_cases"))
         .drop("_so", "_sl", "_po", "_pl")
     )
 
