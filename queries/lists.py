@@ -21,6 +21,7 @@ from queries.cache import cached
 from queries.scope import Scope
 from queries.tables import (
     case_item,
+    case_rollup,
     lists_data_grant,
     lists_data_item,
     lists_duty,
@@ -808,7 +809,7 @@ class DeptList:
     steps: pl.DataFrame  # problem, step, stage, role, limit_hours
     items: pl.DataFrame  # items the department owns
     gaps: pl.DataFrame  # gaps it should close (gaps() columns)
-    # the closed-loop capability fills these (open, overdue, on-time cases); None until it lands
+    # open, overdue, closed, closed_on_time (dept_cases); None when asked without the pool's clock
     cases: dict[str, int] | None = None
 
 
@@ -819,14 +820,49 @@ def viewable_dept(scope: Scope, dept_id: int | None) -> int | None:
     return dept_id
 
 
-def dept_list(*, dept_id: int, scope: Scope) -> DeptList | None:
+def dept_list(*, dept_id: int, scope: Scope, as_of: int | None = None) -> DeptList | None:
     """Duties, steps led or supported, data items owned and open gaps of one department (each gap with
     the person who closes it, as gaps() names them); None for an unknown department or one outside the
-    viewer's scope."""
+    viewer's scope. With `as_of` (the pool's clock): its case figures (dept_cases) and the open cases
+    waiting on each of its gaps (with_open_cases)."""
     got = _dept_list(dept_id=dept_id, scope=scope)
     if got is None:
         return None
-    return dataclasses.replace(got, gaps=with_fixers(got.gaps, owners.current()))
+    g = with_fixers(got.gaps, owners.current())
+    if as_of is None:
+        return dataclasses.replace(got, gaps=g)
+    return dataclasses.replace(
+        got,
+        gaps=with_open_cases(g, step_cases(scope=scope, as_of=as_of)),
+        cases=dept_cases(dept_id=dept_id, scope=scope, as_of=as_of),
+    )
+
+
+@cached
+def dept_cases(*, dept_id: int, scope: Scope, as_of: int) -> dict[str, int]:
+    """The cases a department answers for (case_item.dept_id), in the viewer's scope: open now, open and
+    past the closure due time at `as_of`, and of the closed ones those closed by their due time (from
+    case_rollup: on-time closure rate = closed_on_time / closed)."""
+    c, r = case_item, case_rollup
+    cond = (c.c.dept_id == dept_id) & c.c.closed_at.is_(None)
+    rcond = r.c.dept_id == dept_id
+    if scope.township_code is not None:
+        cond = cond & (c.c.township_code == scope.township_code)
+        rcond = rcond & (r.c.township_code == scope.township_code)
+    late = func.coalesce(func.sum(case((c.c.close_due_at < as_of, 1), else_=0)), 0)
+    with eng.connect() as conn:
+        n_open, n_late = conn.execute(select(func.count(), late).where(cond)).one()
+        closed, on_time = conn.execute(
+            select(
+                func.coalesce(func.sum(r.c.n_closed), 0), func.coalesce(func.sum(r.c.n_closed_on_time), 0)
+            ).where(rcond)
+        ).one()
+    return {
+        "open": int(n_open),
+        "overdue": int(n_late),
+        "closed": int(closed),
+        "closed_on_time": int(on_time),
+    }
 
 
 @cached

@@ -76,6 +76,10 @@ def test_department_head_lands_on_their_own_list(signed: Any) -> None:
     page = render_page(signed("minzheng"), PATH)
     head = find(page, "lists-dept-head")
     assert head is not None and "市民政局" in text_of(head)
+    from queries import meta
+
+    k = lists.dept_cases(dept_id=2, scope=scope_of("minzheng"), as_of=meta.pool_status().as_of)
+    assert f"办件: 在办 {k['open']:,} · 超期 {k['overdue']:,}" in text_of(head)
     grid = find(page, ids.gaps)
     assert grid is not None
     rows = grid["props"]["rowData"]

@@ -369,3 +369,22 @@ def test_each_gap_carries_the_open_cases_waiting_on_it(pool: str) -> None:
             assert (r["open_cases"], r["overdue_cases"]) == at_step.get(r["step_id"], (0, 0))
     voids = g.filter(pl.col("kind").is_in(["void", "no_process"]))
     assert voids["open_cases"].sum() > 0  # the injected holes do hold cases on the test pool
+
+
+def test_a_department_s_case_figures_match_a_hand_count(pool: str) -> None:
+    as_of = meta.pool_status().as_of
+    with eng.connect() as c:
+        rows = c.execute(
+            select(case_item.c.closed_at, case_item.c.close_due_at).where(case_item.c.dept_id == 2)
+        ).all()
+    want = {
+        "open": sum(1 for closed, _ in rows if closed is None),
+        "overdue": sum(1 for closed, due in rows if closed is None and due < as_of),
+        "closed": sum(1 for closed, _ in rows if closed is not None),
+        "closed_on_time": sum(1 for closed, due in rows if closed is not None and closed <= due),
+    }
+    assert want["open"] > 0 and want["closed"] > 0
+    d = lists.dept_list(dept_id=2, scope=DEPT_HEAD, as_of=as_of)
+    assert d is not None and d.cases == want
+    assert "open_cases" in d.gaps.columns
+    assert lists.dept_list(dept_id=2, scope=DEPT_HEAD) is not None

@@ -332,7 +332,7 @@ def body(v: Viewer, p: PageParams, view: str, problem: int | None, dept: int | N
                 className="card",
             )
         ]
-    d = lists.dept_list(dept_id=dept, scope=scope)
+    d = lists.dept_list(dept_id=dept, scope=scope, as_of=st.as_of)
     if d is None:
         return [empty_state(lang, ("没有这个部门的清单", "No list for this department"))]
     return c.dept_sections(d, p.theme, lang, ids.gaps)

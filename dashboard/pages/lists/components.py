@@ -688,15 +688,29 @@ def dept_sections(d: lists.DeptList, theme: str, lang: str, gap_id: str) -> list
         lang,
     )
     n_lead = sum(1 for r in d.steps["role"].to_list() if r == "lead")
-    cases = (
-        pick(
-            "办件统计 (在办/超期/按期) 待闭环模块上线后显示",
-            "Case figures (open, overdue, on time) appear once the closed-loop module lands",
-            lang,
+    if d.cases is None:
+        cases: Any = ""
+    else:
+        k = d.cases
+        rate = f"{k['closed_on_time'] / k['closed']:.0%}" if k["closed"] else "—"
+        cases = html.Span(
+            pick(
+                f"办件: 在办 {k['open']:,} · 超期 {k['overdue']:,} · 按期办结率 {rate} "
+                f"({k['closed_on_time']:,}/{k['closed']:,})",
+                f"Cases: open {k['open']:,} · overdue {k['overdue']:,} · closed on time {rate} "
+                f"({k['closed_on_time']:,}/{k['closed']:,})",
+                lang,
+            ),
+            title=pick(
+                "在办 = 责任部门为本部门、尚未办结的案件; 超期 = 其中已过办结时限 (工作时间, 含批准延期); "
+                "按期办结率 = 按期办结数 / 办结数, 全部期间, 来源 case_item / case_rollup",
+                "open = cases this department answers for, not closed; overdue = of those, past the closure due "
+                "time (working time, approved deferrals included); on time = closed by the due time / closed, "
+                "all periods; source case_item / case_rollup",
+                lang,
+            ),
+            className="lists-cases-figures",
         )
-        if d.cases is None
-        else " · ".join(f"{k} {v}" for k, v in d.cases.items())
-    )
     head = html.Div(
         [
             bi_text(d.name_zh, d.name_en, lang, "lists-dept-name"),
