@@ -100,7 +100,15 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
             (f"lists.matrix [{label}]", partial(lists.matrix, scope=sc)),
             (
                 f"lists.mapping of type 1 [{label}]",
-                partial(lists.mapping, problem_id=1, scope=sc, as_of_day=day),
+                partial(lists.mapping, problem_id=1, scope=sc, as_of_day=day, as_of=st.as_of),
+            ),
+            (
+                f"lists.step_cases (open cases per step) [{label}]",
+                partial(lists.step_cases, scope=sc, as_of=st.as_of),
+            ),
+            (
+                f"lists.gaps_with_cases [{label}]",
+                partial(lists.gaps_with_cases, scope=sc, as_of=st.as_of),
             ),
             *_price_rows(label, sc),
         ]
