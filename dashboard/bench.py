@@ -100,7 +100,15 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
             (f"lists.matrix [{label}]", partial(lists.matrix, scope=sc)),
             (
                 f"lists.mapping of type 1 [{label}]",
-                partial(lists.mapping, problem_id=1, scope=sc, as_of_day=day),
+                partial(lists.mapping, problem_id=1, scope=sc, as_of_day=day, as_of=st.as_of),
+            ),
+            (
+                f"lists.step_cases (open cases per step) [{label}]",
+                partial(lists.step_cases, scope=sc, as_of=st.as_of),
+            ),
+            (
+                f"lists.gaps_with_cases [{label}]",
+                partial(lists.gaps_with_cases, scope=sc, as_of=st.as_of),
             ),
             *_price_rows(label, sc),
         ]
@@ -1283,23 +1291,25 @@ def case_renders(viewer: Any, repeat: int) -> None:
 def case_http(base: str, *, username: str, password: str, case_id: int, rounds: int = 30) -> int:
     """Round trips of the case page's action callback over HTTP against a running server: `rounds`
     escalations of one case (a real write each: case row, event, rollups, log entry), each sending the
-    version the previous answer left, then one stale resend (refused). Prints p50 / p95 and sizes."""
+    version and newest event the previous answer left (the answer: the changed parts, the timeline as
+    appended rows), then one stale resend (refused). Prints p50 / p95 and sizes."""
     import json
 
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
     from queries import engine as eng
-    from queries.tables import case_item
+    from queries.tables import case_event, case_item
 
     opener = _login(base, username, password)
     deps = json.loads(opener.open(base + "/_dash-dependencies", timeout=60).read())
     cb = next(d for d in deps if d["output"].startswith("..case-body.children"))
     outs = cb["output"].strip(".").split("...")
 
-    def body(version: int) -> dict[str, Any]:
+    def body(state: tuple[int, int]) -> dict[str, Any]:
+        version, last_event = state
         values = {
             "case-submit-button": 1,
-            "case-case-store": {"id": case_id, "version": version},
+            "case-case-store": {"id": case_id, "version": version, "last_event": last_event},
             "case-action-dropdown": "escalate",
             "case-note-textarea": "bench: 督办",
             "case-params-store": {"lang": "zh", "theme": "desk", "kiosk": False},
@@ -1312,18 +1322,22 @@ def case_http(base: str, *, username: str, password: str, case_id: int, rounds: 
             "changedPropIds": ["case-submit-button.n_clicks"],
         }
 
-    def version() -> int:
+    def version() -> tuple[int, int]:
+        """The case's row_version and newest event: what the page showed before the action."""
         with eng.connect() as conn:
-            return int(
-                conn.execute(select(case_item.c.row_version).where(case_item.c.id == case_id)).scalar_one()
-            )
+            v = conn.execute(select(case_item.c.row_version).where(case_item.c.id == case_id)).scalar_one()
+            last = conn.execute(
+                select(func.coalesce(func.max(case_event.c.id), 0)).where(case_event.c.case_id == case_id)
+            ).scalar_one()
+        return int(v), int(last)
 
     times, sizes = [], []
     for _ in range(rounds):
         ms, size = _post_callback(opener, base, body(version()))
         times.append(ms)
         sizes.append(size)
-    stale_ms, stale_size = _post_callback(opener, base, body(version() - 1))
+    v, last = version()
+    stale_ms, stale_size = _post_callback(opener, base, body((v - 1, last)))
     print(
         f"case action over HTTP, {rounds} writes: {_pcts(times)}; answer {statistics.median(sizes) / 1024:.0f} KB"
     )

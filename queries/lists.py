@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, case, func, select
 
 from queries import engine as eng
 from queries import meta, owners
 from queries.cache import cached
 from queries.scope import Scope
 from queries.tables import (
+    case_item,
+    case_rollup,
     lists_data_grant,
     lists_data_item,
     lists_duty,
@@ -522,15 +524,121 @@ def gap_cells(lists: Lists) -> pl.DataFrame:
     return pl.concat([plain, overlap, permission, no_owner])
 
 
+# --- open cases per step (issue 8 joined to the lists) ---------------------------------------------
+
+CASE_SCHEMA = {
+    "problem_id": _I16,
+    "stage": pl.String,
+    "step_id": _I32,  # null: the type has no step at the case's stage (no process at all, or a stage missing)
+    "open": pl.Int64,
+    "overdue": pl.Int64,  # open and past the closure due time (working time, approved deferrals included)
+    "n_leads": pl.Int64,
+}
+
+
+@cached
+def step_cases(*, scope: Scope, as_of: int) -> pl.DataFrame:
+    """Open cases now at each process step, and how many of them are overdue, in the viewer's scope
+    (a leader their township, a department head the cases their department answers for).
+
+    A case follows its problem type's process and stands at a loop stage (case_item.stage); it is at the
+    LAST step of that stage in the type's process (the step that ends the stage: a case in "response" has
+    been dispatched and is being handled). A case whose type has no step at its stage gets step_id null,
+    which is a gap on its own. One grouped read of the open cases (index on closed_at), never the event
+    log; `as_of` is the pool's clock (meta.pool_status().as_of), so the overdue count is reproducible."""
+    c = case_item
+    cond: ColumnElement[bool] = c.c.closed_at.is_(None)
+    if scope.township_code is not None:
+        cond = cond & (c.c.township_code == scope.township_code)
+    if scope.department_id is not None:
+        cond = cond & (c.c.dept_id == scope.department_id)
+    q = (
+        select(
+            c.c.problem_id,
+            c.c.stage,
+            func.count().label("open"),
+            func.coalesce(func.sum(case((c.c.close_due_at < as_of, 1), else_=0)), 0).label("overdue"),
+        )
+        .where(cond)
+        .group_by(c.c.problem_id, c.c.stage)
+    )
+    counts = eng.read_frame(
+        q, schema={"problem_id": _I16, "stage": pl.String, "open": pl.Int64, "overdue": pl.Int64}
+    )
+    lists = lists_snapshot()
+    last = (
+        lists.steps.sort("seq")
+        .group_by("problem_id", "stage")
+        .agg(pl.col("id").last().alias("step_id"))
+        .with_columns(pl.col("problem_id").cast(_I16), pl.col("step_id").cast(_I32))
+    )
+    leads = (
+        lists.roles.filter(pl.col("role") == "lead")
+        .group_by("step_id")
+        .agg(pl.len().cast(pl.Int64).alias("n_leads"))
+        .with_columns(pl.col("step_id").cast(_I32))
+    )
+    return (
+        counts.join(last, on=["problem_id", "stage"], how="left")
+        .join(leads, on="step_id", how="left")
+        .with_columns(pl.col("n_leads").fill_null(0))
+        .select(list(CASE_SCHEMA))
+        .cast(CASE_SCHEMA)  # type: ignore[arg-type]
+        .sort("problem_id", "stage")
+    )
+
+
+def unanswered_cases(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows of step_cases() where open cases wait at a hole: a step nobody leads (void), or no step
+    at all for the case's stage. Exactly what the lists page exists to show."""
+    return frame.filter((pl.col("open") > 0) & (pl.col("step_id").is_null() | (pl.col("n_leads") == 0)))
+
+
+def with_open_cases(g: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
+    """The gaps (gaps() columns) with the open and overdue cases waiting on each (`open_cases`,
+    `overdue_cases`; null where a gap holds no cases: data-item gaps): a step's gap counts the cases at
+    that step, a type with no process all the type's open cases (step_cases() rows)."""
+    at_step = cases.filter(pl.col("step_id").is_not_null()).select(
+        "step_id", pl.col("open").alias("_so"), pl.col("overdue").alias("_sl")
+    )
+    by_type = (
+        cases.filter(pl.col("step_id").is_null())
+        .group_by("problem_id")
+        .agg(pl.col("open").sum().alias("_po"), pl.col("overdue").sum().alias("_pl"))
+    )
+    step_gap = pl.col("step_id").is_not_null() & pl.col("item_id").is_null()
+    type_gap = pl.col("kind") == "no_process"
+
+    def on_gap(at_the_step: str, of_the_type: str, name: str) -> pl.Expr:
+        return (
+            pl.when(step_gap)
+            .then(pl.col(at_the_step).fill_null(0))
+            .when(type_gap)
+            .then(pl.col(of_the_type).fill_null(0))
+            .cast(pl.Int64)
+            .alias(name)
+        )
+
+    return (
+        g.join(at_step, on="step_id", how="left")
+        .join(by_type, on="problem_id", how="left")
+        .with_columns(on_gap("_so", "_po", "open_cases"), on_gap("_sl", "_pl", "overdue_cases"))
+        .drop("_so", "_sl", "_po", "_pl")
+    )
+
+
+def gaps_with_cases(*, scope: Scope, as_of: int) -> pl.DataFrame:
+    """gaps() with the open cases waiting on each gap (with_open_cases), in the viewer's scope."""
+    return with_open_cases(gaps(scope=scope), step_cases(scope=scope, as_of=as_of))
+
+
 # --- the mapping of one problem type -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Mapping:
     problem: dict[str, object]
-    steps: (
-        pl.DataFrame
-    )  # id, seq, names, stage, decision, limit_hours, over_limit, n_leads, has_data, open_cases
+    steps: pl.DataFrame  # id, seq, names, stage, decision, limit_hours, over_limit, n_leads, has_data, open_cases, overdue_cases
     items: pl.DataFrame  # id, names, module, classification, owner_dept_id, load_7d
     step_items: (
         pl.DataFrame
@@ -540,6 +648,7 @@ class Mapping:
     depts: pl.DataFrame  # dept_id, names (every department on the picture)
     denied: pl.DataFrame  # item_id, dept_id: departments that need an item they may not use
     hidden_items: int  # items above the viewer's classification ceiling, left out
+    unplaced_cases: int = 0  # open cases of the type at a stage its process has no step for (a gap)
 
 
 @cached
@@ -577,10 +686,11 @@ def focus_problem(*, scope: Scope) -> int | None:
 
 
 @cached
-def mapping(*, problem_id: int, scope: Scope, as_of_day: int) -> Mapping | None:
+def mapping(*, problem_id: int, scope: Scope, as_of_day: int, as_of: int) -> Mapping | None:
     """problem -> steps -> data items -> departments and persons, for one problem type; None when the
     type does not exist or is outside the viewer's scope. Live load: records of each item's source
-    system over the 7 days to `as_of_day` that the viewer may see."""
+    system over the 7 days to `as_of_day` that the viewer may see, and the open (and overdue) cases at
+    each step at `as_of` (step_cases)."""
     if problem_id not in set(problems(scope=scope)["problem_id"].to_list()):
         return None
     lists = lists_snapshot()
@@ -620,9 +730,16 @@ def mapping(*, problem_id: int, scope: Scope, as_of_day: int) -> Mapping | None:
             pl.col("n_leads").fill_null(0),
             (pl.col("limit_hours") > prob["limit_hours"]).alias("over_limit"),
             pl.col("id").is_in(links["step_id"].unique().to_list()).alias("has_data"),
-            # the closed-loop capability fills this with the open cases at each step; until then none
-            pl.lit(None, pl.Int64).alias("open_cases"),
         )
+        .join(
+            step_cases(scope=scope, as_of=as_of)
+            .filter(pl.col("step_id").is_not_null())
+            .select("step_id", pl.col("open").alias("open_cases"), pl.col("overdue").alias("overdue_cases")),
+            left_on="id",
+            right_on="step_id",
+            how="left",
+        )
+        .with_columns(pl.col("open_cases").fill_null(0), pl.col("overdue_cases").fill_null(0))
         .sort("seq")
     )
     people = _people()
@@ -646,6 +763,11 @@ def mapping(*, problem_id: int, scope: Scope, as_of_day: int) -> Mapping | None:
         depts=depts,
         denied=denied,
         hidden_items=hidden,
+        unplaced_cases=int(
+            step_cases(scope=scope, as_of=as_of)
+            .filter((pl.col("problem_id") == problem_id) & pl.col("step_id").is_null())["open"]
+            .sum()
+        ),
     )
 
 
@@ -687,7 +809,7 @@ class DeptList:
     steps: pl.DataFrame  # problem, step, stage, role, limit_hours
     items: pl.DataFrame  # items the department owns
     gaps: pl.DataFrame  # gaps it should close (gaps() columns)
-    # the closed-loop capability fills these (open, overdue, on-time cases); None until it lands
+    # open, overdue, closed, closed_on_time (dept_cases); None when asked without the pool's clock
     cases: dict[str, int] | None = None
 
 
@@ -698,14 +820,49 @@ def viewable_dept(scope: Scope, dept_id: int | None) -> int | None:
     return dept_id
 
 
-def dept_list(*, dept_id: int, scope: Scope) -> DeptList | None:
+def dept_list(*, dept_id: int, scope: Scope, as_of: int | None = None) -> DeptList | None:
     """Duties, steps led or supported, data items owned and open gaps of one department (each gap with
     the person who closes it, as gaps() names them); None for an unknown department or one outside the
-    viewer's scope."""
+    viewer's scope. With `as_of` (the pool's clock): its case figures (dept_cases) and the open cases
+    waiting on each of its gaps (with_open_cases)."""
     got = _dept_list(dept_id=dept_id, scope=scope)
     if got is None:
         return None
-    return dataclasses.replace(got, gaps=with_fixers(got.gaps, owners.current()))
+    g = with_fixers(got.gaps, owners.current())
+    if as_of is None:
+        return dataclasses.replace(got, gaps=g)
+    return dataclasses.replace(
+        got,
+        gaps=with_open_cases(g, step_cases(scope=scope, as_of=as_of)),
+        cases=dept_cases(dept_id=dept_id, scope=scope, as_of=as_of),
+    )
+
+
+@cached
+def dept_cases(*, dept_id: int, scope: Scope, as_of: int) -> dict[str, int]:
+    """The cases a department answers for (case_item.dept_id), in the viewer's scope: open now, open and
+    past the closure due time at `as_of`, and of the closed ones those closed by their due time (from
+    case_rollup: on-time closure rate = closed_on_time / closed)."""
+    c, r = case_item, case_rollup
+    cond = (c.c.dept_id == dept_id) & c.c.closed_at.is_(None)
+    rcond = r.c.dept_id == dept_id
+    if scope.township_code is not None:
+        cond = cond & (c.c.township_code == scope.township_code)
+        rcond = rcond & (r.c.township_code == scope.township_code)
+    late = func.coalesce(func.sum(case((c.c.close_due_at < as_of, 1), else_=0)), 0)
+    with eng.connect() as conn:
+        n_open, n_late = conn.execute(select(func.count(), late).where(cond)).one()
+        closed, on_time = conn.execute(
+            select(
+                func.coalesce(func.sum(r.c.n_closed), 0), func.coalesce(func.sum(r.c.n_closed_on_time), 0)
+            ).where(rcond)
+        ).one()
+    return {
+        "open": int(n_open),
+        "overdue": int(n_late),
+        "closed": int(closed),
+        "closed_on_time": int(on_time),
+    }
 
 
 @cached

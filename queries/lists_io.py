@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Table, delete, insert, select
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
 from queries import audit, lists, meta
 from queries import engine as eng
 from queries.scope import CITY_SCOPE
 from queries.tables import (
+    case_item,
     department,
     lists_data_grant,
     lists_data_item,
@@ -290,6 +291,7 @@ def import_lists(rows: Rows, *, dept_code: str | None, actor: audit.Actor, dry_r
         drop = slice_keys[name] | set(seen)
         new[name] = [r for r in current[name] if _key(name, r) not in drop] + file_rows
     out.problems += _check(new, rows, dept_ids)
+    out.problems += _still_in_use(current, new)
     for name in SHEETS:
         before = {_key(name, r): r for r in current[name]}
         after = {_key(name, r): r for r in new[name]}
@@ -306,6 +308,31 @@ def import_lists(rows: Rows, *, dept_code: str | None, actor: audit.Actor, dry_r
     _write(new, dept_ids, actor, dept_code, out.changes)
     out.applied = True
     return out
+
+
+def _still_in_use(current: Rows, new: Rows) -> list[Problem]:
+    """A problem type the file would remove while cases still follow it: refused (the cases' history
+    needs its type), with the number of cases."""
+    gone = {r["code"] for r in current["problems"]} - {r["code"] for r in new["problems"]}
+    if not gone:
+        return []
+    q = (
+        select(lists_problem.c.code, func.count())
+        .join(case_item, case_item.c.problem_id == lists_problem.c.id)
+        .where(lists_problem.c.code.in_(sorted(gone)))
+        .group_by(lists_problem.c.code)
+    )
+    with eng.connect() as conn:
+        used = sorted((str(c), int(n)) for c, n in conn.execute(q))
+    return [
+        Problem(
+            "problems",
+            0,
+            f"问题类型 {code} 仍有 {n} 件案件, 不能删除",
+            f"problem type {code} still has {n} case(s); it cannot be removed",
+        )
+        for code, n in used
+    ]
 
 
 def _key(name: str, r: dict[str, Any]) -> tuple[str, ...]:
@@ -539,11 +566,31 @@ def _resolve(conn: Connection, new: Rows) -> list[tuple[Table, list[dict[str, An
 
 
 def _replace(conn: Connection, tables: list[tuple[Table, list[dict[str, Any]]]]) -> None:
-    for table, _ in reversed(tables):
-        conn.execute(delete(table))
+    """Make the lists tables hold exactly `tables`' rows: emptied and refilled, except the problem list,
+    which rows outside the lists point at (cases at their type: case_item.problem_id): its rows whose id
+    stays (ids are kept per code) are updated in place, so those references stay valid."""
+
+    def keyed(table: Table) -> bool:
+        return table is lists_problem
+
+    for table, rows in reversed(tables):
+        if keyed(table):
+            conn.execute(delete(table).where(table.c.id.not_in([r["id"] for r in rows])))
+        else:
+            conn.execute(delete(table))
     for table, rows in tables:
-        if rows:
+        if not rows:
+            continue
+        if not keyed(table):
             conn.execute(insert(table), rows)
+            continue
+        have = {int(i) for (i,) in conn.execute(select(table.c.id))}
+        fresh = [r for r in rows if int(r["id"]) not in have]
+        for r in rows:
+            if int(r["id"]) in have:
+                conn.execute(update(table).where(table.c.id == r["id"]).values(**r))
+        if fresh:
+            conn.execute(insert(table), fresh)
 
 
 def _write(

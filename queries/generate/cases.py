@@ -124,6 +124,11 @@ def plan(conn: Connection, ctx: BuildContext) -> dict[str, pl.DataFrame]:
     )
     sec = rng.choice(24, n, p=hour_w / hour_w.sum()) * HOUR + rng.integers(0, HOUR, n)
     opened = day * DAY - TZ + sec
+    # the pool's clock stops at end_ts, part way through the last day: a case drawn later in that day is
+    # moved into the half hour before it (just arrived, most not yet signed for), so no case opens after
+    # the pool's as-of (its open event would fall outside the window and its log would not start with it)
+    late = opened > ctx.end_ts
+    opened = np.where(late, ctx.end_ts - 1 - (opened - ctx.end_ts) % (HOUR // 2), opened)
 
     # what and where
     vol = probs["volume"].to_numpy().astype(float)

@@ -72,6 +72,21 @@ def test_department_head_sees_the_drill_down_and_acts(
     }
     out = call(client, "case-body.children", {"case-submit-button": 1}, state)
     assert "Advanced to Evaluation" in text_of(out)
+    # only what changed comes back: header, stage track, timeline, the form's new row_version and choices;
+    # not the body, nor the process, priority and appeal panels
+    assert "case-body" not in out and "case-priority-table" not in find_ids(out)
+    assert {"case-header", "case-stage-track", "case-timeline-table", "case-case-store"} <= set(out)
+    stored = out["case-case-store"]["data"]
+    assert (stored["id"], stored["version"]) == (case["id"], case["row_version"] + 1)
+    assert "Evaluation" in text_of(out["case-header"]) and "处置完毕, 转入评估" in text_of(
+        out["case-timeline-table"]
+    )
+    assert out["case-note-textarea"]["value"] == ""
+    assert [o["value"] for o in out["case-to-stage-dropdown"]["options"]] == [
+        "feedback",
+        "optimization",
+        "closed",
+    ]
     with create_engine(url).connect() as conn:
         r = conn.execute(select(case_item).where(case_item.c.id == case["id"])).mappings().one()
         kinds = [
@@ -80,8 +95,38 @@ def test_department_head_sees_the_drill_down_and_acts(
     assert (r["stage"], r["row_version"]) == ("evaluation", case["row_version"] + 1) and kinds[
         -1
     ] == "advance"
+    # the next action from the page as it now stands (its store carries the newest event shown): the
+    # timeline comes back as a Patch appending only the new event's row
+    store = out["case-case-store"]["data"]
+    with create_engine(url).connect() as conn:
+        last = conn.execute(
+            select(func.max(case_event.c.id)).where(case_event.c.case_id == case["id"])
+        ).scalar_one()
+    assert store["last_event"] == last
+    nxt = call(
+        client,
+        "case-body.children",
+        {"case-submit-button": 2},
+        {
+            **state,
+            "case-case-store": store,
+            "case-action-dropdown": "escalate",
+            "case-note-textarea": "请督办",
+        },
+    )
+    patch = nxt["case-timeline-table"]["children"]
+    assert patch["__dash_patch_update"] == "__dash_patch_update"
+    (op,) = patch["operations"]
+    assert (
+        op["operation"] == "Extend"
+        and len(op["params"]["value"]) == 1
+        and "请督办" in text_of(op["params"]["value"])
+    )
+    assert nxt["case-case-store"]["data"]["version"] == store["version"] + 1
+    with create_engine(url).connect() as conn:
+        r = conn.execute(select(case_item).where(case_item.c.id == case["id"])).mappings().one()
     # the same page sent again (stale version): refused, told, nothing changed
-    again = call(client, "case-body.children", {"case-submit-button": 2}, state)
+    again = call(client, "case-body.children", {"case-submit-button": 3}, state)
     assert "Someone else just changed this case" in text_of(again)
     with create_engine(url).connect() as conn:
         assert (

@@ -76,6 +76,10 @@ def test_department_head_lands_on_their_own_list(signed: Any) -> None:
     page = render_page(signed("minzheng"), PATH)
     head = find(page, "lists-dept-head")
     assert head is not None and "市民政局" in text_of(head)
+    from queries import meta
+
+    k = lists.dept_cases(dept_id=2, scope=scope_of("minzheng"), as_of=meta.pool_status().as_of)
+    assert f"办件: 在办 {k['open']:,} · 超期 {k['overdue']:,}" in text_of(head)
     grid = find(page, ids.gaps)
     assert grid is not None
     rows = grid["props"]["rowData"]
@@ -330,3 +334,34 @@ def test_dry_run_then_confirm_writes_through_the_door(client: FlaskClient, writa
         entry["id"] == head + 1 and entry["action"] == "lists.import" and entry["actor_username"] == "admin"
     )
     assert audit.verify().ok
+
+
+def test_the_mapping_shows_open_cases_per_step_and_those_nobody_leads(signed: Any) -> None:
+    """Each step carries its open (and overdue) cases; a step with open cases and no lead says so."""
+    from queries import meta
+
+    frame = lists.step_cases(scope=CITY_SCOPE, as_of=meta.pool_status().as_of)
+    hole = lists.unanswered_cases(frame).filter(pl.col("step_id").is_not_null()).row(0, named=True)
+    code = lists.lists_snapshot().problems.filter(pl.col("id") == hole["problem_id"])["code"][0]
+    out = update(signed("admin"), "map", code, "all")
+    fig = find(out[ids.body]["children"], ids.mapping)
+    assert fig is not None
+    texts = " ".join(a["text"] for a in fig["props"]["figure"]["layout"]["annotations"])
+    assert f"{hole['open']:,} 件在办无人牵头!" in texts
+    for r in frame.filter(
+        pl.col("problem_id") == hole["problem_id"], pl.col("step_id").is_not_null()
+    ).iter_rows(named=True):
+        assert f"在办 {r['open']:,}" in texts
+        if r["overdue"]:
+            assert f"超期 <b>{r['overdue']:,}</b>" in texts
+
+
+def test_the_gap_list_shows_the_open_cases_on_each_gap(signed: Any) -> None:
+    from queries import meta
+
+    out = update(signed("admin"), "gaps", None, None)
+    grid = find(out[ids.body]["children"], ids.gaps)
+    assert grid is not None
+    want = lists.gaps_with_cases(scope=CITY_SCOPE, as_of=meta.pool_status().as_of)
+    assert [r["open"] for r in grid["props"]["rowData"]] == want["open_cases"].to_list()
+    assert any((r["open"] or 0) > 0 for r in grid["props"]["rowData"])

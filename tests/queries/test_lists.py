@@ -10,12 +10,12 @@ import polars as pl
 import pytest
 from sqlalchemy import create_engine, select, update
 
-from queries import audit, cache, lists, owners
+from queries import audit, cache, lists, meta, owners
 from queries import engine as eng
 from queries.generate import lists as gen
 from queries.generate import reference as ref
 from queries.scope import CITY_SCOPE, Viewer
-from queries.tables import data_owner, person
+from queries.tables import case_item, data_owner, lists_step, lists_step_duty, person
 
 KEY = ["kind", "problem_id", "step_id", "item_id", "dept_id"]
 DEPT_HEAD = Viewer(0, "minzheng", "x", "department_head", department_id=2).scope()
@@ -151,20 +151,27 @@ def test_matrix_covers_every_type_and_department(pool: str) -> None:
 
 def test_mapping_of_one_type(pool: str) -> None:
     day = 20777  # 2026-11-20, the test pool's last day
-    m = lists.mapping(problem_id=1, scope=CITY_SCOPE, as_of_day=day)
+    m = lists.mapping(problem_id=1, scope=CITY_SCOPE, as_of_day=day, as_of=meta.pool_status().as_of)
     assert m is not None and m.problem["code"] == "hotline_outage"
     assert m.steps["seq"].to_list() == list(range(1, 8))
-    assert m.steps["open_cases"].null_count() == 7  # the closed-loop seam: no cases yet
+    placed = lists.step_cases(scope=CITY_SCOPE, as_of=meta.pool_status().as_of).filter(
+        pl.col("problem_id") == 1, pl.col("step_id").is_not_null()
+    )
+    assert m.steps["open_cases"].null_count() == 0
+    assert m.steps["open_cases"].sum() == placed["open"].sum() > 0
+    assert m.steps["overdue_cases"].sum() == placed["overdue"].sum()
     assert m.items.height > 0 and (m.items["load_7d"] > 0).any()
     assert m.items.schema["load_7d"] == pl.Int64
     assert set(m.step_depts["role"]) <= {"lead", "support"}
-    assert lists.mapping(problem_id=999, scope=CITY_SCOPE, as_of_day=day) is None
+    assert lists.mapping(problem_id=999, scope=CITY_SCOPE, as_of_day=day, as_of=0) is None
 
 
 def test_mapping_shows_holes(pool: str) -> None:
     seeded = lists.seeded_gaps()
     void = seeded.filter(pl.col("kind") == "void").row(0, named=True)
-    m = lists.mapping(problem_id=void["problem_id"], scope=CITY_SCOPE, as_of_day=20777)
+    m = lists.mapping(
+        problem_id=void["problem_id"], scope=CITY_SCOPE, as_of_day=20777, as_of=meta.pool_status().as_of
+    )
     assert m is not None
     assert m.steps.filter(pl.col("id") == void["step_id"])["n_leads"][0] == 0
     perm = seeded.filter(pl.col("kind") == "permission").row(0, named=True)
@@ -173,7 +180,7 @@ def test_mapping_shows_holes(pool: str) -> None:
         snap.roles.filter(pl.col("dept_id") == perm["dept_id"]), on="step_id"
     )
     pid = snap.steps.filter(pl.col("id") == steps["step_id"][0])["problem_id"][0]
-    m = lists.mapping(problem_id=int(pid), scope=CITY_SCOPE, as_of_day=20777)
+    m = lists.mapping(problem_id=int(pid), scope=CITY_SCOPE, as_of_day=20777, as_of=meta.pool_status().as_of)
     assert m is not None
     assert (perm["item_id"], perm["dept_id"]) in set(m.denied.iter_rows())
     assert not m.step_items.filter(pl.col("item_id") == perm["item_id"])["permitted"].all()
@@ -181,10 +188,10 @@ def test_mapping_shows_holes(pool: str) -> None:
 
 def test_operator_does_not_see_core_items(pool: str) -> None:
     # grid_building uses the resident registry, a core item
-    m = lists.mapping(problem_id=3, scope=OPERATOR, as_of_day=20777)
+    m = lists.mapping(problem_id=3, scope=OPERATOR, as_of_day=20777, as_of=meta.pool_status().as_of)
     assert m is not None and m.hidden_items >= 1
     assert (m.items["classification"] <= 1).all()
-    full = lists.mapping(problem_id=3, scope=CITY_SCOPE, as_of_day=20777)
+    full = lists.mapping(problem_id=3, scope=CITY_SCOPE, as_of_day=20777, as_of=meta.pool_status().as_of)
     assert (
         full is not None and full.hidden_items == 0 and full.items.height == m.items.height + m.hidden_items
     )
@@ -282,3 +289,102 @@ def test_what_the_controls_offer_and_accept(pool: str) -> None:
     assert lists.dept_choices(scope=DEPT_HEAD)["id"].to_list() == [2]
     got = lists.dept_choices(scope=CITY_SCOPE)
     assert got.columns == ["id", "code", "name_zh", "name_en"] and got.height == len(ref.DEPARTMENTS)
+
+
+def _hand_step_cases(scope_dept: int | None) -> dict[tuple[int, str], tuple[int | None, int, int, int]]:
+    """Open cases per (problem type, stage) counted row by row from case_item, each placed at the last
+    step of its stage in the type's process, with the number of leads of that step."""
+    as_of = meta.pool_status().as_of
+    with eng.connect() as c:
+        cases = c.execute(
+            select(
+                case_item.c.problem_id, case_item.c.stage, case_item.c.close_due_at, case_item.c.dept_id
+            ).where(case_item.c.closed_at.is_(None))
+        ).all()
+        steps = c.execute(
+            select(lists_step.c.id, lists_step.c.problem_id, lists_step.c.stage, lists_step.c.seq)
+        ).all()
+        leads = c.execute(select(lists_step_duty.c.step_id).where(lists_step_duty.c.role == "lead")).all()
+    last: dict[tuple[int, str], tuple[int, int]] = {}
+    for sid, pid, stage, seq in steps:
+        if (pid, stage) not in last or seq > last[(pid, stage)][1]:
+            last[(pid, stage)] = (sid, seq)
+    n_leads: dict[int, int] = {}
+    for (sid,) in leads:
+        n_leads[sid] = n_leads.get(sid, 0) + 1
+    out: dict[tuple[int, str], tuple[int | None, int, int, int]] = {}
+    for pid, stage, due, dept in cases:
+        if scope_dept is not None and dept != scope_dept:
+            continue
+        step = last.get((pid, stage), (None, 0))[0]
+        _, n, late, _ = out.get((pid, stage), (step, 0, 0, 0))
+        out[(pid, stage)] = (step, n + 1, late + int(due < as_of), n_leads.get(step, 0) if step else 0)
+    return out
+
+
+@pytest.mark.parametrize("scope", [CITY_SCOPE, DEPT_HEAD], ids=["city", "dept_head"])
+def test_open_cases_per_step_match_a_hand_count(pool: str, scope: object) -> None:
+    frame = lists.step_cases(scope=scope, as_of=meta.pool_status().as_of)  # type: ignore[arg-type]
+    got = {
+        (r["problem_id"], r["stage"]): (r["step_id"], r["open"], r["overdue"], r["n_leads"])
+        for r in frame.iter_rows(named=True)
+    }
+    want = _hand_step_cases(None if scope is CITY_SCOPE else 2)
+    assert got == want
+    assert sum(v[1] for v in want.values()) > 0 and sum(v[2] for v in want.values()) > 0
+    assert all(stage != "closed" for _, stage in got)
+
+
+def test_cases_waiting_at_a_hole_are_named(pool: str) -> None:
+    """Open cases at a step nobody leads, or at a stage with no step (a type with no process): found
+    exactly, and the injected void and no-process types of the test pool do hold open cases."""
+    frame = lists.step_cases(scope=CITY_SCOPE, as_of=meta.pool_status().as_of)
+    holes = lists.unanswered_cases(frame)
+    want = {
+        k for k, (step, n, _, nl) in _hand_step_cases(None).items() if n > 0 and (step is None or nl == 0)
+    }
+    assert set(zip(holes["problem_id"].to_list(), holes["stage"].to_list(), strict=True)) == want
+    assert holes.height > 0
+
+
+def test_each_gap_carries_the_open_cases_waiting_on_it(pool: str) -> None:
+    as_of = meta.pool_status().as_of
+    g = lists.gaps_with_cases(scope=CITY_SCOPE, as_of=as_of)
+    assert g.height == lists.gaps(scope=CITY_SCOPE).height
+    hand = _hand_step_cases(None)
+    at_step: dict[int, tuple[int, int]] = {}
+    at_type: dict[int, tuple[int, int]] = {}
+    for (pid, _stage), (step, n, late, _) in hand.items():
+        if step is None:
+            o, lt = at_type.get(pid, (0, 0))
+            at_type[pid] = (o + n, lt + late)
+        else:
+            at_step[step] = (n, late)
+    for r in g.iter_rows(named=True):
+        if r["item_id"] is not None:
+            assert r["open_cases"] is None
+        elif r["kind"] == "no_process":
+            assert (r["open_cases"], r["overdue_cases"]) == at_type.get(r["problem_id"], (0, 0))
+        else:
+            assert (r["open_cases"], r["overdue_cases"]) == at_step.get(r["step_id"], (0, 0))
+    voids = g.filter(pl.col("kind").is_in(["void", "no_process"]))
+    assert voids["open_cases"].sum() > 0  # the injected holes do hold cases on the test pool
+
+
+def test_a_department_s_case_figures_match_a_hand_count(pool: str) -> None:
+    as_of = meta.pool_status().as_of
+    with eng.connect() as c:
+        rows = c.execute(
+            select(case_item.c.closed_at, case_item.c.close_due_at).where(case_item.c.dept_id == 2)
+        ).all()
+    want = {
+        "open": sum(1 for closed, _ in rows if closed is None),
+        "overdue": sum(1 for closed, due in rows if closed is None and due < as_of),
+        "closed": sum(1 for closed, _ in rows if closed is not None),
+        "closed_on_time": sum(1 for closed, due in rows if closed is not None and closed <= due),
+    }
+    assert want["open"] > 0 and want["closed"] > 0
+    d = lists.dept_list(dept_id=2, scope=DEPT_HEAD, as_of=as_of)
+    assert d is not None and d.cases == want
+    assert "open_cases" in d.gaps.columns
+    assert lists.dept_list(dept_id=2, scope=DEPT_HEAD) is not None

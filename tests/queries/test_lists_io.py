@@ -246,3 +246,30 @@ def test_an_import_that_no_longer_fits_stops_the_rebuild(fresh: str) -> None:
         _rebuild(fresh)
     engine.configure(fresh)
     assert _state() == before  # the previous pool is unchanged
+
+
+def test_removing_a_problem_type_that_cases_follow_is_refused(fresh: str) -> None:
+    """Cases point at their problem type: a file that drops a type with cases is refused with that
+    reason (and the count), and nothing changes; keeping the type but changing it updates it in place."""
+    from queries.tables import case_item, lists_problem
+
+    before = _state()
+    tables = _exported(2)
+    with engine.connect() as c:
+        n_by_code = dict(
+            c.execute(
+                select(lists_problem.c.code, func.count())
+                .join(case_item, case_item.c.problem_id == lists_problem.c.id)
+                .group_by(lists_problem.c.code)
+            ).all()
+        )
+    code = next(str(x) for x in tables["problems"]["code"] if n_by_code.get(x))
+    dropped = {**tables, "problems": tables["problems"].filter(pl.col("code") != code)}
+    rows, errs = lists_io.read_xlsx(lists_io.xlsx_bytes(dropped, "x"))
+    assert errs == []
+    out = lists_io.import_lists(rows, dept_code="civil_affairs", actor=ACTOR, dry_run=False)
+    assert not out.applied
+    assert f"problem type {code} still has {n_by_code[code]} case(s); it cannot be removed" in [
+        p.en for p in out.problems
+    ]
+    assert _state() == before

@@ -367,3 +367,29 @@ def test_map_cells_count_every_open_case_once(pool: str) -> None:
     assert int(cells["n"].sum()) == pts.height == sum(counts.values()) > 0
     assert {s: int(cells[s].sum()) for s in loop.OVERDUE_STATES} == counts
     assert cells.height < pts.height  # cells gather neighbouring cases
+
+
+def test_every_case_log_starts_with_its_one_open_event(pool: str) -> None:
+    """No case opens after the pool's clock, and each case's event log (by time, then id, as the case page
+    reads it) starts with exactly one open event at the case's opened_at."""
+    from queries.tables import case_event
+
+    as_of = meta.pool_status().as_of
+    eng = create_engine(pool)
+    with eng.connect() as conn:
+        opened = dict(conn.execute(select(case_item.c.id, case_item.c.opened_at)).all())
+        events = conn.execute(
+            select(case_event.c.case_id, case_event.c.kind, case_event.c.at).order_by(
+                case_event.c.case_id, case_event.c.at, case_event.c.id
+            )
+        ).all()
+    eng.dispose()
+    assert opened and max(opened.values()) <= as_of
+    first: dict[int, tuple[str, int]] = {}
+    n_open: dict[int, int] = {}
+    for cid, kind, at in events:
+        first.setdefault(cid, (kind, at))
+        n_open[cid] = n_open.get(cid, 0) + (kind == "open")
+    assert set(first) == set(opened)  # every case has a log
+    assert {cid for cid, (kind, at) in first.items() if kind != "open" or at != opened[cid]} == set()
+    assert set(n_open.values()) == {1}

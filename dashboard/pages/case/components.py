@@ -43,6 +43,8 @@ class ids:
     appeals = "case-appeals-table"
     header = "case-header"
     priority = "case-priority-table"
+    track = "case-stage-track"
+    approve_label = "case-approve-label"
 
 
 EVENT_LABELS = {
@@ -187,18 +189,11 @@ def stage_track(case: Mapping[str, Any], lang: str) -> html.Ol:
                 className=f"case-step {cls}",
             )
         )
-    return html.Ol(steps, className="case-track")
+    return html.Ol(steps, className="case-track", id=ids.track)
 
 
-def timeline_table(frame: pl.DataFrame, lang: str) -> html.Div:
-    head = [
-        ("时间", "When"),
-        ("事件", "What"),
-        ("阶段", "Stage"),
-        ("部门", "Department"),
-        ("经办", "Who"),
-        ("说明", "Note"),
-    ]
+def timeline_rows(frame: pl.DataFrame, lang: str) -> list[html.Tr]:
+    """One table row per event, oldest first."""
     rows = []
     for r in frame.iter_rows(named=True):
         a, b = r["from_stage"], r["to_stage"]
@@ -225,6 +220,19 @@ def timeline_table(frame: pl.DataFrame, lang: str) -> html.Div:
                 ]
             )
         )
+    return rows
+
+
+def timeline_table(frame: pl.DataFrame, lang: str) -> html.Div:
+    head = [
+        ("时间", "When"),
+        ("事件", "What"),
+        ("阶段", "Stage"),
+        ("部门", "Department"),
+        ("经办", "Who"),
+        ("说明", "Note"),
+    ]
+    rows = timeline_rows(frame, lang)
     if not rows:
         body: Any = html.P(pick("尚无事件记录", "No events yet", lang), className="muted")
     else:
@@ -419,11 +427,53 @@ def _opts(table: Mapping[str, tuple[str, str]], keys: Any, lang: str) -> list[di
     return [{"label": both(*table[k], lang, " "), "value": k} for k in keys]
 
 
+def later_stages(case: Mapping[str, Any]) -> list[str]:
+    """The stages a case may be advanced to (the next by default; an emergency may skip)."""
+    return list(R.STAGES[R.STAGES.index(str(case["stage"])) + 1 :]) if case["stage"] in R.STAGES else []
+
+
+def transfer_options(case: Mapping[str, Any], depts: pl.DataFrame) -> list[dict[str, Any]]:
+    """Every department but the case's own."""
+    return [
+        {"label": f"{r['name_zh']} {r['name_en']}", "value": int(r["id"])}
+        for r in depts.iter_rows(named=True)
+        if r["id"] != case["dept_id"]
+    ]
+
+
+def approve_label(pending_days: int | None) -> tuple[str, str]:
+    if pending_days is None:
+        return ("延期审批", "Deferral decision")
+    return (
+        f"延期审批 (申请 {pending_days} 个工作日)",
+        f"Deferral decision ({pending_days} working days asked)",
+    )
+
+
+def action_options(allowed: list[str], lang: str) -> list[dict[str, str]]:
+    return _opts(R.ACTION_LABELS, allowed, lang)
+
+
+def stage_options(case: Mapping[str, Any], lang: str) -> list[dict[str, str]]:
+    return _opts(R.STAGE_LABELS, later_stages(case), lang)
+
+
+def case_store_data(case: Mapping[str, Any], last_event: int) -> dict[str, int]:
+    """What the page shows of the case: its row_version (optimistic concurrency) and the newest event on
+    its timeline (an action then appends only the events after it)."""
+    return {"id": int(case["id"]), "version": int(case["row_version"]), "last_event": int(last_event)}
+
+
 def actions_panel(
-    case: Mapping[str, Any], allowed: list[str], depts: pl.DataFrame, pending_days: int | None, lang: str
+    case: Mapping[str, Any],
+    allowed: list[str],
+    depts: pl.DataFrame,
+    pending_days: int | None,
+    lang: str,
+    last_event: int = 0,
 ) -> html.Div:
     title = bi_text("办理", "Act on this case", lang, "card-title")
-    store = dcc.Store(id=ids.case_store, data={"id": int(case["id"]), "version": int(case["row_version"])})
+    store = dcc.Store(id=ids.case_store, data=case_store_data(case, last_event))
     if not allowed:
         return html.Div(
             [
@@ -442,17 +492,11 @@ def actions_panel(
             ],
             className="card case-actions",
         )
-    later = (
-        [s for s in R.STAGES[R.STAGES.index(str(case["stage"])) + 1 :]] if case["stage"] in R.STAGES else []
-    )
-    dept_opts = [
-        {"label": f"{r['name_zh']} {r['name_en']}", "value": int(r["id"])}
-        for r in depts.iter_rows(named=True)
-        if r["id"] != case["dept_id"]
-    ]
+    dept_opts = transfer_options(case, depts)
 
-    def field(lab: tuple[str, str], control: Any) -> html.Div:
-        return html.Div([bi_text(*lab, lang, "case-field-label"), control], className="case-field")
+    def field(lab: tuple[str, str], control: Any, label_id: str | None = None) -> html.Div:
+        head = bi_text(*lab, lang, "case-field-label")
+        return html.Div([html.Span(head, id=label_id) if label_id else head, control], className="case-field")
 
     return html.Div(
         [
@@ -462,7 +506,7 @@ def actions_panel(
                 ("操作", "Action"),
                 dcc.Dropdown(
                     id=ids.action,
-                    options=_opts(R.ACTION_LABELS, allowed, lang),
+                    options=action_options(allowed, lang),
                     value=allowed[0],
                     clearable=False,
                 ),
@@ -475,7 +519,7 @@ def actions_panel(
                 ("推进到 (仅紧急事件可越级)", "Advance to (only emergencies may skip)"),
                 dcc.Dropdown(
                     id=ids.to_stage,
-                    options=_opts(R.STAGE_LABELS, later, lang),
+                    options=stage_options(case, lang),
                     value=None,
                     placeholder=pick("下一阶段", "next stage", lang),
                 ),
@@ -486,12 +530,7 @@ def actions_panel(
                 dcc.Input(id=ids.days, type="number", min=1, step=1, value=None),
             ),
             field(
-                ("延期审批", "Deferral decision")
-                if pending_days is None
-                else (
-                    f"延期审批 (申请 {pending_days} 个工作日)",
-                    f"Deferral decision ({pending_days} working days asked)",
-                ),
+                approve_label(pending_days),
                 dcc.RadioItems(
                     id=ids.approve,
                     options=[
@@ -501,6 +540,7 @@ def actions_panel(
                     value=None,
                     inline=True,
                 ),
+                ids.approve_label,
             ),
             field(
                 ("评估结论", "Evaluation"),

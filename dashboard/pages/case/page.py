@@ -8,7 +8,8 @@ import time
 from typing import Any
 
 import dash
-from dash import Input, Output, State, callback, dcc, html, no_update
+import polars as pl
+from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
 from dashboard import inputs, wall
 from dashboard.components import empty_state, notice
@@ -97,7 +98,8 @@ def body(v: Viewer, lang: str, case: dict[str, Any], message: Any = None) -> lis
     st = meta.pool_status()
     allowed = ca.allowed(viewer=v, case=case)
     pending = ca.pending_deferral_days(case_id=int(case["id"]))
-    actions = c.actions_panel(case, allowed, ca.departments(), pending, lang)
+    events = ca.timeline(case_id=int(case["id"]))
+    actions = c.actions_panel(case, allowed, ca.departments(), pending, lang, _last_event(events))
     if message is not None:
         actions.children[-1].children = message  # the result line under the form
     return [
@@ -107,7 +109,7 @@ def body(v: Viewer, lang: str, case: dict[str, Any], message: Any = None) -> lis
             [
                 html.Div(
                     [
-                        c.timeline_table(ca.timeline(case_id=int(case["id"])), lang),
+                        c.timeline_table(events, lang),
                         c.process_table(ca.process(problem_id=int(case["problem_id"])), lang),
                     ],
                     className="case-main",
@@ -138,9 +140,89 @@ def _result(zh: str, en: str, lang: str, ok: bool) -> html.P:
     )
 
 
+# What an action changes on the page, and nothing else: the header (stage, both SLA clocks, counts), the
+# stage track, the timeline, the form's row_version and its choices, and the form reset. The process,
+# priority and appeal panels do not change with an action and are not sent again (the answer was the whole
+# case, ~50 KB). When the viewer may no longer act (the panel becomes a notice) the body is redrawn whole.
+PARTS = (
+    Output(ids.message, "children"),
+    Output(ids.header, "children"),
+    Output(ids.track, "children"),
+    Output(ids.timeline, "children"),
+    Output(ids.case_store, "data"),
+    Output(ids.action, "options"),
+    Output(ids.action, "value"),
+    Output(ids.to_stage, "options"),
+    Output(ids.to_stage, "value"),
+    Output(ids.to_dept, "options"),
+    Output(ids.to_dept, "value"),
+    Output(ids.note, "value"),
+    Output(ids.days, "value"),
+    Output(ids.approve, "value"),
+    Output(ids.result, "value"),
+    Output(ids.satisfaction, "value"),
+    Output(ids.approve_label, "children"),
+)
+_KEEP = (no_update,) * (len(PARTS) - 1)  # every part but the message
+
+
+def _last_event(events: pl.DataFrame) -> int:
+    return int(events["id"].max()) if events.height else 0  # type: ignore[arg-type]
+
+
+def timeline_update(events: pl.DataFrame, shown: object, lang: str) -> Any:
+    """The timeline after an action: a Patch appending the events after the newest one the page showed,
+    when they are exactly the tail of the log (they always are: an action's events are the newest);
+    otherwise (an unknown or missing mark, an empty table shown) the whole timeline."""
+    try:
+        last = int(str(shown))
+    except ValueError:
+        last = 0
+    ids_ = events["id"].to_list()
+    new = events.filter(pl.col("id") > last)
+    if last <= 0 or last not in ids_ or not new.height or ids_[-new.height :] != new["id"].to_list():
+        return c.timeline_table(events, lang).children
+    patch = Patch()
+    patch[1]["props"]["children"][1]["props"]["children"].extend(c.timeline_rows(new, lang))
+    return patch
+
+
+def changed_parts(
+    v: Viewer, lang: str, case: dict[str, Any], message: Any, shown_event: object = None
+) -> tuple[Any, ...]:
+    """(body, *PARTS) after a done action: the parts that changed, or the whole body when the action
+    panel's shape changes (the viewer may no longer act on the case)."""
+    allowed = ca.allowed(viewer=v, case=case)
+    if not allowed:
+        return (body(v, lang, case, message), *(no_update,) * len(PARTS))
+    names = ca.case_names(case=case)
+    pending = ca.pending_deferral_days(case_id=int(case["id"]))
+    events = ca.timeline(case_id=int(case["id"]))
+    return (
+        no_update,
+        message,
+        c.header(case, names, int(time.time()), lang).children,
+        c.stage_track(case, lang).children,
+        timeline_update(events, shown_event, lang),
+        c.case_store_data(case, _last_event(events)),
+        c.action_options(allowed, lang),
+        allowed[0],
+        c.stage_options(case, lang),
+        None,
+        c.transfer_options(case, ca.departments()),
+        None,
+        "",
+        None,
+        None,
+        None,
+        None,
+        bi_text(*c.approve_label(pending), lang, "case-field-label"),
+    )
+
+
 @callback(
     Output(ids.body, "children"),
-    Output(ids.message, "children"),
+    *PARTS,
     Input(ids.submit, "n_clicks"),
     State(ids.case_store, "data"),
     State(ids.action, "value"),
@@ -168,10 +250,10 @@ def submit(
     params: object,
 ) -> Any:
     """Take the chosen action. Refused: the form stays as typed (nothing is lost) with the reason under it;
-    done: the case is shown again with its new state and timeline."""
+    done: the parts of the case that changed are sent again (changed_parts), with the new row_version."""
     p = PageParams.from_store(params)
     if not clicks:
-        return no_update, no_update
+        return (no_update, no_update, *_KEEP)
     data = inputs.store(store)
 
     def run(v: Viewer, pp: PageParams) -> Any:
@@ -191,16 +273,16 @@ def submit(
                 result=result if isinstance(result, str) else None,
             )
         except R.CaseRefused as exc:
-            return no_update, _result(exc.zh, exc.en, pp.lang, False)
+            return (no_update, _result(exc.zh, exc.en, pp.lang, False), *_KEEP)
         case = ca.case_row(scope=v.scope(), case_id=done.case_id)
         msg = _result(f"{done.zh} (案件 #{done.case_id})", f"{done.en} (case #{done.case_id})", pp.lang, True)
         if case is None:  # transferred out of the viewer's scope
             gone = (f"{done.zh}; 案件已移出您的范围", f"{done.en}; the case has left your scope")
-            return [_result(*gone, pp.lang, True)], no_update
-        return body(v, pp.lang, case, msg), no_update
+            return ([_result(*gone, pp.lang, True)], no_update, *_KEEP)
+        return changed_parts(v, pp.lang, case, msg, data.get("last_event"))
 
     out = guarded(run, p.lang, p)
-    return out if isinstance(out, tuple) else (no_update, out)
+    return out if isinstance(out, tuple) else (no_update, out, *_KEEP)
 
 
 @callback(
@@ -247,7 +329,10 @@ def file_appeal(clicks: object, store: object, kind: object, reason: object, par
     return out if isinstance(out, tuple) else (out, no_update)
 
 
-def probe_submit(v: Viewer, case_id: int) -> list[Any]:
-    """The bench's probe: the case body as the submit callback renders it after an action."""
+def probe_submit(v: Viewer, case_id: int) -> tuple[Any, ...]:
+    """The bench's probe: what the submit callback sends after an action."""
     case = ca.case_row(scope=v.scope(), case_id=case_id)
-    return body(v, "zh", case) if case else []
+    if not case:
+        return ()
+    events = ca.timeline(case_id=case_id)
+    return changed_parts(v, "zh", case, None, _last_event(events.head(max(events.height - 2, 1))))

@@ -115,7 +115,7 @@ def _map_figure(version: str, problem: int, scope: Scope, theme: str, lang: str)
     """The mapping figure as JSON, memoised per data version: building a plotly figure costs tens of ms,
     and the picture changes only when the pool does."""
     st = meta.pool_status()
-    m = lists.mapping(problem_id=problem, scope=scope, as_of_day=st.as_of_day)
+    m = lists.mapping(problem_id=problem, scope=scope, as_of_day=st.as_of_day, as_of=st.as_of)
     if m is None:
         return None
     fig = c.mapping_figure(m, theme=theme, lang=lang, as_of=as_of_text(st.as_of)).to_plotly_json()
@@ -292,7 +292,7 @@ def body(v: Viewer, p: PageParams, view: str, problem: int | None, dept: int | N
             )
         ]
     if view == "gaps":
-        g = lists.gaps(scope=scope)
+        g = lists.gaps_with_cases(scope=scope, as_of=st.as_of)
         return [
             html.Div(
                 [
@@ -332,7 +332,7 @@ def body(v: Viewer, p: PageParams, view: str, problem: int | None, dept: int | N
                 className="card",
             )
         ]
-    d = lists.dept_list(dept_id=dept, scope=scope)
+    d = lists.dept_list(dept_id=dept, scope=scope, as_of=st.as_of)
     if d is None:
         return [empty_state(lang, ("没有这个部门的清单", "No list for this department"))]
     return c.dept_sections(d, p.theme, lang, ids.gaps)

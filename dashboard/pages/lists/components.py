@@ -324,8 +324,11 @@ def mapping_figure(m: lists.Mapping, *, theme: str, lang: str, as_of: str) -> go
     for r in steps.iter_rows(named=True):
         sid = int(r["id"])
         holes = []
+        open_n, late_n = int(r["open_cases"]), int(r["overdue_cases"])
         if r["n_leads"] == 0:
             holes.append(pick("无牵头!", "no lead!", lang))
+            if open_n:
+                holes.append(pick(f"{open_n} 件在办无人牵头!", f"{open_n} open case(s) nobody leads!", lang))
         if r["n_leads"] > 1:
             holes.append(pick("多头牵头!", "two leads!", lang))
         if not r["has_data"]:
@@ -338,7 +341,9 @@ def mapping_figure(m: lists.Mapping, *, theme: str, lang: str, as_of: str) -> go
             f"{short(int(x['dept_id']), lang)} {x['person'] or ''}" for x in leads_of.get(sid, [])
         )
         mark = "◆ " if r["decision"] else ""
-        cases = "" if r["open_cases"] is None else f" · {pick('在办', 'open', lang)} {r['open_cases']}"
+        cases = f" · {pick('在办', 'open', lang)} {open_n:,}" if open_n else ""
+        if late_n:
+            cases += f" ({pick('超期', 'overdue', lang)} <b>{late_n:,}</b>)"
         text = (
             f"{r['seq']}. {mark}<b>{pick(r['name_zh'], r['name_en'], lang)}</b> · {limit}{cases}"
             f"<br>{pick(*STAGE.get(r['stage'], ('', '')), lang)} · {pick('牵头', 'lead', lang)}: {who or '—'}"
@@ -367,6 +372,20 @@ def mapping_figure(m: lists.Mapping, *, theme: str, lang: str, as_of: str) -> go
         if did in denied_depts:
             text += f"<br><b>{pick('缺数据授权!', 'lacks a data grant!', lang)}</b>"
         node(COLS[3], yd[did], text, hole=did in denied_depts, hover=pick(r["name_zh"], r["name_en"], lang))
+    if m.unplaced_cases:
+        notes.append(
+            {
+                "x": COLS[1],
+                "y": -0.12,
+                "text": pick(
+                    f"<b>{m.unplaced_cases:,} 件在办案件所处阶段无处置环节!</b>",
+                    f"<b>{m.unplaced_cases:,} open case(s) at a stage with no step!</b>",
+                    lang,
+                ),
+                "showarrow": False,
+                "font": {"size": fs - 2, "color": red},
+            }
+        )
     if m.hidden_items:
         notes.append(
             {
@@ -403,8 +422,8 @@ def mapping_figure(m: lists.Mapping, *, theme: str, lang: str, as_of: str) -> go
             "Who handles this problem, by which steps, with which data?",
         ),
         (
-            f"红色 = 缺口 · 时限单位: 工作日/工时 · 数据量: 条 · 截至 {as_of}",
-            f"red = gap · limits in working days/hours · data in records · as of {as_of}",
+            f"红色 = 缺口 · 时限单位: 工作日/工时 · 数据量: 条 · 在办/超期: 件 · 截至 {as_of}",
+            f"red = gap · limits in working days/hours · data in records · open/overdue in cases · as of {as_of}",
         ),
         lang,
     )
@@ -539,6 +558,8 @@ def gap_rows(g: pl.DataFrame, lang: str) -> list[dict[str, Any]]:
                 "role": pick("部门", "department", lang)
                 if r["fix_role"] == "department"
                 else pick("数据责任人", "data owner", lang),
+                "open": r.get("open_cases"),
+                "late": r.get("overdue_cases"),
             }
         )
     return out
@@ -577,6 +598,20 @@ def gap_grid(cid: str, g: pl.DataFrame, theme: str, lang: str) -> dag.AgGrid:
                 filter=True,
                 tooltipField="fixer",
             ),
+            col(
+                "open",
+                "在办案件",
+                "Open cases",
+                width=100,
+                type="numericColumn",
+                headerTooltip=both(
+                    "此缺口上现有的在办案件数 (环节缺口: 在该环节; 无流程: 该类问题全部)",
+                    "open cases waiting on this gap now (a step's gap: at the step; no process: all of the type)",
+                    lang,
+                ),
+                cellClassRules={"cell-bad": "params.value > 0"},
+            ),
+            col("late", "其中超期", "Overdue", width=90, type="numericColumn"),
             col("person", "责任人", "Person", minWidth=130),
             col("role", "身份", "As", width=110),
         ],
@@ -653,15 +688,29 @@ def dept_sections(d: lists.DeptList, theme: str, lang: str, gap_id: str) -> list
         lang,
     )
     n_lead = sum(1 for r in d.steps["role"].to_list() if r == "lead")
-    cases = (
-        pick(
-            "办件统计 (在办/超期/按期) 待闭环模块上线后显示",
-            "Case figures (open, overdue, on time) appear once the closed-loop module lands",
-            lang,
+    if d.cases is None:
+        cases: Any = ""
+    else:
+        k = d.cases
+        rate = f"{k['closed_on_time'] / k['closed']:.0%}" if k["closed"] else "—"
+        cases = html.Span(
+            pick(
+                f"办件: 在办 {k['open']:,} · 超期 {k['overdue']:,} · 按期办结率 {rate} "
+                f"({k['closed_on_time']:,}/{k['closed']:,})",
+                f"Cases: open {k['open']:,} · overdue {k['overdue']:,} · closed on time {rate} "
+                f"({k['closed_on_time']:,}/{k['closed']:,})",
+                lang,
+            ),
+            title=pick(
+                "在办 = 责任部门为本部门、尚未办结的案件; 超期 = 其中已过办结时限 (工作时间, 含批准延期); "
+                "按期办结率 = 按期办结数 / 办结数, 全部期间, 来源 case_item / case_rollup",
+                "open = cases this department answers for, not closed; overdue = of those, past the closure due "
+                "time (working time, approved deferrals included); on time = closed by the due time / closed, "
+                "all periods; source case_item / case_rollup",
+                lang,
+            ),
+            className="lists-cases-figures",
         )
-        if d.cases is None
-        else " · ".join(f"{k} {v}" for k, v in d.cases.items())
-    )
     head = html.Div(
         [
             bi_text(d.name_zh, d.name_en, lang, "lists-dept-name"),
