@@ -79,6 +79,19 @@ def guarded(render: Callable[..., Any], lang: str, *args: Any, **kwargs: Any) ->
         return html.Div(html.A("登录 / Log in", href="/login"), className="state-panel")
 
 
+def acting(act: Callable[..., Any], lang: str, *args: Any, **kwargs: Any) -> Any:
+    """Run a write callback's `act(viewer, *args)` exactly once, with `guarded`'s error handling. Not in
+    `meta.consistent`: that repeats its body when the data version moves meanwhile, and a write that
+    moves it itself (a case action, an import) would then be tried a second time."""
+    try:
+        v = viewer()
+        return act(v, *args, **kwargs)
+    except PoolError as exc:
+        return error_panel(exc, lang)
+    except PermissionError:
+        return html.Div(html.A("登录 / Log in", href="/login"), className="state-panel")
+
+
 def page_layout(ids: Any, render: Callable[..., Any], p: PageParams, cls: str) -> html.Div:
     """The usual page frame: its params store (what its refresh callbacks read back) and its content,
     rendered once for the first paint through `guarded`. `ids` needs root, params and content."""

@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import func, insert, select, update
 
-from queries import audit, loop
+from queries import audit, loop, meta
 from queries import case_actions as ca
 from queries import case_rules as R
 from queries import engine as eng
@@ -231,6 +231,7 @@ def _correct(
         ],
     )
     loop.rollup_move(conn, dict(before), after)
+    meta.move_version(conn, records_added=0, newest_received=0)  # cached views show the correction
     return change
 
 

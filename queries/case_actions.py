@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, true, update
 
-from queries import audit, loop
+from queries import audit, loop, meta
 from queries import case_rules as R
 from queries import engine as eng
 from queries import priority as prio
@@ -496,6 +496,9 @@ def act(
             raise _conflict(conn, before)
         insert_events(conn, [{"person_id": after.get("person_id"), **e} for e in events])
         loop.rollup_move(conn, before, after)
+        # the loop view, the lists' open cases and the wall read cached figures keyed on the data version:
+        # a new one (settled within the ingest window, like an API batch's) makes them show this change
+        meta.move_version(conn, records_added=0, newest_received=0)
         tx.log(
             f"case.{action}",
             "case_item",

@@ -470,3 +470,26 @@ def test_reopening_rescores_but_a_manual_score_stands(make: Callable[..., int]) 
     )
     act(head, manual, "reopen", note="复发")
     assert (row(manual)["priority"], row(manual)["priority_model"]) == (90.0, "manual:prio-2")
+
+
+def test_an_action_moves_the_data_version_so_cached_views_follow(make: Callable[..., int]) -> None:
+    """The loop view, the lists' open cases and the wall are cached on the data version: an action moves
+    it (settled at once, or pending within the ingest window) in the action's own transaction."""
+    from queries.meta import PENDING
+    from queries.tables import pool_meta
+
+    keys = ["data_version", PENDING["data_version"]]
+
+    def versions() -> dict[str, str]:
+        with eng.connect() as conn:
+            got = conn.execute(select(pool_meta.c.key, pool_meta.c.value).where(pool_meta.c.key.in_(keys)))
+            return {str(k): str(v) for k, v in got}
+
+    cid = make()
+    before = versions()
+    act(user("minzheng"), cid, "sign")
+    after = versions()
+    assert after != before and set(after.values()) - set(before.values())
+    with pytest.raises(R.CaseRefused):  # a refused action writes nothing, the version included
+        act(other_head(dept_id("civil_affairs")), cid, "advance", note="x")
+    assert versions() == after

@@ -15,7 +15,7 @@ from dashboard import inputs, wall
 from dashboard.i18n import both
 from dashboard.pages.appeals import components as c
 from dashboard.pages.appeals.components import ids
-from dashboard.view import PageParams, as_of_text, guarded, page_layout, page_params
+from dashboard.view import PageParams, acting, as_of_text, page_layout, page_params
 from queries import appeals as ap
 from queries import audit, loop, meta
 from queries import case_actions as ca
@@ -162,7 +162,7 @@ def decide(
         page.insert(0, _msg(f"申诉 #{appeal_id} 已答复", f"Appeal #{appeal_id} answered", pp.lang, True))
         return page, no_update
 
-    out = guarded(run, p.lang, p)
+    out = acting(run, p.lang, p)
     return out if isinstance(out, tuple) else (no_update, out)
 
 
@@ -198,5 +198,5 @@ def open_action(clicks: object, hotspot: object, title: object, window: object, 
         page.insert(0, _msg(f"优化措施 #{aid} 已发起", f"Optimization action #{aid} opened", pp.lang, True))
         return page, no_update
 
-    out = guarded(run, p.lang, p)
+    out = acting(run, p.lang, p)
     return out if isinstance(out, tuple) else (no_update, out)

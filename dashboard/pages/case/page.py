@@ -16,7 +16,7 @@ from dashboard.components import empty_state, notice
 from dashboard.i18n import bi_text, both
 from dashboard.pages.case import components as c
 from dashboard.pages.case.components import ids
-from dashboard.view import PageParams, as_of_text, guarded, page_layout, page_params
+from dashboard.view import PageParams, acting, as_of_text, page_layout, page_params
 from queries import appeals as ap
 from queries import audit, meta
 from queries import case_actions as ca
@@ -281,7 +281,7 @@ def submit(
             return ([_result(*gone, pp.lang, True)], no_update, *_KEEP)
         return changed_parts(v, pp.lang, case, msg, data.get("last_event"))
 
-    out = guarded(run, p.lang, p)
+    out = acting(run, p.lang, p)
     return out if isinstance(out, tuple) else (no_update, out, *_KEEP)
 
 
@@ -325,7 +325,7 @@ def file_appeal(clicks: object, store: object, kind: object, reason: object, par
             c.appeals_list(frame, pp.lang),
         )
 
-    out = guarded(run, p.lang, p)
+    out = acting(run, p.lang, p)
     return out if isinstance(out, tuple) else (out, no_update)
 
 

@@ -28,7 +28,7 @@ from dashboard.pages.twin.scene import (
     scene,
     subtitle,
 )
-from dashboard.view import PageParams, as_of_text, guarded, page_layout, page_params
+from dashboard.view import PageParams, acting, as_of_text, guarded, page_layout, page_params
 from queries import audit, meta, twin, twin_hazards, twin_view
 from queries.errors import PoolError
 from queries.scope import Scope, Viewer
@@ -705,7 +705,7 @@ def save_hazard(
         value = f"{twin_hazards.PREFIX}{new_id}"
         return said, hazard_options(vv, code, pp.lang), value, "evacuation"
 
-    out = guarded(run, p.lang, p)
+    out = acting(run, p.lang, p)
     return out if isinstance(out, tuple) else (out, *none)
 
 
@@ -840,7 +840,7 @@ def scenario(
             ), no_update
         return [said, card.comparison_table(cmp, pp.lang)], options
 
-    out = guarded(run, p.lang, p)
+    out = acting(run, p.lang, p)
     return out if isinstance(out, tuple) else (out, no_update)
 
 
