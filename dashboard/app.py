@@ -249,7 +249,9 @@ def shell_layout() -> html.Div:
             id=f"app-nav-{p['name']}",
         )
         for p in dash.page_registry.values()
-        if p["name"] in T and (not p.get("roles") or (viewer is not None and viewer.role in p["roles"]))
+        if p["name"] in T
+        and p.get("nav", True)  # a page reached from others' links (one case) stays out of the header
+        and (not p.get("roles") or (viewer is not None and viewer.role in p["roles"]))
     ]
     return html.Div(
         id="app-root",

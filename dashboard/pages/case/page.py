@@ -30,6 +30,7 @@ dash.register_page(
     title="案件详情 · Case",
     order=7,
     ready="#case-content .case-search",
+    nav=False,  # reached from the loop view's lists, the appeals page and links; not a header entry
     roles=("operator", "leader", "department_head", "admin"),
 )
 wall.register(__name__, None)
