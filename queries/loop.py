@@ -43,8 +43,8 @@ from sqlalchemy import (
     update,
 )
 
+from queries import case_rules, meta
 from queries import engine as eng
-from queries import meta
 from queries.cache import cached
 from queries.scope import Scope
 from queries.tables import case_item, case_rollup, case_rollup_dur, community, lists_problem
@@ -67,7 +67,7 @@ SLA_LIMITS: dict[str, SlaLimit] = {
 }
 CASE_CLASSES = tuple(SLA_LIMITS)
 CHANNELS = ("hotline", "photo", "grid", "iot", "pool_alert")
-STAGES = ("monitoring", "analysis", "response", "evaluation", "feedback", "optimization", "closed")
+STAGES = case_rules.STAGES  # the loop's stages, in order (one definition, in the rules)
 SATISFACTION = ("satisfied", "basic", "dissatisfied")
 STALL_DAYS = 30  # a case this many days in one stage has stopped there (the funnel's "stopped" counts)
 HOTSPOT_DAYS = 30  # recurring hotspot: one problem type in one community within this many days ...

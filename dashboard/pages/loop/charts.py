@@ -9,19 +9,12 @@ import polars as pl
 
 from dashboard.figures import THEMES, chart
 from dashboard.i18n import pick, titles
-from queries import loop
+from queries import case_rules, loop
 
 # opaque cell colours so plotly picks readable cell text on either theme
 HEAT = {"desk": {"cell0": "#f1f5ff", "cell1": "#1d4ed8"}, "wall": {"cell0": "#13223b", "cell1": "#0ea5e9"}}
-STAGE_LABELS = {
-    "monitoring": ("监测(待签收)", "Monitoring (to sign for)"),
-    "analysis": ("研判", "Analysis"),
-    "response": ("处置", "Response"),
-    "evaluation": ("评估", "Evaluation"),
-    "feedback": ("反馈", "Feedback"),
-    "optimization": ("优化", "Optimization"),
-    "closed": ("办结", "Closed"),
-}
+# the stage names of the rules, but the first stage says what waiting in it means on these charts
+STAGE_LABELS = {**case_rules.STAGE_LABELS, "monitoring": ("监测(待签收)", "Monitoring (to sign for)")}
 
 
 def funnel_figure(frame: pl.DataFrame, period: tuple[str, str], asof: str, lang: str, theme: str) -> Any:
