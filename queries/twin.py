@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+import shapely
 from sqlalchemy import func, insert, select
 
 from queries import audit
@@ -246,6 +247,15 @@ def buildings(*, scope: Scope, community_code: int, as_of: int) -> pl.DataFrame:
         .group_by(e.c.building_id),
         schema={"id": pl.Int64, "open_cases": pl.Int64},
     )
+    if frame.height and int(frame["id"].min()) > IMPORT_ID_BASE:
+        # imported buildings stand in for the generated ones: each event moves to the imported
+        # footprint nearest the generated building it was placed at
+        ev = (
+            ev.join(event_homes(community_code=community_code), left_on="id", right_on="generated_id")
+            .group_by("building_id")
+            .agg(pl.col("open_cases").sum())
+            .rename({"building_id": "id"})
+        )
     out = frame.join(ev, on="id", how="left").with_columns(pl.col("open_cases").fill_null(0))
     return out.with_columns(
         (pl.col("residents_65") / pl.col("residents").clip(lower_bound=1)).alias("share_65"),
@@ -298,6 +308,39 @@ def _imported(*, community_code: int, as_of: int, like: pl.DataFrame) -> pl.Data
         pl.Series("reno_elderly", np.round(r["elderly"], 2)),
     )
     return out.select([pl.col(c).cast(like.schema[c]) for c in like.columns])
+
+
+@cached
+def event_homes(*, community_code: int) -> pl.DataFrame:
+    """Where the pool's cases and alarms of a community with imported buildings stand: for every
+    generated building (`generated_id`), the imported building (`building_id`, its page id) whose
+    footprint is nearest the generated building's position (0 m when inside it) and that distance
+    (`moved_m`). Empty when the community has no imported buildings. Cached per pool version, so an
+    import (which moves the version) recomputes it once."""
+    b, t = twin_building, twin_import_building
+    schema = {"generated_id": pl.Int64, "building_id": pl.Int64, "moved_m": pl.Float64}
+    gen = eng.read_frame(
+        select(b.c.id, b.c.cx, b.c.cy).where(b.c.community_code == community_code).order_by(b.c.id),
+        schema={"id": pl.Int64},
+    )
+    imp = eng.read_frame(
+        select(t.c.id, t.c.footprint).where(t.c.community_code == community_code).order_by(t.c.id),
+        schema={"id": pl.Int64},
+    )
+    if gen.height == 0 or imp.height == 0:
+        return pl.DataFrame(schema=schema)
+    polys = [shapely.Polygon(json.loads(f)) for f in imp["footprint"].to_list()]
+    points = shapely.points(gen["cx"].to_numpy(), gen["cy"].to_numpy())
+    tree = shapely.STRtree(polys)
+    (at_point, at_poly), dist = tree.query_nearest(points, return_distance=True, all_matches=False)
+    return pl.DataFrame(
+        {
+            "generated_id": gen["id"].to_numpy()[at_point],
+            "building_id": imp["id"].to_numpy()[at_poly] + IMPORT_ID_BASE,
+            "moved_m": np.round(dist, 2),
+        },
+        schema=schema,
+    ).sort("generated_id")
 
 
 def _area(ring_json: str) -> float:
