@@ -247,7 +247,7 @@ def buildings(*, scope: Scope, community_code: int, as_of: int) -> pl.DataFrame:
         .group_by(e.c.building_id),
         schema={"id": pl.Int64, "open_cases": pl.Int64},
     )
-    if frame.height and int(frame["id"].min()) > IMPORT_ID_BASE:
+    if frame.height and bool((frame["id"] > IMPORT_ID_BASE).all()):
         # imported buildings stand in for the generated ones: each event moves to the imported
         # footprint nearest the generated building it was placed at
         ev = (
@@ -534,21 +534,41 @@ def preset_hazard(*, community_code: int, name: str) -> Hazard:
 
 @cached
 def alert_buildings(*, scope: Scope, as_of: int, days: int) -> int:
-    """Dangerous buildings (condition 4) with an alarm the scope may see in the `days` to `as_of`."""
-    b, e = twin_building, twin_event
-    q = (
-        select(func.count(func.distinct(b.c.id)))
-        .select_from(b.join(e, e.c.building_id == b.c.id))
+    """Dangerous buildings (condition 4) with an alarm the scope may see in the `days` to `as_of`; in a
+    community with imported buildings, the imported footprint the alarm moved to (event_homes) and its
+    condition count instead of the generated building's."""
+    b, e, t = twin_building, twin_event, twin_import_building
+    alarms = eng.read_frame(
+        select(e.c.building_id, e.c.community_code, b.c.condition)
+        .distinct()
+        .select_from(e.join(b, e.c.building_id == b.c.id))
         .where(
-            b.c.condition == 4,
             e.c.kind == "alarm",
             scope.where(e),
             e.c.occurred_at > as_of - days * DAY,
             e.c.occurred_at <= as_of,
-        )
+        ),
+        schema={"building_id": pl.Int64, "community_code": pl.Int64, "condition": pl.Int64},
     )
     with eng.connect() as conn:
-        return int(conn.execute(q).scalar() or 0)
+        codes = {int(c) for c in conn.execute(select(t.c.community_code).distinct()).scalars()}
+    hit = set(alarms.filter(~pl.col("community_code").is_in(codes), pl.col("condition") == 4)["building_id"])
+    for code in sorted(codes & set(alarms["community_code"].to_list())):
+        dangerous = eng.read_frame(
+            select((t.c.id + IMPORT_ID_BASE).label("building_id")).where(
+                t.c.community_code == code, t.c.condition == 4
+            ),
+            schema={"building_id": pl.Int64},
+        )
+        moved = alarms.filter(pl.col("community_code") == code).join(
+            event_homes(community_code=code), left_on="building_id", right_on="generated_id"
+        )
+        hit |= set(
+            moved.filter(pl.col("building_id_right").is_in(dangerous["building_id"].to_list()))[
+                "building_id_right"
+            ]
+        )
+    return len(hit)
 
 
 # --- renovation scenarios: before and after, saved through the write door ------------------------------

@@ -311,7 +311,10 @@ def test_cases_and_alarms_move_to_the_nearest_imported_footprint(writable_pool: 
     assert int(before["open_cases"].sum()) == n_events
     fr = next(f for f in ti.frames_in_pool() if f.code == code)
     good = tmp_path / "good.geojson"
-    good.write_text(json.dumps({"type": "FeatureCollection", "features": good_features(fr)}))
+    feats = good_features(fr)
+    for f in feats[:2]:
+        f["properties"]["condition"] = 4  # dangerous: an alarm moved onto it raises the wall alert
+    good.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
     assert ti.import_file(good, audit.Actor(1, "admin", "admin")).ok
     as_of = meta.pool_status().as_of
     homes = twin.event_homes(community_code=code)
@@ -335,6 +338,24 @@ def test_cases_and_alarms_move_to_the_nearest_imported_footprint(writable_pool: 
     got = dict(zip(after["id"].to_list(), after["open_cases"].to_list(), strict=True))
     for bid, n in by_home.iter_rows():
         assert got[bid] == n
+    # the wall alert: dangerous buildings with an alarm; in this community the imported ones it moved to
+    b = twin_building
+    window = (e.c.kind == "alarm", e.c.occurred_at > as_of - 90 * DAY, e.c.occurred_at <= as_of)
+    with eng.connect() as conn:
+        elsewhere = conn.execute(
+            select(func.count(func.distinct(b.c.id)))
+            .select_from(b.join(e, e.c.building_id == b.c.id))
+            .where(b.c.condition == 4, e.c.community_code != code, *window)
+        ).scalar_one()
+        alarmed = set(
+            conn.execute(select(e.c.building_id).where(e.c.community_code == code, *window)).scalars()
+        )
+    moved_to = set(homes.filter(homes["generated_id"].is_in(alarmed))["building_id"])
+    dangerous = set(after.filter(after["condition"] == 4)["id"])
+    assert alarmed and len(dangerous) == 2
+    assert twin.alert_buildings(scope=CITY_SCOPE, as_of=as_of, days=90) == elsewhere + len(
+        moved_to & dangerous
+    )
     # a community without imports has no homes to move to
     other = next(f.code for f in ti.frames_in_pool() if f.code != code)
     assert twin.event_homes(community_code=other).height == 0
