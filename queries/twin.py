@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+import shapely
 from sqlalchemy import func, insert, select
 
 from queries import audit
@@ -246,6 +247,15 @@ def buildings(*, scope: Scope, community_code: int, as_of: int) -> pl.DataFrame:
         .group_by(e.c.building_id),
         schema={"id": pl.Int64, "open_cases": pl.Int64},
     )
+    if frame.height and bool((frame["id"] > IMPORT_ID_BASE).all()):
+        # imported buildings stand in for the generated ones: each event moves to the imported
+        # footprint nearest the generated building it was placed at
+        ev = (
+            ev.join(event_homes(community_code=community_code), left_on="id", right_on="generated_id")
+            .group_by("building_id")
+            .agg(pl.col("open_cases").sum())
+            .rename({"building_id": "id"})
+        )
     out = frame.join(ev, on="id", how="left").with_columns(pl.col("open_cases").fill_null(0))
     return out.with_columns(
         (pl.col("residents_65") / pl.col("residents").clip(lower_bound=1)).alias("share_65"),
@@ -298,6 +308,39 @@ def _imported(*, community_code: int, as_of: int, like: pl.DataFrame) -> pl.Data
         pl.Series("reno_elderly", np.round(r["elderly"], 2)),
     )
     return out.select([pl.col(c).cast(like.schema[c]) for c in like.columns])
+
+
+@cached
+def event_homes(*, community_code: int) -> pl.DataFrame:
+    """Where the pool's cases and alarms of a community with imported buildings stand: for every
+    generated building (`generated_id`), the imported building (`building_id`, its page id) whose
+    footprint is nearest the generated building's position (0 m when inside it) and that distance
+    (`moved_m`). Empty when the community has no imported buildings. Cached per pool version, so an
+    import (which moves the version) recomputes it once."""
+    b, t = twin_building, twin_import_building
+    schema = {"generated_id": pl.Int64, "building_id": pl.Int64, "moved_m": pl.Float64}
+    gen = eng.read_frame(
+        select(b.c.id, b.c.cx, b.c.cy).where(b.c.community_code == community_code).order_by(b.c.id),
+        schema={"id": pl.Int64},
+    )
+    imp = eng.read_frame(
+        select(t.c.id, t.c.footprint).where(t.c.community_code == community_code).order_by(t.c.id),
+        schema={"id": pl.Int64},
+    )
+    if gen.height == 0 or imp.height == 0:
+        return pl.DataFrame(schema=schema)
+    polys = [shapely.Polygon(json.loads(f)) for f in imp["footprint"].to_list()]
+    points = shapely.points(gen["cx"].to_numpy(), gen["cy"].to_numpy())
+    tree = shapely.STRtree(polys)
+    (at_point, at_poly), dist = tree.query_nearest(points, return_distance=True, all_matches=False)
+    return pl.DataFrame(
+        {
+            "generated_id": gen["id"].to_numpy()[at_point],
+            "building_id": imp["id"].to_numpy()[at_poly] + IMPORT_ID_BASE,
+            "moved_m": np.round(dist, 2),
+        },
+        schema=schema,
+    ).sort("generated_id")
 
 
 def _area(ring_json: str) -> float:
@@ -491,21 +534,41 @@ def preset_hazard(*, community_code: int, name: str) -> Hazard:
 
 @cached
 def alert_buildings(*, scope: Scope, as_of: int, days: int) -> int:
-    """Dangerous buildings (condition 4) with an alarm the scope may see in the `days` to `as_of`."""
-    b, e = twin_building, twin_event
-    q = (
-        select(func.count(func.distinct(b.c.id)))
-        .select_from(b.join(e, e.c.building_id == b.c.id))
+    """Dangerous buildings (condition 4) with an alarm the scope may see in the `days` to `as_of`; in a
+    community with imported buildings, the imported footprint the alarm moved to (event_homes) and its
+    condition count instead of the generated building's."""
+    b, e, t = twin_building, twin_event, twin_import_building
+    alarms = eng.read_frame(
+        select(e.c.building_id, e.c.community_code, b.c.condition)
+        .distinct()
+        .select_from(e.join(b, e.c.building_id == b.c.id))
         .where(
-            b.c.condition == 4,
             e.c.kind == "alarm",
             scope.where(e),
             e.c.occurred_at > as_of - days * DAY,
             e.c.occurred_at <= as_of,
-        )
+        ),
+        schema={"building_id": pl.Int64, "community_code": pl.Int64, "condition": pl.Int64},
     )
     with eng.connect() as conn:
-        return int(conn.execute(q).scalar() or 0)
+        codes = {int(c) for c in conn.execute(select(t.c.community_code).distinct()).scalars()}
+    hit = set(alarms.filter(~pl.col("community_code").is_in(codes), pl.col("condition") == 4)["building_id"])
+    for code in sorted(codes & set(alarms["community_code"].to_list())):
+        dangerous = eng.read_frame(
+            select((t.c.id + IMPORT_ID_BASE).label("building_id")).where(
+                t.c.community_code == code, t.c.condition == 4
+            ),
+            schema={"building_id": pl.Int64},
+        )
+        moved = alarms.filter(pl.col("community_code") == code).join(
+            event_homes(community_code=code), left_on="building_id", right_on="generated_id"
+        )
+        hit |= set(
+            moved.filter(pl.col("building_id_right").is_in(dangerous["building_id"].to_list()))[
+                "building_id_right"
+            ]
+        )
+    return len(hit)
 
 
 # --- renovation scenarios: before and after, saved through the write door ------------------------------

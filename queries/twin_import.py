@@ -522,6 +522,9 @@ def import_file(
         rows = [{**r, "imported_at": now, "imported_by": actor.username[:96]} for r in got.rows]
         for start in range(0, len(rows), 5000):
             tx.conn.execute(insert(t), rows[start : start + 5000])
+        from queries.divide_io import move_version
+
+        move_version(tx.conn)  # the twin's cached town, events and alert key on it
         tx.log(
             "twin.buildings.import",
             "twin_import_building",

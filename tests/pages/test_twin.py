@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -313,3 +314,47 @@ def test_a_hazard_drawn_on_the_plan_is_saved_and_evacuated(
     assert "page-test 火灾" in summary and "twin-hazard-impact" in summary
     # a crafted hazard value is no hazard, not an error
     assert "无灾害" in text_of(view(client, TIANMA, "evacuation", hazard="h99999999999999"))
+
+
+def test_an_imported_community_counts_its_cases_on_the_imported_buildings(
+    client: FlaskClient, sqlite_pool: tuple[str, object], tmp_path: Any
+) -> None:
+    """Imported footprints stand in for the generated town: the cases colour and the card count the pool's
+    cases and alarms on them (moved to the nearest footprint), none lost; the import is undone after."""
+    from queries import audit
+    from queries import twin_import as ti
+    from queries.divide_io import move_version
+    from queries.tables import twin_import_building
+    from tests.queries.test_twin_import import good_features
+
+    sign_in(client, sqlite_pool[0], "admin")
+    n = int(
+        twin.buildings(scope=CITY_SCOPE, community_code=TIANMA, as_of=meta.pool_status().as_of)[
+            "open_cases"
+        ].sum()
+    )
+    assert n > 0  # else the test could not fail
+    fr = next(f for f in ti.frames_in_pool() if f.code == TIANMA)
+    path = tmp_path / "imported.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": good_features(fr)}))
+    actor = audit.Actor(1, "admin", "admin")
+    assert ti.import_file(path, actor).ok
+    try:
+        bld = twin.buildings(scope=CITY_SCOPE, community_code=TIANMA, as_of=meta.pool_status().as_of)
+        assert bld.height == 4 and int(bld["open_cases"].sum()) == n
+        mesh = view(client, TIANMA, "none", color="open_cases")[GRAPH]["figure"]["data"][0]
+        assert set(arr(mesh["customdata"])) == set(bld["id"].to_list())
+        assert max(arr(mesh["intensity"])) == int(bld["open_cases"].max())
+        top = bld.sort("open_cases", descending=True).row(0, named=True)
+        click = {"points": [{"customdata": top["id"], "pointNumber": 0}]}
+        card = text_of(
+            call(client, f"{CARD}.children", {GRAPH: click}, {"twin-community-dropdown": TIANMA, **PARAMS})
+        )
+        shown = re.search(r'Cases/alarms, 30 d.{0,300}?"children": "(\d+)"', card)
+        assert shown and int(shown.group(1)) == top["open_cases"] > 0, card[-600:]
+    finally:
+        with audit.write(actor) as tx:
+            t = twin_import_building
+            tx.conn.execute(delete(t).where(t.c.community_code == TIANMA))
+            move_version(tx.conn)
+            tx.log("twin.buildings.import", "twin_import_building", "test undo", after={"communities": {}})

@@ -12,6 +12,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 import shapely
 from shapely.geometry import Polygon
@@ -281,3 +282,80 @@ def test_the_command_imports_refuses_and_the_import_survives_a_rebuild(
     assert count() == 4
     assert main(seed) == 0  # a rebuild keeps people's imports (user data)
     assert count() == 4
+
+
+def test_cases_and_alarms_move_to_the_nearest_imported_footprint(writable_pool: str, tmp_path: Path) -> None:
+    from sqlalchemy import func, select
+
+    from queries import engine as eng
+    from queries.tables import twin_building, twin_event
+    from queries.timebase import DAY
+
+    st = meta.pool_status()
+    e = twin_event
+    with eng.connect() as conn:  # the twin community with the most events of the last 30 days
+        code, n_events = conn.execute(
+            select(e.c.community_code, func.count())
+            .where(e.c.occurred_at > st.as_of - 30 * DAY, e.c.occurred_at <= st.as_of)
+            .group_by(e.c.community_code)
+            .order_by(func.count().desc(), e.c.community_code)
+            .limit(1)
+        ).one()
+        gen = conn.execute(
+            select(twin_building.c.id, twin_building.c.cx, twin_building.c.cy).where(
+                twin_building.c.community_code == code
+            )
+        ).all()
+    assert n_events > 0  # else the test could not fail
+    before = twin.buildings(scope=CITY_SCOPE, community_code=code, as_of=st.as_of)
+    assert int(before["open_cases"].sum()) == n_events
+    fr = next(f for f in ti.frames_in_pool() if f.code == code)
+    good = tmp_path / "good.geojson"
+    feats = good_features(fr)
+    for f in feats[:2]:
+        f["properties"]["condition"] = 4  # dangerous: an alarm moved onto it raises the wall alert
+    good.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    assert ti.import_file(good, audit.Actor(1, "admin", "admin")).ok
+    as_of = meta.pool_status().as_of
+    homes = twin.event_homes(community_code=code)
+    after = twin.buildings(scope=CITY_SCOPE, community_code=code, as_of=as_of)
+    # every generated building has a home among the imported footprints: the nearest one, checked by
+    # brute force (a point inside a footprint is 0 m from it)
+    assert homes.height == len(gen)
+    rings = {int(r["id"]): Polygon(json.loads(r["footprint"])) for r in after.iter_rows(named=True)}
+    for gid, cx, cy in gen:
+        row = homes.filter(homes["generated_id"] == gid).row(0, named=True)
+        d = {bid: poly.distance(shapely.Point(cx, cy)) for bid, poly in rings.items()}
+        assert row["moved_m"] == pytest.approx(min(d.values()), abs=0.01)
+        assert d[row["building_id"]] == pytest.approx(min(d.values()), abs=0.01)
+    # no case is lost: the imported buildings count them all, each where its generated building's went
+    assert int(after["open_cases"].sum()) == n_events
+    by_home = (
+        before.join(homes, left_on="id", right_on="generated_id")
+        .group_by("building_id")
+        .agg(pl.col("open_cases").sum())
+    )
+    got = dict(zip(after["id"].to_list(), after["open_cases"].to_list(), strict=True))
+    for bid, n in by_home.iter_rows():
+        assert got[bid] == n
+    # the wall alert: dangerous buildings with an alarm; in this community the imported ones it moved to
+    b = twin_building
+    window = (e.c.kind == "alarm", e.c.occurred_at > as_of - 90 * DAY, e.c.occurred_at <= as_of)
+    with eng.connect() as conn:
+        elsewhere = conn.execute(
+            select(func.count(func.distinct(b.c.id)))
+            .select_from(b.join(e, e.c.building_id == b.c.id))
+            .where(b.c.condition == 4, e.c.community_code != code, *window)
+        ).scalar_one()
+        alarmed = set(
+            conn.execute(select(e.c.building_id).where(e.c.community_code == code, *window)).scalars()
+        )
+    moved_to = set(homes.filter(homes["generated_id"].is_in(alarmed))["building_id"])
+    dangerous = set(after.filter(after["condition"] == 4)["id"])
+    assert alarmed and len(dangerous) == 2
+    assert twin.alert_buildings(scope=CITY_SCOPE, as_of=as_of, days=90) == elsewhere + len(
+        moved_to & dangerous
+    )
+    # a community without imports has no homes to move to
+    other = next(f.code for f in ti.frames_in_pool() if f.code != code)
+    assert twin.event_homes(community_code=other).height == 0
