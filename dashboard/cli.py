@@ -670,6 +670,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if not user or not password:
         print("--as needs NAME:PASSWORD", file=sys.stderr)
         return 2
+    if args.mode == "http":
+        from dashboard import bench_http
+
+        return bench_http.run(
+            _settings(args).database_url,
+            username=user,
+            password=password,
+            repeat=args.http_repeat,
+            cold=args.http_cold,
+            out=Path(args.out),
+        )
     if args.twin is not None:
         login = f"{user}:{password}"
         return bench.twin(_settings(args), base=args.twin or None, login=login, repeat=args.repeat * 4)
@@ -912,7 +923,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     q.set_defaults(func=cmd_import_buildings)
 
     p = sub.add_parser("bench", help="time every page's queries (cold and warm) and renders; prints figures")
+    p.add_argument(
+        "mode",
+        nargs="?",
+        choices=("http",),
+        help="http: every data page over HTTP against gunicorn (2 workers) on loopback, beside Dash's own "
+        "floor and the raw engine; writes --out.json and --out.md and prints the table",
+    )
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--http-repeat", type=int, default=30, help="bench http: warm calls per page")
+    p.add_argument("--http-cold", type=int, default=5, help="bench http: cold calls per page (version moved)")
+    p.add_argument("--out", default="bench-http", help="bench http: output path without suffix")
     p.add_argument(
         "--login-flood",
         metavar="BASE_URL",

@@ -84,6 +84,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Ingested batches move the data version (every cache key) at most this often; a new record "
         "is visible within this plus CC_VERSION_TTL_SECONDS. 0 = every batch moves it.",
     ),
+    Setting(
+        "CC_BENCH_FLOOR",
+        "0",
+        "1 = register the HTTP bench's floor callback (a precomputed figure, no query); only "
+        "`command-center bench http` sets it, on the server it starts. Never set it in production.",
+    ),
 )
 
 
@@ -109,6 +115,7 @@ class Settings:
     ingest_max_bytes: int = 16 * 2**20
     ingest_max_rows: int = 10_000
     ingest_version_seconds: float = 15.0
+    bench_floor: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -216,6 +223,7 @@ def load(overrides: dict[str, str] | None = None) -> Settings:
         ingest_max_bytes=_int(env, "CC_INGEST_MAX_BYTES", 1024),
         ingest_max_rows=_int(env, "CC_INGEST_MAX_ROWS", 1),
         ingest_version_seconds=max(0.0, _float(env, "CC_INGEST_VERSION_SECONDS")),
+        bench_floor=_bool(env, "CC_BENCH_FLOOR"),
     )
 
 

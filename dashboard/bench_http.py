@@ -1,0 +1,467 @@
+"""`command-center bench http`: every data page measured over HTTP, side by side with Dash's own floor
+and the raw engine, against a real gunicorn (2 workers) on loopback with a logged-in client.
+
+Per data page (read from Dash's page registry):
+- initial payload: the page's HTML, `_dash-layout`, the page router's answer (the page's layout) and the
+  main callback's first answer, in bytes (the JS bundles are shared by every page and cached: left out);
+- the main callback (MAIN below: the one that draws the page's content from its params store or the
+  refresh interval; a page whose content is drawn by its layout is measured through the page router):
+  warm p50/p95 over `repeat` calls after one warm-up, and cold p50/p95: the first call after the data
+  version moved (through the write door, as every writer moves it), `cold` times;
+- the floor: Dash's own round trip for a bench-only callback (registered only when CC_BENCH_FLOOR=1) that
+  returns a precomputed figure of the same size in bytes as the main callback's answer;
+- the raw engine: the SQL time (statement execution, summed over every statement) behind one call of the
+  same callback in this process with the cache bypassed, the median of `raw` calls.
+
+Writes JSON and a Markdown table (with the machine, the pool's record count and the date) and prints the
+table. The naive peer of issue 13 is not measured yet. Asserts nothing about speed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from dashboard.bench import _login, _post_callback, _wait_up
+from dashboard.settings import child_env, load
+
+# the main callback of each data page, by one of its outputs ("id.property"); None: the page draws its
+# content in its layout (its read callbacks are all button-driven writes), so the page router is timed
+MAIN: dict[str, str | None] = {
+    "overview": "overview-content.children",
+    "pool": "pool-content.children",
+    "prices": "prices-content.children",
+    "loop": "loop-content.children",
+    "lists": "lists-body.children",
+    "divide": "divide-content.children",
+    "factors": "factors-content.children",
+    "twin": "twin-view-graph.figure",
+    "browser": "records-grid.getRowsResponse",
+    "audit": "audit-grid.getRowsResponse",
+    "appeals": None,
+    "case": None,
+}
+# inputs a page's layout leaves empty that its main callback needs to draw anything
+GRID_REQUEST = {"startRow": 0, "endRow": 100, "sortModel": [], "filterModel": {}}
+INPUT_VALUES: dict[str, Any] = {"getRowsRequest": GRID_REQUEST}
+
+FLOOR_INPUT = "bench-floor-size"
+FLOOR_OUTPUT = "bench-floor-graph"
+FLOOR_MAX_BYTES = 64 * 2**20
+ROUTER = "_pages_content.children"
+
+
+# --- the floor: a bench-only callback, registered only when CC_BENCH_FLOOR=1 -------------------------
+
+
+@cache
+def floor_figure(size: int) -> dict[str, Any]:
+    """A plotly figure (one scatter trace) whose JSON is about `size` bytes, built once per size."""
+    size = max(64, min(int(size), FLOOR_MAX_BYTES))
+    probe = [i * 1.5 for i in range(1000)]
+    per_point = len(json.dumps({"x": probe, "y": probe})) / 1000
+    n = max(1, int(size / per_point))
+    xs = [i * 1.5 for i in range(n)]
+    return {"data": [{"type": "scatter", "mode": "lines", "x": xs, "y": xs}], "layout": {}}
+
+
+def register_floor(app: Any) -> None:
+    """The floor's callback: answers a precomputed figure of the asked size; no query, no cache read."""
+    from dash import Input, Output
+
+    @app.callback(Output(FLOOR_OUTPUT, "figure"), Input(FLOOR_INPUT, "data"))
+    def _floor(size: object) -> dict[str, Any]:
+        return floor_figure(int(size) if isinstance(size, int | float) else 64)
+
+
+def floor_body(size: int) -> dict[str, Any]:
+    return {
+        "output": f"{FLOOR_OUTPUT}.figure",
+        "outputs": {"id": FLOOR_OUTPUT, "property": "figure"},
+        "inputs": [{"id": FLOOR_INPUT, "property": "data", "value": int(size)}],
+        "changedPropIds": [f"{FLOOR_INPUT}.data"],
+    }
+
+
+# --- reading Dash's answers ---------------------------------------------------------------------------
+
+
+def _walk(node: Any, found: dict[str, dict[str, Any]]) -> None:
+    """Every component with a string id in a layout (or a callback's answer): id -> its props."""
+    if isinstance(node, dict):
+        props = node.get("props")
+        if isinstance(props, dict) and "type" in node:
+            cid = props.get("id")
+            if isinstance(cid, str):
+                found.setdefault(cid, props)
+        for v in node.values():
+            _walk(v, found)
+    elif isinstance(node, list):
+        for v in node:
+            _walk(v, found)
+
+
+def _outputs(output: str) -> list[dict[str, str]]:
+    parts = output.strip(".").split("...") if output.startswith("..") else [output]
+    return [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
+
+
+def callback_body(dep: dict[str, Any], props: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The body a browser posts for `dep` on first drawing the page: every input and state as laid out."""
+
+    def value(d: dict[str, Any]) -> Any:
+        got = props.get(d["id"], {}).get(d["property"])
+        return INPUT_VALUES.get(d["property"]) if got is None else got
+
+    outs = _outputs(dep["output"])
+    return {
+        "output": dep["output"],
+        "outputs": outs if dep["output"].startswith("..") else outs[0],
+        "inputs": [{"id": i["id"], "property": i["property"], "value": value(i)} for i in dep["inputs"]],
+        "state": [{"id": s["id"], "property": s["property"], "value": value(s)} for s in dep["state"]],
+        "changedPropIds": [],
+    }
+
+
+def router_body(router: dict[str, Any], base: str, path: str) -> dict[str, Any]:
+    values = {"pathname": path, "search": "", "hash": "", "href": f"{base}{path}"}
+    return {
+        "output": router["output"],
+        "outputs": _outputs(router["output"]),
+        "inputs": [{**i, "value": values.get(i["property"])} for i in router["inputs"]],
+        "state": [{**s, "value": None} for s in router["state"]],
+        "changedPropIds": ["_pages_location.pathname"],
+    }
+
+
+def pick_main(deps: list[dict[str, Any]], page: str) -> dict[str, Any] | None:
+    """The page's main callback from `_dash-dependencies` (MAIN names it by one output)."""
+    key = MAIN.get(page)
+    if key is None:
+        return None
+    for d in deps:
+        if key in [f"{o['id']}.{o['property']}" for o in _outputs(d["output"])]:
+            return d
+    raise LookupError(f"page {page}: no callback outputs {key}")
+
+
+# --- measuring ----------------------------------------------------------------------------------------
+
+
+def _pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, math.ceil(q * len(s)) - 1))] if s else float("nan")
+
+
+@dataclass
+class Row:
+    page: str
+    path: str
+    callback: str
+    warm_p50_ms: float
+    warm_p95_ms: float
+    cold_p50_ms: float
+    cold_p95_ms: float
+    floor_p95_ms: float
+    raw_engine_ms: float
+    payload_bytes: int
+    initial_bytes: int
+
+    @property
+    def warm_over_floor(self) -> float:
+        return self.warm_p95_ms / self.floor_p95_ms if self.floor_p95_ms > 0 else float("nan")
+
+    @property
+    def cold_over_raw(self) -> float:
+        return self.cold_p95_ms / self.raw_engine_ms if self.raw_engine_ms > 0 else float("nan")
+
+
+def _checked_post(opener: Any, base: str, body: dict[str, Any]) -> tuple[float, int, bytes]:
+    req = urllib.request.Request(
+        base + "/_dash-update-component", json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    t0 = time.perf_counter()
+    with opener.open(req, timeout=120) as resp:
+        data = resp.read()
+    return (time.perf_counter() - t0) * 1000, len(data), data
+
+
+def _get(opener: Any, url: str) -> bytes:
+    with opener.open(url, timeout=60) as resp:
+        return bytes(resp.read())
+
+
+def move_version() -> None:
+    """A new data version through the write door (as a correction or an import moves it)."""
+    from queries import audit, meta
+
+    meta.configure_window(0)  # every move takes effect at once (no ingest window holding it pending)
+    with audit.write(audit.Actor.cli()) as tx:
+        meta.move_version(tx.conn, records_added=0, newest_received=0)
+        tx.log("bench.version.move", "pool_meta", "data_version", detail={"why": "bench http: cold calls"})
+
+
+@contextmanager
+def sql_timer() -> Iterator[list[float]]:
+    """Seconds spent executing SQL statements (every engine in this process) while the block runs."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    spent: list[float] = []
+    started: dict[int, float] = {}
+
+    def before(conn: Any, cursor: Any, *_: Any) -> None:
+        started[id(cursor)] = time.perf_counter()
+
+    def after(conn: Any, cursor: Any, *_: Any) -> None:
+        t0 = started.pop(id(cursor), None)
+        if t0 is not None:
+            spent.append(time.perf_counter() - t0)
+
+    event.listen(Engine, "before_cursor_execute", before)
+    event.listen(Engine, "after_cursor_execute", after)
+    try:
+        yield spent
+    finally:
+        event.remove(Engine, "before_cursor_execute", before)
+        event.remove(Engine, "after_cursor_execute", after)
+
+
+def in_process_client(url: str, instance: Path, username: str, password: str) -> Any:
+    """This process's own app on the pool, logged in, its cache bypassed (every call asks the database)."""
+    from dashboard.app import create_app
+    from queries import cache as qcache
+
+    app = create_app(
+        {
+            "CC_DATABASE_URL": url,
+            "CC_INSTANCE_DIR": str(instance),
+            "CC_VERSION_TTL_SECONDS": "0",
+            "CC_INGEST_VERSION_SECONDS": "0",
+        }
+    )
+    qcache.configure(None)
+    client = app.server.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    form = {
+        "username": username,
+        "password": password,
+        "next": "/",
+        "csrf_token": token.group(1) if token else "",
+    }
+    client.post("/login", data=form)
+    return client
+
+
+def raw_engine_ms(client: Any, body: dict[str, Any], repeat: int) -> float:
+    """The SQL time behind one call of a callback in this process (cache bypassed): median of `repeat`."""
+    times = []
+    for _ in range(max(1, repeat)):
+        with sql_timer() as spent:
+            resp = client.post("/_dash-update-component", json=body)
+        if resp.status_code not in (200, 204):
+            raise RuntimeError(f"the in-process call answered {resp.status_code}")
+        times.append(sum(spent) * 1000)
+    return statistics.median(times)
+
+
+def machine() -> dict[str, Any]:
+    ram = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "ram_gb": round(ram / 2**30, 1),
+        "cpu": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run(
+    url: str,
+    *,
+    username: str,
+    password: str,
+    repeat: int = 30,
+    cold: int = 5,
+    raw: int = 3,
+    out: Path = Path("bench-http"),
+) -> int:
+    """Start gunicorn (2 workers) on the pool at `url`, measure every data page, write and print."""
+    import dash
+
+    from queries import meta
+
+    tmp = Path(tempfile.mkdtemp(prefix="cc-bench-http-"))
+    try:
+        client = in_process_client(url, tmp / "local", username, password)
+        status = meta.pool_status()
+        pages = [(p["name"], p["path"]) for p in dash.page_registry.values() if p.get("ready")]
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = child_env(
+            load(
+                {
+                    "CC_DATABASE_URL": url,
+                    "CC_INSTANCE_DIR": str(tmp / "server"),
+                    "CC_BIND": f"127.0.0.1:{port}",
+                }
+            )
+        )
+        # every request reads the data version, so a call right after a move is a cold one
+        env.update(
+            CC_WORKERS="2",
+            CC_THREADS="4",
+            CC_VERSION_TTL_SECONDS="0",
+            CC_INGEST_VERSION_SECONDS="0",
+            CC_BENCH_FLOOR="1",
+        )
+        exe = Path(sys.executable).with_name("command-center")
+        with open(tmp / "server.log", "wb") as log:
+            server = subprocess.Popen([str(exe), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_up(base, server)
+            rows = _measure(base, pages, username, password, client, repeat=repeat, cold=cold, raw=raw)
+        except Exception:
+            print((tmp / "server.log").read_text(errors="replace")[-3000:], file=sys.stderr)
+            raise
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    report = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "pool": {"url": _redacted(url), "records": status.records, "scale": status.scale},
+        "settings": {"workers": 2, "threads": 4, "repeat": repeat, "cold": cold, "raw": raw},
+        "naive_peer": "not measured yet",
+        "rows": [
+            {**asdict(r), "warm_over_floor": r.warm_over_floor, "cold_over_raw": r.cold_over_raw}
+            for r in rows
+        ],
+    }
+    text = markdown(report)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(
+        json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    out.with_suffix(".md").write_text(text, encoding="utf-8")
+    print(text)
+    print(f"written: {out.with_suffix('.json')}, {out.with_suffix('.md')}")
+    return 0
+
+
+def _redacted(url: str) -> str:
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+def _measure(
+    base: str,
+    pages: list[tuple[str, str]],
+    username: str,
+    password: str,
+    client: Any,
+    *,
+    repeat: int,
+    cold: int,
+    raw: int,
+) -> list[Row]:
+    opener = _login(base, username, password)
+    shell = _get(opener, base + "/_dash-layout")
+    deps = json.loads(_get(opener, base + "/_dash-dependencies"))
+    router = next(d for d in deps if ROUTER in d["output"])
+    shell_props: dict[str, dict[str, Any]] = {}
+    _walk(json.loads(shell), shell_props)
+    rows = []
+    for name, path in pages:
+        html = _get(opener, base + path)
+        rbody = router_body(router, base, path)
+        _, rsize, answer = _checked_post(opener, base, rbody)
+        props = dict(shell_props)
+        _walk(json.loads(answer), props)
+        dep = pick_main(deps, name)
+        body = rbody if dep is None else callback_body(dep, props)
+        label = "page router (layout)" if dep is None else dep["output"].strip(".").replace("...", " + ")
+
+        def call(body: dict[str, Any] = body) -> tuple[float, int]:
+            ms, size, _ = _checked_post(opener, base, body)
+            return ms, size
+
+        first_ms, size = call()  # the warm-up: this version's answers now in the cache
+        warm = [call()[0] for _ in range(max(1, repeat))]
+        colds = []
+        for _ in range(max(1, cold)):
+            move_version()
+            colds.append(call()[0])
+        fbody = floor_body(size)
+        _post_callback(opener, base, fbody)  # builds the precomputed figure once
+        floor = [_post_callback(opener, base, fbody)[0] for _ in range(max(1, repeat))]
+        rows.append(
+            Row(
+                page=name,
+                path=path,
+                callback=label,
+                warm_p50_ms=statistics.median(warm),
+                warm_p95_ms=_pct(warm, 0.95),
+                cold_p50_ms=statistics.median(colds),
+                cold_p95_ms=_pct(colds, 0.95),
+                floor_p95_ms=_pct(floor, 0.95),
+                raw_engine_ms=raw_engine_ms(client, body, raw),
+                payload_bytes=size,
+                initial_bytes=len(html) + len(shell) + rsize + (0 if dep is None else size),
+            )
+        )
+        del first_ms
+    return rows
+
+
+def markdown(report: dict[str, Any]) -> str:
+    m, pool = report["machine"], report["pool"]
+    lines = [
+        f"HTTP bench {report['date']}: {m['cores']} cores, {m['ram_gb']} GB RAM; pool {pool['records']:,} "
+        f"records ({pool['scale']}); gunicorn 2 workers x 4 threads; warm n={report['settings']['repeat']}, "
+        f"cold n={report['settings']['cold']}; naive peer: {report['naive_peer']}",
+        "",
+        "| page | callback | warm p50 ms | warm p95 ms | cold p50 ms | cold p95 ms | floor p95 ms | raw engine ms "
+        "| warm/floor | cold/raw | payload KB | initial KB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in report["rows"]:
+        lines.append(
+            f"| {r['page']} | `{r['callback']}` | {r['warm_p50_ms']:.1f} | {r['warm_p95_ms']:.1f} | "
+            f"{r['cold_p50_ms']:.1f} | {r['cold_p95_ms']:.1f} | {r['floor_p95_ms']:.1f} | {r['raw_engine_ms']:.1f} | "
+            f"{r['warm_over_floor']:.1f}x | {r['cold_over_raw']:.1f}x | {r['payload_bytes'] / 1024:.1f} | "
+            f"{r['initial_bytes'] / 1024:.1f} |"
+        )
+    return "\n".join(lines) + "\n"
