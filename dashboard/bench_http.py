@@ -10,8 +10,8 @@ Per data page (read from Dash's page registry):
   version moved (through the write door, as every writer moves it), `cold` times;
 - the floor: Dash's own round trip for a bench-only callback (registered only when CC_BENCH_FLOOR=1) that
   returns a precomputed figure of the same size in bytes as the main callback's answer;
-- the raw engine: the SQL time (statement execution, summed over every statement) behind one call of the
-  same callback in this process with the cache bypassed, the median of `raw` calls.
+- the raw engine: the SQL statements behind one call of the same callback (captured in this process with
+  the cache bypassed) run again straight on the driver, every row fetched; the median of `raw` replays.
 
 Writes JSON and a Markdown table (with the machine, the pool's record count and the date) and prints the
 table. The naive peer of issue 13 is not measured yet. Asserts nothing about speed.
@@ -77,11 +77,18 @@ ROUTER = "_pages_content.children"
 def floor_figure(size: int) -> dict[str, Any]:
     """A plotly figure (one scatter trace) whose JSON is about `size` bytes, built once per size."""
     size = max(64, min(int(size), FLOOR_MAX_BYTES))
-    probe = [i * 1.5 for i in range(1000)]
-    per_point = len(json.dumps({"x": probe, "y": probe})) / 1000
-    n = max(1, int(size / per_point))
-    xs = [i * 1.5 for i in range(n)]
-    return {"data": [{"type": "scatter", "mode": "lines", "x": xs, "y": xs}], "layout": {}}
+
+    def figure(n: int) -> dict[str, Any]:
+        xs = [i * 1.5 for i in range(n)]
+        return {"data": [{"type": "scatter", "mode": "lines", "x": xs, "y": xs}], "layout": {}}
+
+    n = 100
+    for _ in range(4):  # numbers grow longer with n: scale until the size is within a few percent
+        got = len(json.dumps(figure(n)))
+        if abs(got - size) <= 0.02 * size:
+            break
+        n = max(1, round(n * size / got))
+    return figure(n)
 
 
 def register_floor(app: Any) -> None:
@@ -221,29 +228,42 @@ def move_version() -> None:
 
 
 @contextmanager
-def sql_timer() -> Iterator[list[float]]:
-    """Seconds spent executing SQL statements (every engine in this process) while the block runs."""
+def sql_statements() -> Iterator[list[tuple[str, Any]]]:
+    """Every SQL statement (with its driver-level parameters) run in this process while the block runs."""
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    spent: list[float] = []
-    started: dict[int, float] = {}
+    seen: list[tuple[str, Any]] = []
 
-    def before(conn: Any, cursor: Any, *_: Any) -> None:
-        started[id(cursor)] = time.perf_counter()
-
-    def after(conn: Any, cursor: Any, *_: Any) -> None:
-        t0 = started.pop(id(cursor), None)
-        if t0 is not None:
-            spent.append(time.perf_counter() - t0)
+    def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if not many:
+            seen.append((statement, parameters))
 
     event.listen(Engine, "before_cursor_execute", before)
-    event.listen(Engine, "after_cursor_execute", after)
     try:
-        yield spent
+        yield seen
     finally:
         event.remove(Engine, "before_cursor_execute", before)
-        event.remove(Engine, "after_cursor_execute", after)
+
+
+def replay_ms(statements: list[tuple[str, Any]]) -> float:
+    """The statements run again straight on a driver connection, every row fetched: milliseconds."""
+    from queries import engine as eng
+
+    raw = eng.engine().raw_connection()
+    try:
+        cursor = raw.cursor()
+        t0 = time.perf_counter()
+        for statement, parameters in statements:
+            cursor.execute(statement, parameters)
+            if cursor.description is not None:
+                cursor.fetchall()
+        took = (time.perf_counter() - t0) * 1000
+        cursor.close()
+        raw.rollback()
+    finally:
+        raw.close()
+    return took
 
 
 def in_process_client(url: str, instance: Path, username: str, password: str) -> Any:
@@ -274,15 +294,14 @@ def in_process_client(url: str, instance: Path, username: str, password: str) ->
 
 
 def raw_engine_ms(client: Any, body: dict[str, Any], repeat: int) -> float:
-    """The SQL time behind one call of a callback in this process (cache bypassed): median of `repeat`."""
-    times = []
-    for _ in range(max(1, repeat)):
-        with sql_timer() as spent:
-            resp = client.post("/_dash-update-component", json=body)
-        if resp.status_code not in (200, 204):
-            raise RuntimeError(f"the in-process call answered {resp.status_code}")
-        times.append(sum(spent) * 1000)
-    return statistics.median(times)
+    """The raw engine behind one call of a callback: its SQL statements, captured from one call in this
+    process with the cache bypassed, then run again straight on the driver with every row fetched (no
+    SQLAlchemy, no polars, no figure); the median of `repeat` replays."""
+    with sql_statements() as seen:
+        resp = client.post("/_dash-update-component", json=body)
+    if resp.status_code not in (200, 204):
+        raise RuntimeError(f"the in-process call answered {resp.status_code}")
+    return statistics.median(replay_ms(seen) for _ in range(max(1, repeat)))
 
 
 def machine() -> dict[str, Any]:
