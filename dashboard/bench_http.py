@@ -317,6 +317,7 @@ def machine() -> dict[str, Any]:
         "ram_gb": round(ram / 2**30, 1),
         "cpu": platform.processor() or platform.machine(),
         "python": platform.python_version(),
+        "load_average_1min": round(os.getloadavg()[0], 1),  # other work on the cores skews every figure
     }
 
 
@@ -379,7 +380,7 @@ def run(
             server.wait(timeout=30)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    report = {
+    report = {  # machine() last: its load average is the run's, not the idle start's
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "pool": {"url": _redacted(url), "records": status.records, "scale": status.scale},
@@ -468,7 +469,8 @@ def _measure(
 def markdown(report: dict[str, Any]) -> str:
     m, pool = report["machine"], report["pool"]
     lines = [
-        f"HTTP bench {report['date']}: {m['cores']} cores, {m['ram_gb']} GB RAM; pool {pool['records']:,} "
+        f"HTTP bench {report['date']}: {m['cores']} cores, {m['ram_gb']} GB RAM, load average "
+        f"{m['load_average_1min']} at the end; pool {pool['records']:,} "
         f"records ({pool['scale']}); gunicorn 2 workers x 4 threads; warm n={report['settings']['repeat']}, "
         f"cold n={report['settings']['cold']}; naive peer: {report['naive_peer']}",
         "",
