@@ -282,13 +282,8 @@ def in_process_client(url: str, instance: Path, username: str, password: str) ->
     qcache.configure(None)
     client = app.server.test_client()
     page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    form = {
-        "username": username,
-        "password": password,
-        "next": "/",
-        "csrf_token": token.group(1) if token else "",
-    }
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    form = dict(username=username, password=password, next="/", csrf_token=csrf.group(1) if csrf else "")
     client.post("/login", data=form)
     return client
 
@@ -327,6 +322,31 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# the bench's server: every request reads the data version, so a call right after a move is a cold one;
+# the floor's callback registered
+SERVER_ENV = {
+    "CC_WORKERS": "2",
+    "CC_THREADS": "4",
+    "CC_VERSION_TTL_SECONDS": "0",
+    "CC_INGEST_VERSION_SECONDS": "0",
+    "CC_BENCH_FLOOR": "1",
+}
+
+
+def _serve(url: str, tmp: Path, port: int) -> subprocess.Popen[bytes]:
+    """`command-center serve` (gunicorn) on loopback `port` against the pool, logging to tmp/server.log."""
+    overrides = {
+        "CC_DATABASE_URL": url,
+        "CC_INSTANCE_DIR": str(tmp / "server"),
+        "CC_BIND": f"127.0.0.1:{port}",
+    }
+    command = [str(Path(sys.executable).with_name("command-center")), "serve"]
+    with (tmp / "server.log").open("wb") as log:
+        return subprocess.Popen(
+            command, env={**child_env(load(overrides)), **SERVER_ENV}, stdout=log, stderr=subprocess.STDOUT
+        )
+
+
 def run(
     url: str,
     *,
@@ -349,26 +369,7 @@ def run(
         pages = [(p["name"], p["path"]) for p in dash.page_registry.values() if p.get("ready")]
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
-        env = child_env(
-            load(
-                {
-                    "CC_DATABASE_URL": url,
-                    "CC_INSTANCE_DIR": str(tmp / "server"),
-                    "CC_BIND": f"127.0.0.1:{port}",
-                }
-            )
-        )
-        # every request reads the data version, so a call right after a move is a cold one
-        env.update(
-            CC_WORKERS="2",
-            CC_THREADS="4",
-            CC_VERSION_TTL_SECONDS="0",
-            CC_INGEST_VERSION_SECONDS="0",
-            CC_BENCH_FLOOR="1",
-        )
-        exe = Path(sys.executable).with_name("command-center")
-        with open(tmp / "server.log", "wb") as log:
-            server = subprocess.Popen([str(exe), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        server = _serve(url, tmp, port)
         try:
             _wait_up(base, server)
             rows = _measure(base, pages, username, password, client, repeat=repeat, cold=cold, raw=raw)
