@@ -68,6 +68,7 @@ FLOOR_INPUT = "bench-floor-size"
 FLOOR_OUTPUT = "bench-floor-graph"
 FLOOR_MAX_BYTES = 64 * 2**20
 ROUTER = "_pages_content.children"
+ERROR_PANEL = b'"app-error-panel"'  # dashboard.components.error_panel's id: the answer is no page
 
 
 # --- the floor: a bench-only callback, registered only when CC_BENCH_FLOOR=1 -------------------------
@@ -192,6 +193,7 @@ class Row:
     raw_engine_ms: float
     payload_bytes: int
     initial_bytes: int
+    error_panel: bool  # the answer was the pool's error panel (a timeout, a missing table): not a page
 
     @property
     def warm_over_floor(self) -> float:
@@ -439,7 +441,7 @@ def _measure(
             ms, size, _ = _checked_post(opener, base, body)
             return ms, size
 
-        first_ms, size = call()  # the warm-up: this version's answers now in the cache
+        _, size, first = _checked_post(opener, base, body)  # the warm-up: this version's answers cached
         warm = [call()[0] for _ in range(max(1, repeat))]
         colds = []
         for _ in range(max(1, cold)):
@@ -461,9 +463,9 @@ def _measure(
                 raw_engine_ms=raw_engine_ms(client, body, raw),
                 payload_bytes=size,
                 initial_bytes=len(html) + len(shell) + rsize + (0 if dep is None else size),
+                error_panel=ERROR_PANEL in first,
             )
         )
-        del first_ms
     return rows
 
 
@@ -480,8 +482,9 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in report["rows"]:
+        shown = f"`{r['callback']}`" + (" **answered the error panel**" if r["error_panel"] else "")
         lines.append(
-            f"| {r['page']} | `{r['callback']}` | {r['warm_p50_ms']:.1f} | {r['warm_p95_ms']:.1f} | "
+            f"| {r['page']} | {shown} | {r['warm_p50_ms']:.1f} | {r['warm_p95_ms']:.1f} | "
             f"{r['cold_p50_ms']:.1f} | {r['cold_p95_ms']:.1f} | {r['floor_p95_ms']:.1f} | {r['raw_engine_ms']:.1f} | "
             f"{r['warm_over_floor']:.1f}x | {r['cold_over_raw']:.1f}x | {r['payload_bytes'] / 1024:.1f} | "
             f"{r['initial_bytes'] / 1024:.1f} |"
