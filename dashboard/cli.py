@@ -65,7 +65,27 @@ def cmd_seed(args: argparse.Namespace) -> int:
     if report.kept_records:
         print(f"ingested records kept from the previous pool (API, import): {report.kept_records:,}")
     _print_accounts(report.demo_users)
+    if args.demo_users:
+        _sample_appeals(s.database_url)
     return 0
+
+
+def _sample_appeals(url: str) -> None:
+    """The demo's sample appeals (filed as the demo accounts), when the pool has none yet."""
+    from queries import engine as eng
+    from queries.appeals import AppealRefused
+    from queries.generate.demo_appeals import file_samples
+
+    eng.configure(url)
+    try:
+        n = file_samples()
+    except AppealRefused as exc:  # e.g. a year the official calendar does not cover yet
+        _say(f"sample appeals skipped: {exc}")
+        return
+    finally:
+        eng.engine().dispose()
+    if n:
+        print(f"sample appeals filed as the demo accounts: {n}")
 
 
 def _print_accounts(accounts: Sequence[tuple[str, str, str]]) -> None:
@@ -173,6 +193,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         from queries.generate.reference import DEMO_USERS
 
         _print_accounts([(u, p, r) for u, _, r, _, _, p in DEMO_USERS])
+        _sample_appeals(s.database_url)
     problem = _check_pool(s)
     if problem:
         _say(problem)
