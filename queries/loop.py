@@ -583,6 +583,49 @@ def _flag(cond: ColumnElement[bool]) -> Any:
     return case((cond, 1), else_=0)
 
 
+URGENT_MAX = 50
+
+
+@cached
+def urgent(*, scope: Scope, as_of: int, limit: int = 12) -> pl.DataFrame:
+    """The viewer's most urgent open cases (the case page without an id): past the closure due time
+    first, then by priority score (highest first, unscored last), then the earliest due."""
+    c = case_item
+    late = _flag(c.c.close_due_at < as_of)
+    p = lists_problem
+    q = (
+        select(
+            c.c.id,
+            c.c.case_class,
+            c.c.stage,
+            c.c.dept_id,
+            c.c.close_due_at.label("due_at"),
+            c.c.priority,
+            late.label("overdue"),
+            p.c.name_zh.label("problem_zh"),
+            p.c.name_en.label("problem_en"),
+        )
+        .join(p, p.c.id == c.c.problem_id)
+        .where(_cond(c, scope, None), c.c.closed_at.is_(None))
+        .order_by(late.desc(), func.coalesce(c.c.priority, -1.0).desc(), c.c.close_due_at, c.c.id)
+        .limit(max(1, min(int(limit), URGENT_MAX)))
+    )
+    return eng.read_frame(
+        q,
+        schema={
+            "id": pl.Int64,
+            "case_class": pl.String,
+            "stage": pl.String,
+            "dept_id": pl.Int64,
+            "due_at": pl.Int64,
+            "priority": pl.Float64,
+            "overdue": pl.Int64,
+            "problem_zh": pl.String,
+            "problem_en": pl.String,
+        },
+    ).with_columns(pl.col("overdue").cast(pl.Boolean))
+
+
 RANK_BY = ("dept", "township")
 MIN_SAMPLE = 30  # cases: a unit with fewer is listed but not ranked
 

@@ -294,6 +294,33 @@ def test_overdue_lists_count_working_time(pool: str) -> None:
     assert stuck <= full
 
 
+def test_urgent_lists_overdue_first_then_by_priority(pool: str) -> None:
+    as_of = meta.pool_status().as_of
+    top = loop.urgent(scope=CITY_SCOPE, as_of=as_of, limit=20)
+    assert top.height == 20
+    assert top.schema["overdue"] == pl.Boolean and top.schema["priority"] == pl.Float64
+    n_late = loop.overdue_counts(scope=CITY_SCOPE, as_of=as_of)["close"]
+    assert top["overdue"].to_list() == [True] * min(20, n_late) + [False] * max(0, 20 - n_late)
+    assert ((top["due_at"] < as_of) == top["overdue"]).all()
+    late = top.filter(pl.col("overdue"))["priority"].fill_null(-1.0).to_list()
+    assert late == sorted(late, reverse=True)
+    # the highest-priority overdue case of all, by hand
+    eng = create_engine(pool)
+    with eng.connect() as conn:
+        best = conn.execute(
+            select(case_item.c.priority)
+            .where(case_item.c.closed_at.is_(None), case_item.c.close_due_at < as_of)
+            .order_by(case_item.c.priority.desc().nulls_last())
+            .limit(1)
+        ).scalar_one()
+        d = int(top["dept_id"][0])
+    eng.dispose()
+    assert top["priority"][0] == best
+    head = loop.urgent(scope=Scope(None, d, 2), as_of=as_of)
+    assert head.height > 0 and set(head["dept_id"].to_list()) == {d}
+    assert loop.urgent(scope=CITY_SCOPE, as_of=as_of, limit=10**6).height == loop.URGENT_MAX
+
+
 def test_rankings_hold_back_small_samples(pool: str) -> None:
     a, b = _window()
     r = loop.rankings(scope=CITY_SCOPE, by="dept", month_from=a, month_to=b, min_sample=100)
