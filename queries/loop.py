@@ -38,6 +38,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     select,
     true,
     update,
@@ -73,6 +74,7 @@ STALL_DAYS = 30  # a case this many days in one stage has stopped there (the fun
 HOTSPOT_DAYS = 30  # recurring hotspot: one problem type in one community within this many days ...
 HOTSPOT_MIN = 5  # ... at least this many cases
 HOTSPOT_IDS = 50  # case ids listed per hotspot (the first of its window)
+PAIR_BASE = 10**12  # problem id x this + 12-digit community code: one integer per (problem, community)
 ESCALATE_REOPENS = 3
 ESCALATE_DEPTS = 3
 RETURN_VISIT_TARGET = 0.10
@@ -691,11 +693,12 @@ def hotspots(
     and the first HOTSPOT_IDS case ids of that window."""
     c = case_item
     lo, hi = _month_bounds(month_from, month_to)
+    # Every case of the period travels to Python, so each one is kept narrow: the (problem, community)
+    # pair packed into one integer by the database, the township looked up for the hotspots only. Four
+    # columns instead of six: about a third less of the cold time, which is nearly all this read.
     q = select(
         c.c.id,
-        c.c.problem_id,
-        c.c.community_code,
-        c.c.township_code,
+        (c.c.problem_id * literal(PAIR_BASE) + c.c.community_code).label("pair"),
         c.c.opened_at,
         c.c.optimization_at.is_not(None).label("opt"),
     ).where(
@@ -705,16 +708,8 @@ def hotspots(
         c.c.community_code.is_not(None),
     )
     f = eng.read_frame(
-        q,
-        schema={
-            "id": pl.Int64,
-            "problem_id": pl.Int64,
-            "community_code": pl.Int64,
-            "township_code": pl.Int64,
-            "opened_at": pl.Int64,
-            "opt": pl.Boolean,
-        },
-    ).sort("problem_id", "community_code", "opened_at", "id")
+        q, schema={"id": pl.Int64, "pair": pl.Int64, "opened_at": pl.Int64, "opt": pl.Boolean}
+    ).sort("pair", "opened_at", "id")
     empty = pl.DataFrame(
         schema={
             "problem_id": pl.Int64,
@@ -732,7 +727,7 @@ def hotspots(
     )
     if not f.height:
         return empty
-    g = f.select(pl.struct("problem_id", "community_code").rank("dense").alias("g"))["g"].to_numpy()
+    g = f["pair"].rank("dense").to_numpy()
     t = f["opened_at"].to_numpy().astype(np.int64)
     key = g.astype(np.int64) * 10**11 + (t - t.min())
     count = np.searchsorted(key, key + days * DAY, side="left") - np.arange(len(key))
@@ -751,9 +746,8 @@ def hotspots(
     out = (
         members.group_by("g", maintain_order=True)
         .agg(
-            pl.col("problem_id").first(),
-            pl.col("community_code").first(),
-            pl.col("township_code").first(),
+            (pl.col("pair").first() // PAIR_BASE).alias("problem_id"),
+            (pl.col("pair").first() % PAIR_BASE).alias("community_code"),
             pl.len().cast(pl.Int64).alias("n"),
             pl.col("opened_at").min().alias("first_at"),
             pl.col("opened_at").max().alias("last_at"),
@@ -771,10 +765,12 @@ def hotspots(
         schema={"problem_id": pl.Int64, "problem_zh": pl.String, "problem_en": pl.String},
     )
     comms = eng.read_frame(
-        select(community.c.code.label("community_code"), community.c.name_zh.label("community_zh")).where(
-            community.c.code.in_(out["community_code"].unique().to_list())
-        ),
-        schema={"community_code": pl.Int64, "community_zh": pl.String},
+        select(
+            community.c.code.label("community_code"),
+            community.c.township_code,
+            community.c.name_zh.label("community_zh"),
+        ).where(community.c.code.in_(out["community_code"].unique().to_list())),
+        schema={"community_code": pl.Int64, "township_code": pl.Int64, "community_zh": pl.String},
     )
     return (
         out.join(probs, on="problem_id", how="left")

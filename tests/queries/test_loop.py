@@ -356,6 +356,37 @@ def test_every_injected_hotspot_is_flagged(pool: str) -> None:
     assert (hs["n"] >= loop.HOTSPOT_MIN).all()
 
 
+def test_hotspots_by_brute_force(pool: str) -> None:
+    """Every (problem, community) pair's busiest window counted by hand, case by case."""
+    a, b = _window()
+    lo, hi = loop._month_bounds(a, b)
+    hs = loop.hotspots(scope=CITY_SCOPE, month_from=a, month_to=b)
+    eng = create_engine(pool)
+    with eng.connect() as conn:
+        rows = conn.execute(
+            select(case_item.c.id, case_item.c.problem_id, case_item.c.community_code, case_item.c.township_code,
+                   case_item.c.opened_at)
+            .where(case_item.c.opened_at >= lo, case_item.c.opened_at < hi, case_item.c.community_code.is_not(None))
+            .order_by(case_item.c.opened_at, case_item.c.id)
+        ).all()  # fmt: skip
+    eng.dispose()
+    pairs: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+    for cid, p, c, town, at in rows:
+        pairs.setdefault((int(p), int(c)), []).append((int(at), int(cid), int(town)))
+    want = {}
+    width = loop.HOTSPOT_DAYS * 86_400
+    for key, cases in pairs.items():
+        n, first = max(((sum(1 for t, _, _ in cases if s0 <= t < s0 + width), -s0) for s0, _, _ in cases))
+        if n >= loop.HOTSPOT_MIN:
+            ids = [cid for t, cid, _ in cases if -first <= t < -first + width]
+            want[key] = (n, -first, cases[0][2], ids[: loop.HOTSPOT_IDS])
+    got = {
+        (r["problem_id"], r["community_code"]): (r["n"], r["first_at"], r["township_code"], r["case_ids"])
+        for r in hs.iter_rows(named=True)
+    }
+    assert want and got == want
+
+
 def test_scope_keeps_a_department_head_to_their_cases(pool: str) -> None:
     a, b = _window()
     as_of = meta.pool_status().as_of
