@@ -74,12 +74,13 @@ def _sample_appeals(url: str) -> None:
     """The demo's sample appeals (filed as the demo accounts), when the pool has none yet."""
     from queries import engine as eng
     from queries.appeals import AppealRefused
+    from queries.calendar import CalendarYearUnknown
     from queries.generate.demo_appeals import file_samples
 
     eng.configure(url)
     try:
         n = file_samples()
-    except AppealRefused as exc:  # e.g. a year the official calendar does not cover yet
+    except (AppealRefused, CalendarYearUnknown) as exc:  # a year the official calendar does not cover
         _say(f"sample appeals skipped: {exc}")
         return
     finally:

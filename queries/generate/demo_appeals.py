@@ -89,8 +89,12 @@ def _open_cases(viewer: Viewer, n: int) -> list[dict[str, object]]:
 
 
 def file_samples(*, now: int | None = None) -> int:
-    """File the sample appeals; returns how many were filed (0 when not a demo pool or it has appeals)."""
+    """File the sample appeals; returns how many were filed (0 when not a demo pool or it has appeals).
+    Raises CalendarYearUnknown, with nothing filed, past the years chinese-calendar covers."""
     at = int(now if now is not None else time.time())
+    # all or none: a year the official calendar does not cover refuses here, before the first appeal
+    for _, _, ago, _, _, _ in SAMPLES:
+        ap.due_date(at - ago * DAY)
     viewers = _viewers()
     if not {"operator", "minzheng", "leader"} <= viewers.keys():
         return 0  # not a demo pool

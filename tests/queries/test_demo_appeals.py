@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from queries import appeals as ap
 from queries import audit
 from queries import engine as eng
+from queries.calendar import CalendarYearUnknown
 from queries.generate.demo_appeals import SAMPLES, file_samples
 from queries.scope import CITY_SCOPE
 from queries.tables import app_user, audit_log, case_appeal
@@ -57,6 +58,13 @@ def test_samples_cover_every_state_once(fresh: str) -> None:
     assert file_samples(now=NOW) == 0
     with eng.connect() as conn:
         assert len(conn.execute(select(case_appeal.c.id)).all()) == len(SAMPLES)
+
+
+def test_a_year_the_calendar_does_not_cover_files_nothing(fresh: str) -> None:
+    with pytest.raises(CalendarYearUnknown):
+        file_samples(now=4_102_444_800)  # 2100-01-01
+    with eng.connect() as conn:
+        assert conn.execute(select(case_appeal.c.id)).first() is None
 
 
 def test_not_on_a_pool_without_the_demo_accounts(fresh: str) -> None:
