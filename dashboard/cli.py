@@ -75,12 +75,13 @@ def _sample_appeals(url: str) -> None:
     from queries import engine as eng
     from queries.appeals import AppealRefused
     from queries.calendar import CalendarYearUnknown
+    from queries.errors import PoolError
     from queries.generate.demo_appeals import file_samples
 
     eng.configure(url)
     try:
         n = file_samples()
-    except (AppealRefused, CalendarYearUnknown) as exc:  # a year the official calendar does not cover
+    except (AppealRefused, CalendarYearUnknown, PoolError) as exc:  # e.g. a year past the calendar's
         _say(f"sample appeals skipped: {exc}")
         return
     finally:
@@ -194,11 +195,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         from queries.generate.reference import DEMO_USERS
 
         _print_accounts([(u, p, r) for u, _, r, _, _, p in DEMO_USERS])
-        _sample_appeals(s.database_url)
     problem = _check_pool(s)
     if problem:
         _say(problem)
         return EXIT_POOL
+    _sample_appeals(s.database_url)  # a pool from before the samples existed gets them now (once)
     return _gunicorn(s)
 
 
