@@ -1252,7 +1252,7 @@ def case_renders(viewer: Any, repeat: int) -> None:
     from dashboard.pages.appeals import page as appeals_page
     from dashboard.pages.case import page as case_page
     from dashboard.view import PageParams
-    from queries import appeals, optimization
+    from queries import appeals, loop, meta, optimization
     from queries import case_actions as ca
     from queries import engine as eng
     from queries.tables import case_item
@@ -1272,6 +1272,10 @@ def case_renders(viewer: Any, repeat: int) -> None:
         ("case_actions.timeline", partial(ca.timeline, case_id=int(cid))),
         ("case_actions.process", partial(ca.process, problem_id=int(case["problem_id"]))),
         ("case_actions.allowed", partial(ca.allowed, viewer=viewer, case=case)),
+        (
+            "loop.urgent (case page without an id)",
+            partial(loop.urgent, scope=sc, as_of=meta.pool_status().as_of),
+        ),
         ("appeals.appeals (all)", partial(appeals.appeals, scope=sc, now=now)),
         ("appeals.rates", partial(appeals.rates, scope=sc)),
         ("optimization.actions (before/after)", partial(optimization.actions, scope=sc, now=now)),
@@ -1282,6 +1286,8 @@ def case_renders(viewer: Any, repeat: int) -> None:
         p = PageParams(lang="zh", theme=theme, kiosk=theme == "wall")
         cold, warm = _time(partial(case_page.render, viewer, p, {"id": str(cid)}), repeat)
         print(f"{'render case page [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
+        cold, warm = _time(partial(case_page.render, viewer, p, {}), repeat)
+        print(f"{'render case page, no id: most urgent cases [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
         cold, warm = _time(partial(appeals_page.render, viewer, p), repeat)
         print(f"{'render appeals page [' + theme + ']':<58}{cold:>10.1f}{warm:>10.1f}")
     cold, warm = _time(partial(case_page.probe_submit, viewer, int(cid)), repeat)

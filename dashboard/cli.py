@@ -65,7 +65,29 @@ def cmd_seed(args: argparse.Namespace) -> int:
     if report.kept_records:
         print(f"ingested records kept from the previous pool (API, import): {report.kept_records:,}")
     _print_accounts(report.demo_users)
+    if args.demo_users:
+        _sample_appeals(s.database_url)
     return 0
+
+
+def _sample_appeals(url: str) -> None:
+    """The demo's sample appeals (filed as the demo accounts), when the pool has none yet."""
+    from queries import engine as eng
+    from queries.appeals import AppealRefused
+    from queries.calendar import CalendarYearUnknown
+    from queries.errors import PoolError
+    from queries.generate.demo_appeals import file_samples
+
+    eng.configure(url)
+    try:
+        n = file_samples()
+    except (AppealRefused, CalendarYearUnknown, PoolError) as exc:  # e.g. a year past the calendar's
+        _say(f"sample appeals skipped: {exc}")
+        return
+    finally:
+        eng.engine().dispose()
+    if n:
+        print(f"sample appeals filed as the demo accounts: {n}")
 
 
 def _print_accounts(accounts: Sequence[tuple[str, str, str]]) -> None:
@@ -177,6 +199,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if problem:
         _say(problem)
         return EXIT_POOL
+    _sample_appeals(s.database_url)  # a pool from before the samples existed gets them now (once)
     return _gunicorn(s)
 
 

@@ -38,6 +38,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     select,
     true,
     update,
@@ -73,6 +74,7 @@ STALL_DAYS = 30  # a case this many days in one stage has stopped there (the fun
 HOTSPOT_DAYS = 30  # recurring hotspot: one problem type in one community within this many days ...
 HOTSPOT_MIN = 5  # ... at least this many cases
 HOTSPOT_IDS = 50  # case ids listed per hotspot (the first of its window)
+PAIR_BASE = 10**12  # problem id x this + 12-digit community code: one integer per (problem, community)
 ESCALATE_REOPENS = 3
 ESCALATE_DEPTS = 3
 RETURN_VISIT_TARGET = 0.10
@@ -583,6 +585,49 @@ def _flag(cond: ColumnElement[bool]) -> Any:
     return case((cond, 1), else_=0)
 
 
+URGENT_MAX = 50
+
+
+@cached
+def urgent(*, scope: Scope, as_of: int, limit: int = 12) -> pl.DataFrame:
+    """The viewer's most urgent open cases (the case page without an id): past the closure due time
+    first, then by priority score (highest first, unscored last), then the earliest due."""
+    c = case_item
+    late = _flag(c.c.close_due_at < as_of)
+    p = lists_problem
+    q = (
+        select(
+            c.c.id,
+            c.c.case_class,
+            c.c.stage,
+            c.c.dept_id,
+            c.c.close_due_at.label("due_at"),
+            c.c.priority,
+            late.label("overdue"),
+            p.c.name_zh.label("problem_zh"),
+            p.c.name_en.label("problem_en"),
+        )
+        .join(p, p.c.id == c.c.problem_id)
+        .where(_cond(c, scope, None), c.c.closed_at.is_(None))
+        .order_by(late.desc(), func.coalesce(c.c.priority, -1.0).desc(), c.c.close_due_at, c.c.id)
+        .limit(max(1, min(int(limit), URGENT_MAX)))
+    )
+    return eng.read_frame(
+        q,
+        schema={
+            "id": pl.Int64,
+            "case_class": pl.String,
+            "stage": pl.String,
+            "dept_id": pl.Int64,
+            "due_at": pl.Int64,
+            "priority": pl.Float64,
+            "overdue": pl.Int64,
+            "problem_zh": pl.String,
+            "problem_en": pl.String,
+        },
+    ).with_columns(pl.col("overdue").cast(pl.Boolean))
+
+
 RANK_BY = ("dept", "township")
 MIN_SAMPLE = 30  # cases: a unit with fewer is listed but not ranked
 
@@ -648,11 +693,12 @@ def hotspots(
     and the first HOTSPOT_IDS case ids of that window."""
     c = case_item
     lo, hi = _month_bounds(month_from, month_to)
+    # Every case of the period travels to Python, so each one is kept narrow: the (problem, community)
+    # pair packed into one integer by the database, the township looked up for the hotspots only. Four
+    # columns instead of six: about a third less of the cold time, which is nearly all this read.
     q = select(
         c.c.id,
-        c.c.problem_id,
-        c.c.community_code,
-        c.c.township_code,
+        (c.c.problem_id * literal(PAIR_BASE) + c.c.community_code).label("pair"),
         c.c.opened_at,
         c.c.optimization_at.is_not(None).label("opt"),
     ).where(
@@ -662,16 +708,8 @@ def hotspots(
         c.c.community_code.is_not(None),
     )
     f = eng.read_frame(
-        q,
-        schema={
-            "id": pl.Int64,
-            "problem_id": pl.Int64,
-            "community_code": pl.Int64,
-            "township_code": pl.Int64,
-            "opened_at": pl.Int64,
-            "opt": pl.Boolean,
-        },
-    ).sort("problem_id", "community_code", "opened_at", "id")
+        q, schema={"id": pl.Int64, "pair": pl.Int64, "opened_at": pl.Int64, "opt": pl.Boolean}
+    ).sort("pair", "opened_at", "id")
     empty = pl.DataFrame(
         schema={
             "problem_id": pl.Int64,
@@ -689,7 +727,7 @@ def hotspots(
     )
     if not f.height:
         return empty
-    g = f.select(pl.struct("problem_id", "community_code").rank("dense").alias("g"))["g"].to_numpy()
+    g = f["pair"].rank("dense").to_numpy()
     t = f["opened_at"].to_numpy().astype(np.int64)
     key = g.astype(np.int64) * 10**11 + (t - t.min())
     count = np.searchsorted(key, key + days * DAY, side="left") - np.arange(len(key))
@@ -708,9 +746,8 @@ def hotspots(
     out = (
         members.group_by("g", maintain_order=True)
         .agg(
-            pl.col("problem_id").first(),
-            pl.col("community_code").first(),
-            pl.col("township_code").first(),
+            (pl.col("pair").first() // PAIR_BASE).alias("problem_id"),
+            (pl.col("pair").first() % PAIR_BASE).alias("community_code"),
             pl.len().cast(pl.Int64).alias("n"),
             pl.col("opened_at").min().alias("first_at"),
             pl.col("opened_at").max().alias("last_at"),
@@ -728,10 +765,12 @@ def hotspots(
         schema={"problem_id": pl.Int64, "problem_zh": pl.String, "problem_en": pl.String},
     )
     comms = eng.read_frame(
-        select(community.c.code.label("community_code"), community.c.name_zh.label("community_zh")).where(
-            community.c.code.in_(out["community_code"].unique().to_list())
-        ),
-        schema={"community_code": pl.Int64, "community_zh": pl.String},
+        select(
+            community.c.code.label("community_code"),
+            community.c.township_code,
+            community.c.name_zh.label("community_zh"),
+        ).where(community.c.code.in_(out["community_code"].unique().to_list())),
+        schema={"community_code": pl.Int64, "township_code": pl.Int64, "community_zh": pl.String},
     )
     return (
         out.join(probs, on="problem_id", how="left")

@@ -8,16 +8,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 
 from dashboard.cli import main
-from queries.tables import app_user
+from queries.tables import app_user, case_appeal
 from tests.pools import sqlite_pool_at
 
 
 def seeded(inst: Path, *, demo_users: bool) -> None:
     """The instance's pool as `seed --scale test --end 2026-11-20T14:30` leaves it (same seed and end),
-    copied from the run's one build: test_seed_builds_a_pool_and_prints_accounts runs the command itself."""
+    copied from the run's one build (without the demo's sample appeals, which the command files after it):
+    test_seed_builds_a_pool_and_prints_accounts runs the command itself."""
     sqlite_pool_at(inst / "pool.sqlite", demo_users=demo_users)
 
 
@@ -32,9 +33,17 @@ def test_seed_builds_a_pool_and_prints_accounts(inst: Path, capsys: pytest.Captu
     assert main(["seed", "--scale", "test", "--quiet", "--demo-users", "--end", "2026-11-20T14:30"]) == 0
     out = capsys.readouterr().out
     assert "records: 6" in out and "admin-demo-2026" in out and "injected defects:" in out
+    assert "sample appeals filed as the demo accounts: 9" in out
     assert (inst / "pool.sqlite").exists()
     assert main(["db", "status"]) == 0
     assert "ok" in capsys.readouterr().out
+    # a rebuild carries the appeals (user data) and files no more
+    assert main(["seed", "--scale", "test", "--quiet", "--demo-users", "--end", "2026-11-20T14:30"]) == 0
+    assert "sample appeals" not in capsys.readouterr().out
+    engine = create_engine(f"sqlite:///{inst / 'pool.sqlite'}")
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(case_appeal)).scalar_one() == 9
+    engine.dispose()
 
 
 def test_bad_scale_and_bad_end(inst: Path, capsys: pytest.CaptureFixture[str]) -> None:

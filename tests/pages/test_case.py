@@ -177,7 +177,58 @@ def test_bad_and_foreign_case_ids_in_the_url(client: FlaskClient, sqlite_pool: A
         civil = conn.execute(select(department.c.id).where(department.c.code == "civil_affairs")).scalar_one()
         other = conn.execute(select(case_item.c.id).where(case_item.c.dept_id != civil).limit(1)).scalar_one()
     assert "outside your scope" in text_of(render_page(client, "/case", f"?id={other}&lang=en"))
-    assert "Give a case id" in text_of(render_page(client, "/case", "?lang=en"))
+    assert "give a case id" in text_of(render_page(client, "/case", "?lang=en"))
+
+
+def _links(tree: Any) -> list[str]:
+    """The hrefs of the links in a serialised layout, in order."""
+    out: list[str] = []
+    if isinstance(tree, dict):
+        props = tree.get("props")
+        if isinstance(props, dict) and tree.get("type") == "Link":
+            out.append(str(props.get("href")))
+        for v in tree.values():
+            out.extend(_links(v))
+    elif isinstance(tree, list):
+        for v in tree:
+            out.extend(_links(v))
+    return out
+
+
+@pytest.mark.parametrize("name", ["minzheng", "leader"])
+def test_case_page_without_an_id_lists_the_most_urgent_cases_in_scope(
+    client: FlaskClient, sqlite_pool: Any, name: str
+) -> None:
+    url = sqlite_pool[0]
+    sign_in(client, url, name)
+    page = render_page(client, "/case", "?lang=en")
+    assert "case-urgent-table" in find_ids(page)
+    assert "My most urgent open cases" in text_of(page)
+    links = [h for h in _links(page) if h.startswith("/case?id=")]
+    assert 0 < len(links) <= 12
+    shown = [int(h.split("=")[1]) for h in links]
+    with create_engine(url).connect() as conn:
+        civil = conn.execute(select(department.c.id).where(department.c.code == "civil_affairs")).scalar_one()
+        as_of = int(conn.exec_driver_sql("select value from pool_meta where key = 'as_of'").scalar_one())
+        rows = conn.execute(
+            select(case_item.c.id, case_item.c.dept_id, case_item.c.closed_at, case_item.c.close_due_at,
+                   case_item.c.priority).where(case_item.c.id.in_(shown))
+        ).mappings().all()  # fmt: skip
+        by = {r["id"]: r for r in rows}
+        overdue_open = conn.execute(
+            select(func.count()).select_from(case_item).where(
+                case_item.c.closed_at.is_(None), case_item.c.close_due_at < as_of,
+                *([case_item.c.dept_id == civil] if name == "minzheng" else []),
+            )
+        ).scalar_one()  # fmt: skip
+    assert all(by[i]["closed_at"] is None for i in shown)
+    if name == "minzheng":  # a department head sees their department's cases only
+        assert {by[i]["dept_id"] for i in shown} == {civil}
+    late = [by[i]["close_due_at"] < as_of for i in shown]
+    assert late == sorted(late, reverse=True)  # overdue first
+    assert sum(late) == min(overdue_open, len(shown))
+    first = [by[i]["priority"] or -1 for i, x in zip(shown, late, strict=True) if x]
+    assert first == sorted(first, reverse=True)  # then by priority
 
 
 def test_operator_files_an_appeal_and_the_leader_sees_it_due(

@@ -294,6 +294,33 @@ def test_overdue_lists_count_working_time(pool: str) -> None:
     assert stuck <= full
 
 
+def test_urgent_lists_overdue_first_then_by_priority(pool: str) -> None:
+    as_of = meta.pool_status().as_of
+    top = loop.urgent(scope=CITY_SCOPE, as_of=as_of, limit=20)
+    assert top.height == 20
+    assert top.schema["overdue"] == pl.Boolean and top.schema["priority"] == pl.Float64
+    n_late = loop.overdue_counts(scope=CITY_SCOPE, as_of=as_of)["close"]
+    assert top["overdue"].to_list() == [True] * min(20, n_late) + [False] * max(0, 20 - n_late)
+    assert ((top["due_at"] < as_of) == top["overdue"]).all()
+    late = top.filter(pl.col("overdue"))["priority"].fill_null(-1.0).to_list()
+    assert late == sorted(late, reverse=True)
+    # the highest-priority overdue case of all, by hand
+    eng = create_engine(pool)
+    with eng.connect() as conn:
+        best = conn.execute(
+            select(case_item.c.priority)
+            .where(case_item.c.closed_at.is_(None), case_item.c.close_due_at < as_of)
+            .order_by(case_item.c.priority.desc().nulls_last())
+            .limit(1)
+        ).scalar_one()
+        d = int(top["dept_id"][0])
+    eng.dispose()
+    assert top["priority"][0] == best
+    head = loop.urgent(scope=Scope(None, d, 2), as_of=as_of)
+    assert head.height > 0 and set(head["dept_id"].to_list()) == {d}
+    assert loop.urgent(scope=CITY_SCOPE, as_of=as_of, limit=10**6).height == loop.URGENT_MAX
+
+
 def test_rankings_hold_back_small_samples(pool: str) -> None:
     a, b = _window()
     r = loop.rankings(scope=CITY_SCOPE, by="dept", month_from=a, month_to=b, min_sample=100)
@@ -327,6 +354,37 @@ def test_every_injected_hotspot_is_flagged(pool: str) -> None:
     }
     assert clusters and all(flagged.get(k, 0) >= n for k, n in clusters.items())
     assert (hs["n"] >= loop.HOTSPOT_MIN).all()
+
+
+def test_hotspots_by_brute_force(pool: str) -> None:
+    """Every (problem, community) pair's busiest window counted by hand, case by case."""
+    a, b = _window()
+    lo, hi = loop._month_bounds(a, b)
+    hs = loop.hotspots(scope=CITY_SCOPE, month_from=a, month_to=b)
+    eng = create_engine(pool)
+    with eng.connect() as conn:
+        rows = conn.execute(
+            select(case_item.c.id, case_item.c.problem_id, case_item.c.community_code, case_item.c.township_code,
+                   case_item.c.opened_at)
+            .where(case_item.c.opened_at >= lo, case_item.c.opened_at < hi, case_item.c.community_code.is_not(None))
+            .order_by(case_item.c.opened_at, case_item.c.id)
+        ).all()  # fmt: skip
+    eng.dispose()
+    pairs: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+    for cid, p, c, town, at in rows:
+        pairs.setdefault((int(p), int(c)), []).append((int(at), int(cid), int(town)))
+    want = {}
+    width = loop.HOTSPOT_DAYS * 86_400
+    for key, cases in pairs.items():
+        n, first = max(((sum(1 for t, _, _ in cases if s0 <= t < s0 + width), -s0) for s0, _, _ in cases))
+        if n >= loop.HOTSPOT_MIN:
+            ids = [cid for t, cid, _ in cases if -first <= t < -first + width]
+            want[key] = (n, -first, cases[0][2], ids[: loop.HOTSPOT_IDS])
+    got = {
+        (r["problem_id"], r["community_code"]): (r["n"], r["first_at"], r["township_code"], r["case_ids"])
+        for r in hs.iter_rows(named=True)
+    }
+    assert want and got == want
 
 
 def test_scope_keeps_a_department_head_to_their_cases(pool: str) -> None:

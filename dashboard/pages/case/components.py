@@ -45,6 +45,7 @@ class ids:
     priority = "case-priority-table"
     track = "case-stage-track"
     approve_label = "case-approve-label"
+    urgent = "case-urgent-table"
 
 
 EVENT_LABELS = {
@@ -190,6 +191,53 @@ def stage_track(case: Mapping[str, Any], lang: str) -> html.Ol:
             )
         )
     return html.Ol(steps, className="case-track", id=ids.track)
+
+
+def urgent_table(frame: pl.DataFrame, depts: pl.DataFrame, now: int, lang: str) -> html.Div:
+    """The viewer's most urgent open cases, each a link to its page (the case page without an id)."""
+    title = bi_text(
+        "我最紧急的未办结案件 (逾期优先, 按优先级)",
+        "My most urgent open cases (overdue first, by priority)",
+        lang,
+        "card-title",
+    )
+    if not frame.height:
+        body: Any = html.P(
+            pick("您的范围内没有未办结的案件", "No open cases in your scope", lang), className="muted"
+        )
+    else:
+        names = dict(zip(depts["id"].to_list(), depts["name_zh" if lang != "en" else "name_en"], strict=True))
+        head = [
+            ("案件", "Case"),
+            ("问题类型", "Problem"),
+            ("类别", "Class"),
+            ("阶段", "Stage"),
+            ("责任部门", "Department"),
+            ("优先级 (0-100)", "Priority (0-100)"),
+            ("办结期限", "Closure due"),
+        ]
+        rows = []
+        for r in frame.iter_rows(named=True):
+            due_txt, due_cls = clock(r["due_at"], None, now, lang)
+            rows.append(
+                html.Tr(
+                    [
+                        html.Td(dcc.Link(f"#{r['id']}", href=f"/case?id={r['id']}")),
+                        html.Td(pick(r["problem_zh"], r["problem_en"], lang)),
+                        html.Td(label(CLASS_LABELS, r["case_class"], lang)),
+                        html.Td(label(R.STAGE_LABELS, r["stage"], lang)),
+                        html.Td(names.get(r["dept_id"], "—")),
+                        html.Td("—" if r["priority"] is None else f"{r['priority']:.1f}", className="num"),
+                        html.Td(due_txt, className=due_cls),
+                    ],
+                    className="row-overdue" if r["overdue"] else None,
+                )
+            )
+        body = html.Table(
+            [html.Thead(html.Tr([html.Th(bi_text(*h, lang)) for h in head])), html.Tbody(rows)],
+            className="data-table case-urgent",
+        )
+    return html.Div([title, body], className="card", id=ids.urgent)
 
 
 def timeline_rows(frame: pl.DataFrame, lang: str) -> list[html.Tr]:

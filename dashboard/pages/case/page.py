@@ -12,13 +12,13 @@ import polars as pl
 from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
 from dashboard import inputs, wall
-from dashboard.components import empty_state, notice
+from dashboard.components import notice
 from dashboard.i18n import bi_text, both
 from dashboard.pages.case import components as c
 from dashboard.pages.case.components import ids
 from dashboard.view import PageParams, acting, as_of_text, page_layout, page_params
 from queries import appeals as ap
-from queries import audit, meta
+from queries import audit, loop, meta
 from queries import case_actions as ca
 from queries import case_rules as R
 from queries.scope import Viewer
@@ -62,16 +62,7 @@ def render(v: Viewer, p: PageParams, query: dict[str, Any] | None = None) -> lis
     raw = inputs.query_flat(query or {}).get("id")
     lang = p.lang
     if raw is None or raw == "":
-        return [
-            search_bar(lang),
-            empty_state(
-                lang,
-                (
-                    "请输入案件编号, 或从闭环视图的逾期清单点击案件",
-                    "Give a case id, or click one in the loop view's overdue lists",
-                ),
-            ),
-        ]
+        return [search_bar(lang), *landing(v, lang)]
     try:
         cid = ca.parse_case_id(raw)
     except R.CaseRefused as exc:
@@ -91,6 +82,24 @@ def render(v: Viewer, p: PageParams, query: dict[str, Any] | None = None) -> lis
             ),
         ]
     return [search_bar(lang, str(cid)), html.Div(body(v, lang, case), id=ids.body)]
+
+
+def landing(v: Viewer, lang: str) -> list[Any]:
+    """No id given: the viewer's most urgent open cases in scope, each a link, with "data as of"."""
+    as_of = meta.pool_status().as_of
+    frame = loop.urgent(scope=v.scope(), as_of=as_of)
+    return [
+        c.urgent_table(frame, ca.departments(), as_of, lang),
+        html.P(
+            both(
+                f"数据截至 {as_of_text(as_of)}; 或输入案件编号, 或从闭环视图的逾期清单点击案件",
+                f"Data as of {as_of_text(as_of)}; or give a case id, or click one in the loop view's lists",
+                lang,
+                " · ",
+            ),
+            className="muted case-asof",
+        ),
+    ]
 
 
 def body(v: Viewer, lang: str, case: dict[str, Any], message: Any = None) -> list[Any]:
