@@ -17,7 +17,7 @@ from dashboard.components import KpiDef, error_panel, graph, kpi_card, notice
 from dashboard.i18n import bi_text, both, pick
 from dashboard.pages.prices import charts
 from dashboard.view import PageParams, as_of_text, guarded, page_params
-from queries import audit, meta, prices
+from queries import audit, geo, meta, prices
 from queries import price_signals as sig
 from queries.errors import PoolError
 from queries.scope import Viewer
@@ -489,7 +489,7 @@ def pick_series(product: object, market: object, params: object) -> Any:
 
 def market_map(v: Viewer, month: int, lang: str) -> html.Div:
     """The markets the viewer sees, each coloured by its worst series this month. No tile layer: nothing
-    is fetched from outside the host (the map is the markets' positions on a plain ground)."""
+    is fetched from outside the host: the township outlines and the markets' positions."""
     mk = prices.market_worst(scope=v.scope(), month=month)
     markers = [
         dl.CircleMarker(
@@ -521,7 +521,16 @@ def market_map(v: Viewer, month: int, lang: str) -> html.Div:
                 className="card-title",
             ),
             dl.Map(
-                markers,
+                [
+                    # the townships' outlines (the one shared query the divide map and the loop use), so
+                    # the markets stand in the county, not on a blank ground
+                    dl.GeoJSON(
+                        data=geo.township_outlines(),
+                        style={"color": "#94a3b8", "weight": 1, "fillOpacity": 0.04},
+                        interactive=False,
+                    ),
+                    *markers,
+                ],
                 id=ids.map,
                 center=[sum(mk["lat"]) / mk.height, sum(mk["lon"]) / mk.height]
                 if mk.height
