@@ -26,9 +26,11 @@ def test_prices_desk(server: str, artifacts: Path) -> None:
         page.wait_for_selector("#prices-series-graph .main-svg", timeout=30000)
         assert "24" in page.inner_text("#prices-qualify-notice")  # less than 3 years: 24 months
         assert "异常" in page.inner_text("#prices-warnings-table")
-        # every market the admin sees is on the map, with no tile fetched (the off-host check below)
-        page.wait_for_selector("#prices-market-map path.leaflet-interactive", timeout=30000)
-        assert page.locator("#prices-market-map path.leaflet-interactive").count() == 5
+        # every market the admin sees is on the map (one named marker each), inside the 13 townships'
+        # outlines, with no tile fetched (the off-host check below)
+        page.wait_for_selector("#prices-market-map .leaflet-tooltip", timeout=30000)
+        assert page.locator("#prices-market-map .leaflet-tooltip").count() == 5
+        assert page.locator("#prices-market-map path").count() == 5 + 13
         page.screenshot(path=str(artifacts / "prices-desk-1080p.png"), full_page=True)
         # pick another product: the series panel redraws without the failing-series notice
         page.click("#prices-product-dropdown")

@@ -145,6 +145,8 @@ def test_a_hazard_drawn_on_the_plan_shows_in_3d(server: str, artifacts: Path) ->
         page.screenshot(path=str(artifacts / "twin-hazard-desk-1080p.png"), full_page=True)
         # a crossing area is refused with the reason
         page.click("#twin-hazard-clear-button")
+        # the clear's answer empties the corners: wait for it, or it can land after the typing below
+        page.wait_for_function("() => document.querySelector('#twin-hazard-points-input').value === ''")
         page.fill("#twin-hazard-points-input", "0,0; 100,100; 100,0; 0,100")
         page.fill("#twin-hazard-name-input", "交叉")
         page.click("#twin-hazard-save-button")
