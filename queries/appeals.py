@@ -250,6 +250,18 @@ def _few() -> Any:
     return case_item.c.id.in_(select(case_appeal.c.case_id))
 
 
+def open_of(*, frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """The open appeals of an `appeals()` frame, and how many of them are past their due day."""
+    open_ = frame.filter(pl.col("status") == "open")
+    return open_, int(open_["overdue"].sum()) if open_.height else 0
+
+
+def due_on_of(*, frame: pl.DataFrame, appeal_id: int) -> str:
+    """The due day of one appeal of an `appeals()` frame ("?" when it is not in it)."""
+    due = frame.filter(pl.col("id") == appeal_id)["due_on"]
+    return str(due[0]) if due.len() else "?"
+
+
 def appeals(*, scope: Scope, now: int, status: str | None = None, case_id: int | None = None) -> pl.DataFrame:
     """Appeals on cases in the scope, open ones first (most overdue first), then the newest answered.
     `overdue`: open past its due day; `late`: answered after its due day. Not cached: appeals are few

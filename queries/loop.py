@@ -784,6 +784,14 @@ OVERDUE_STATES = ("overdue_close", "overdue_sign", "due_soon", "on_track")
 
 
 @cached
+def unoptimized_examples(*, hotspots_frame: pl.DataFrame, n: int = 6) -> list[int]:
+    """The first case of each of the first `n` hotspots (of a `hotspots()` frame) never optimized."""
+    if not hotspots_frame.height:
+        return []
+    rows = hotspots_frame.filter(~hotspots_frame["optimized"])["case_ids"].head(n).to_list()
+    return [int(h[0]) for h in rows]
+
+
 def map_points(
     *, scope: Scope, as_of: int, month_from: int, month_to: int, township_code: int | None = None
 ) -> pl.DataFrame:

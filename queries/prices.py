@@ -521,3 +521,15 @@ def market_worst(*, scope: Scope, month: int) -> pl.DataFrame:
     b = board(scope=scope, month=month)
     worst = b.group_by("market").agg(pl.col("level").max().alias("worst"))
     return markets(scope=scope).join(worst, left_on="code", right_on="market", how="inner").sort("id")
+
+
+def board_axes(*, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The warning board's rows and columns from its cells: products worst first (then by their first
+    series), markets in id order."""
+    products = (
+        frame.group_by("product", "product_zh", "product_en")
+        .agg(pl.col("level").max().alias("worst"), pl.col("series_id").min().alias("first"))
+        .sort(["worst", "first"], descending=[True, False])
+    )
+    markets = frame.select("market", "market_zh", "market_en", "market_id").unique().sort("market_id")
+    return products, markets

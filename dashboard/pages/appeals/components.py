@@ -78,8 +78,7 @@ def pct(x: float | None) -> str:
 
 
 def kpis(frame: pl.DataFrame, rates: pl.DataFrame, lang: str) -> html.Div:
-    open_ = frame.filter(pl.col("status") == "open")
-    overdue = int(open_["overdue"].sum()) if open_.height else 0
+    open_, overdue = ap.open_of(frame=frame)
     appeals_n, decisions = int(rates["appeals"].sum()), int(rates["decisions"].sum())
     decided, corrected = int(rates["decided"].sum()), int(rates["corrected"].sum())
     return html.Div(
@@ -187,7 +186,7 @@ def appeals_card(frame: pl.DataFrame, lang: str) -> html.Div:
 
 
 def decide_form(frame: pl.DataFrame, depts: pl.DataFrame, lang: str) -> html.Div:
-    open_ = frame.filter(pl.col("status") == "open")
+    open_, _ = ap.open_of(frame=frame)
     options = [
         {
             "label": f"#{r['id']} · {pick('案件', 'case', lang)} {r['case_id']} · {label(ap.DECISION_TYPES, r['decision_type'], lang)}",

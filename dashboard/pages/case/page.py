@@ -323,8 +323,7 @@ def file_appeal(clicks: object, store: object, kind: object, reason: object, par
         except R.CaseRefused as exc:
             return _result(exc.zh, exc.en, pp.lang, False), no_update
         frame = ap.appeals(scope=v.scope(), now=int(time.time()), case_id=int(str(data.get("id"))))
-        due = frame.filter(frame["id"] == aid)["due_on"]
-        due_txt = str(due[0]) if due.len() else "?"
+        due_txt = ap.due_on_of(frame=frame, appeal_id=aid)
         return (
             _result(
                 f"申诉 #{aid} 已登记, 答复期限 {due_txt}",

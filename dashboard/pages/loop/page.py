@@ -212,9 +212,7 @@ def render(
         k: loop.stopped(as_of=as_of, kind=k, **kw)["id"].head(6).to_list() for k, _, _, _ in loop.STOPS
     }
     hs = loop.hotspots(**kw)
-    examples["never_optimized"] = (
-        [int(h[0]) for h in hs.filter(~hs["optimized"])["case_ids"].head(6).to_list()] if hs.height else []
-    )
+    examples["never_optimized"] = loop.unoptimized_examples(hotspots_frame=hs)
     durs = loop.stage_durations(**kw)
     depts = {int(i): (z, e) for i, z, e in meta.departments().select("id", "name_zh", "name_en").iter_rows()}
     towns = _town_names()

@@ -12,6 +12,7 @@ import polars as pl
 from dashboard import figures
 from dashboard.i18n import pick, titles
 from queries import price_signals as sig
+from queries import prices
 
 LEVEL_COLORS = ["#22c55e", "#f59e0b", "#ef4444", "#991b1b"]  # normal, watch, abnormal, escalated
 LEVEL_WORDS = (("正常", "normal"), ("关注", "watch"), ("异常", "abnormal"), ("升级", "escalated"))
@@ -29,12 +30,7 @@ def month_dates(months: np.ndarray) -> np.ndarray:
 
 def board(frame: pl.DataFrame, *, lang: str, theme: str, as_of: str) -> go.Figure:
     """Products x markets, coloured by the combined level of the newest month; the worst products on top."""
-    products = (
-        frame.group_by("product", "product_zh", "product_en")
-        .agg(pl.col("level").max().alias("worst"), pl.col("series_id").min().alias("first"))
-        .sort(["worst", "first"], descending=[True, False])
-    )
-    markets = frame.select("market", "market_zh", "market_en", "market_id").unique().sort("market_id")
+    products, markets = prices.board_axes(frame=frame)
     pidx = {p: i for i, p in enumerate(products["product"])}
     midx = {m: i for i, m in enumerate(markets["market"])}
     z = np.full((len(pidx), len(midx)), np.nan)
