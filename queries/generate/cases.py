@@ -39,7 +39,7 @@ from queries.tables import (
 from queries.timebase import DAY, TZ
 from queries.worktime import HOUR, WorkClock
 
-SCALE_CASES = {"test": 2_400, "demo": 60_000, "full": 320_000}
+SCALE_CASES = {"test": 2_400, "demo": 60_000, "full": 340_000}
 # injected failures per scale: hotspot clusters (problem type x community within HOTSPOT_DAYS)
 SCALE_HOTSPOTS = {"test": 4, "demo": 25, "full": 80}
 HOTSPOT_CASES = 8  # injected cases per hotspot, on top of what the place already has

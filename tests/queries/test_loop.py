@@ -425,6 +425,24 @@ def test_map_cells_count_every_open_case_once(pool: str) -> None:
     assert int(cells["n"].sum()) == pts.height == sum(counts.values()) > 0
     assert {s: int(cells[s].sum()) for s in loop.OVERDUE_STATES} == counts
     assert cells.height < pts.height  # cells gather neighbouring cases
+    layer = loop.map_layer(scope=CITY_SCOPE, as_of=as_of, month_from=a, month_to=b)
+    assert layer.counts == counts
+    if pts.height > loop.MAP_POINTS_MAX:
+        assert not layer.clustered and layer.frame.equals(cells)
+    else:
+        assert layer.clustered and layer.frame.equals(pts)
+
+
+def test_map_layer_switches_to_cells_above_the_point_limit(pool: str, monkeypatch: Any) -> None:
+    a, b = _window()
+    as_of = meta.pool_status().as_of
+    pts = loop.map_points(scope=CITY_SCOPE, as_of=as_of, month_from=a, month_to=b)
+    for limit, clustered in ((pts.height, True), (pts.height - 1, False)):
+        monkeypatch.setattr(loop, "MAP_POINTS_MAX", limit)
+        layer = loop.map_layer.__wrapped__(scope=CITY_SCOPE, as_of=as_of, month_from=a, month_to=b)
+        assert layer.clustered is clustered
+        n = layer.frame.height if clustered else int(layer.frame["n"].sum())
+        assert n == pts.height > 0
 
 
 def test_every_case_log_starts_with_its_one_open_event(pool: str) -> None:

@@ -11,6 +11,7 @@ import polars as pl
 from dash import html
 
 from dashboard.components import KpiDef, kpi_card
+from dashboard.components.lite import el
 from dashboard.i18n import bi_text, pick
 from dashboard.view import as_of_text
 from queries import loop
@@ -121,8 +122,8 @@ def title(q: tuple[str, str], foot: str, lang: str) -> html.Div:
     return html.Div([bi_text(*q, lang), html.Span(foot, className="chart-foot")], className="card-title")
 
 
-def case_link(cid: int) -> html.A:
-    return html.A(f"#{cid}", href=f"/case?id={cid}", className="loop-case-link")
+def case_link(cid: int) -> dict[str, Any]:
+    return el("A", f"#{cid}", href=f"/case?id={cid}", className="loop-case-link")
 
 
 def overdue_table(frame: pl.DataFrame, depts: dict[int, tuple[str, str]], lang: str, rows: int) -> Any:
@@ -138,18 +139,19 @@ def overdue_table(frame: pl.DataFrame, depts: dict[int, tuple[str, str]], lang: 
         ]
     )
     body = [
-        html.Tr(
+        el(
+            "Tr",
             [
-                html.Td(case_link(int(r["id"]))),
-                html.Td(pick(r["problem_zh"], r["problem_en"], lang)),
-                html.Td(pick(*depts.get(int(r["dept_id"]), ("?", "?")), lang)),
-                html.Td(pick(*_stage(r["stage"]), lang)),
-                html.Td(f"{r['overdue_wh']:,.1f}", className="num"),
-            ]
+                el("Td", case_link(int(r["id"]))),
+                el("Td", pick(r["problem_zh"], r["problem_en"], lang)),
+                el("Td", pick(*depts.get(int(r["dept_id"]), ("?", "?")), lang)),
+                el("Td", pick(*_stage(r["stage"]), lang)),
+                el("Td", f"{r['overdue_wh']:,.1f}", className="num"),
+            ],
         )
         for r in frame.head(rows).iter_rows(named=True)
     ]
-    return html.Table([html.Thead(head), html.Tbody(body)], className="tbl loop-tbl")
+    return el("Table", [el("Thead", head), el("Tbody", body)], className="tbl loop-tbl")
 
 
 def _stage(s: str) -> tuple[str, str]:
@@ -200,15 +202,16 @@ def ranking_table(frame: pl.DataFrame, lang: str, rows: int, min_sample: int) ->
     for r in frame.head(rows).iter_rows(named=True):
         small = r["rank"] is None
         body.append(
-            html.Tr(
+            el(
+                "Tr",
                 [
-                    html.Td("—" if small else str(r["rank"])),
-                    html.Td(pick(r["name_zh"] or str(r["unit"]), r["name_en"] or str(r["unit"]), lang)),
-                    html.Td(f"{r['n']:,}", className="num"),
-                    html.Td(pct(r["on_time"]), className="num"),
-                    html.Td(pct(r["closure"]), className="num"),
-                    html.Td(pct(r["evaluation"]), className="num"),
-                    html.Td(pct(r["feedback"]), className="num"),
+                    el("Td", "—" if small else str(r["rank"])),
+                    el("Td", pick(r["name_zh"] or str(r["unit"]), r["name_en"] or str(r["unit"]), lang)),
+                    el("Td", f"{r['n']:,}", className="num"),
+                    el("Td", pct(r["on_time"]), className="num"),
+                    el("Td", pct(r["closure"]), className="num"),
+                    el("Td", pct(r["evaluation"]), className="num"),
+                    el("Td", pct(r["feedback"]), className="num"),
                 ],
                 className="loop-small" if small else "",
                 title=pick(
@@ -220,7 +223,7 @@ def ranking_table(frame: pl.DataFrame, lang: str, rows: int, min_sample: int) ->
                 else None,
             )
         )
-    return html.Table([html.Thead(head), html.Tbody(body)], className="tbl loop-tbl")
+    return el("Table", [el("Thead", head), el("Tbody", body)], className="tbl loop-tbl")
 
 
 def hotspot_table(frame: pl.DataFrame, towns: dict[int, tuple[str, str]], lang: str, rows: int) -> Any:
@@ -248,21 +251,23 @@ def hotspot_table(frame: pl.DataFrame, towns: dict[int, tuple[str, str]], lang: 
             links += [case_link(int(cid)), " "]
         town = pick(*towns.get(int(r["township_code"]), ("", "")), lang)
         body.append(
-            html.Tr(
+            el(
+                "Tr",
                 [
-                    html.Td(pick(r["problem_zh"] or "", r["problem_en"] or "", lang)),
-                    html.Td(f"{town} {r['community_zh'] or ''}".strip()),
-                    html.Td(f"{r['n']:,}", className="num"),
-                    html.Td(f"{as_of_text(r['first_at'])[:10]} – {as_of_text(r['last_at'])[:10]}"),
-                    html.Td(
+                    el("Td", pick(r["problem_zh"] or "", r["problem_en"] or "", lang)),
+                    el("Td", f"{town} {r['community_zh'] or ''}".strip()),
+                    el("Td", f"{r['n']:,}", className="num"),
+                    el("Td", f"{as_of_text(r['first_at'])[:10]} – {as_of_text(r['last_at'])[:10]}"),
+                    el(
+                        "Td",
                         pick("是", "yes", lang) if r["optimized"] else pick("否", "no", lang),
                         className="" if r["optimized"] else "loop-bad-text",
                     ),
-                    html.Td(links),
-                ]
+                    el("Td", links),
+                ],
             )
         )
-    return html.Table([html.Thead(head), html.Tbody(body)], className="tbl loop-tbl")
+    return el("Table", [el("Thead", head), el("Tbody", body)], className="tbl loop-tbl")
 
 
 def points_geojson(points: pl.DataFrame) -> dict[str, Any]:

@@ -220,12 +220,9 @@ def render(
     sign = loop.overdue(clock="sign", **open_kw)
     close = loop.overdue(clock="close", **open_kw)
     counts = loop.overdue_counts(**open_kw)
-    points = loop.map_points(as_of=as_of, **kw)
-    state_n = loop.state_counts(points)
-    if points.height > loop.MAP_POINTS_MAX:
-        features, clustered = lc.cells_geojson(loop.map_cells(as_of=as_of, **kw)), False
-    else:
-        features, clustered = lc.points_geojson(points), True
+    layer = loop.map_layer(as_of=as_of, **kw)
+    state_n, clustered = layer.counts, layer.clustered
+    features = lc.points_geojson(layer.frame) if clustered else lc.cells_geojson(layer.frame)
     foot_open = pick(f" · 未办结案件 · 数据截至 {asof}", f" · open cases · as of {asof}", p.lang)
     foot_map = pick(
         f" · {per[0]} 受理的未办结案件 · 数据截至 {asof}",
