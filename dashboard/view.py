@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 from dash import dcc, html
+from plotly.io.json import to_json_plotly
 
 from dashboard import auth, inputs, wall
 from dashboard.app import request_lang, settings
 from dashboard.components import error_panel
 from dashboard.i18n import norm_lang
-from queries import meta
+from queries import cache, meta
 from queries.activity import AlertRules
 from queries.errors import PoolError
 from queries.scope import Viewer
@@ -79,6 +83,29 @@ def guarded(render: Callable[..., Any], lang: str, *args: Any, **kwargs: Any) ->
         return html.Div(html.A("登录 / Log in", href="/login"), className="state-panel")
 
 
+def remembered(render: Callable[..., Any], lang: str, *args: Any) -> Any:
+    """`guarded`, with the answer kept for this data version in the query cache (`cache.memo`) as the
+    JSON Dash would send: a wall screen's refresh or a leader's second look costs one cache
+    read, not a page of components and figures rebuilt from cached frames. Only for renders that depend
+    on the viewer through role, department and township alone (never the user's name) and on their
+    arguments, which must print the same in every worker (dataclasses, numbers, strings)."""
+    name = f"{render.__module__}.{render.__qualname__}"
+
+    def run(v: Viewer, *a: Any) -> Any:
+        parts = {"role": v.role, "dept": v.department_id, "town": v.township_code, "args": a}
+        # kept as the JSON text: a string unpickles at once, and orjson parses it in well under a millisecond
+        text = cache.memo(name, parts, lambda: to_json_plotly(render(v, *a)), salt=_digest())
+        return orjson.loads(text)
+
+    return guarded(run, lang, *args)
+
+
+@functools.cache
+def _digest() -> str:
+    """The dashboard package's source: a deploy that changes how a page renders never reads old answers."""
+    return cache.source_digest(Path(__file__).resolve().parent)
+
+
 def acting(act: Callable[..., Any], lang: str, *args: Any, **kwargs: Any) -> Any:
     """Run a write callback's `act(viewer, *args)` exactly once, with `guarded`'s error handling. Not in
     `meta.consistent`: that repeats its body when the data version moves meanwhile, and a write that
@@ -92,13 +119,17 @@ def acting(act: Callable[..., Any], lang: str, *args: Any, **kwargs: Any) -> Any
         return html.Div(html.A("登录 / Log in", href="/login"), className="state-panel")
 
 
-def page_layout(ids: Any, render: Callable[..., Any], p: PageParams, cls: str) -> html.Div:
+def page_layout(
+    ids: Any, render: Callable[..., Any], p: PageParams, cls: str, *, remember: bool = False
+) -> html.Div:
     """The usual page frame: its params store (what its refresh callbacks read back) and its content,
-    rendered once for the first paint through `guarded`. `ids` needs root, params and content."""
+    rendered once for the first paint through `guarded` (`remembered` with `remember`). `ids` needs
+    root, params and content."""
+    first = remembered(render, p.lang, p) if remember else guarded(render, p.lang, p)
     return html.Div(
         [
             dcc.Store(id=ids.params, data=p.store()),
-            html.Div(guarded(render, p.lang, p), id=ids.content, className=cls),
+            html.Div(first, id=ids.content, className=cls),
         ],
         id=ids.root,
         className=cls,

@@ -227,32 +227,38 @@ def cached(func: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         if args:
             raise TypeError(f"{func.__qualname__} takes keyword arguments only")
-        cache = _usable()
-        if cache is None:
-            return func(*args, **kwargs)
-        key = make_key(func, dict(kwargs), data_version())
-        try:
-            hit = cache.get(key, default=_MISS)
-        except CACHE_ERRORS as exc:
-            _broken(exc)
-            return func(*args, **kwargs)
-        if hit is not _MISS:
-            _state.hits += 1
-            _recovered()
-            return cast(R, hit)
-        _state.misses += 1
-        # the query runs outside the try: its own errors are real errors, never a "broken cache"
-        value = func(*args, **kwargs)
-        try:
-            cache.set(key, value, expire=24 * 3600)
-        except CACHE_ERRORS as exc:
-            _broken(exc)
-        else:
-            _recovered()
-        return value
+        return _through(lambda: make_key(func, dict(kwargs), data_version()), lambda: func(*args, **kwargs))
 
     wrapper.uncached = func  # type: ignore[attr-defined]
     return wrapper
+
+
+def _through(key_of: Callable[[], str], compute: Callable[[], R]) -> R:
+    """The cached value under `key_of()`, else `compute()` stored there; uncached while the cache is off
+    or broken (the key, which reads the data version, is not even made then)."""
+    cache = _usable()
+    if cache is None:
+        return compute()
+    key = key_of()
+    try:
+        hit = cache.get(key, default=_MISS)
+    except CACHE_ERRORS as exc:
+        _broken(exc)
+        return compute()
+    if hit is not _MISS:
+        _state.hits += 1
+        _recovered()
+        return cast(R, hit)
+    _state.misses += 1
+    # the computation runs outside the try: its own errors are real errors, never a "broken cache"
+    value = compute()
+    try:
+        cache.set(key, value, expire=24 * 3600)
+    except CACHE_ERRORS as exc:
+        _broken(exc)
+    else:
+        _recovered()
+    return value
 
 
 _MISS = object()
@@ -260,3 +266,17 @@ _MISS = object()
 
 def stats() -> dict[str, int]:
     return {"hits": _state.hits, "misses": _state.misses, "errors": _state.errors}
+
+
+def memo(name: str, parts: dict[str, Any], compute: Callable[[], R], *, salt: str = "") -> R:
+    """`compute()` kept under `name` + normalised `parts` + `salt` (e.g. a digest of the caller's own
+    source) + the data version, like a `cached` query: for answers built outside this package (a page's
+    rendered content, turned into plain JSON values by its caller) that are a pure function of the pool's
+    data version and `parts`. Same failure rule: a broken cache means computing, never an error."""
+
+    def key() -> str:
+        args = json.dumps(_norm(parts), sort_keys=True, ensure_ascii=False, default=str)
+        digest = hashlib.sha256(args.encode()).hexdigest()[:24]
+        return f"memo:{name}@{_package_digest()}.{salt}|{digest}|{data_version()}"
+
+    return _through(key, compute)

@@ -12,7 +12,7 @@ from dashboard import figures, inputs, wall
 from dashboard.components import KpiDef, delivering_tone, empty_state, folded, graph, kpi_card, notice
 from dashboard.exports import csv_for_excel
 from dashboard.i18n import bi, both, pick, titles
-from dashboard.view import PageParams, as_of_text, guarded, page_params, rules, viewer
+from dashboard.view import PageParams, as_of_text, page_params, remembered, rules, viewer
 from queries import activity, meta, overview
 from queries.errors import PoolError
 from queries.scope import Scope, Viewer
@@ -81,7 +81,7 @@ def layout(**query: Any) -> html.Div:
         [
             notice(bad, p.lang),
             dcc.Store(id=ids.params, data={**p.store(), "kpi": kpi}),
-            html.Div(guarded(render, p.lang, p, kpi), id=ids.content, className="ov"),
+            html.Div(remembered(render, p.lang, p, kpi), id=ids.content, className="ov"),
         ],
         id=ids.root,
         className="ov",
@@ -97,7 +97,7 @@ def layout(**query: Any) -> html.Div:
 )
 def refresh(_: int | None, params: object, kpi: object) -> Any:
     p = PageParams.from_store(params)
-    return guarded(render, p.lang, p, inputs.one_of(kpi, RANK_KPIS, "index"))
+    return remembered(render, p.lang, p, inputs.one_of(kpi, RANK_KPIS, "index"))
 
 
 @callback(

@@ -137,3 +137,16 @@ def test_the_wall_alert_follows_the_overdue_count() -> None:
 
     assert page.OVERDUE_RED > 0
     assert page.choose({"from": "2026-13"}, [202608], []).messages
+
+
+def test_remembered_answers_are_kept_per_viewer_scope(client: FlaskClient) -> None:
+    """The filter's answer comes from the answer cache the second time (same bytes), and a township
+    leader never gets the county's remembered answer, nor the county the leader's."""
+    login(client)
+    status, county = refresh(client, None, None, None)
+    assert status == 200 and refresh(client, None, None, None)[1] == county
+    login(client, "wenlan", "wenlan-demo-2026")
+    status, town = refresh(client, None, None, None)
+    assert status == 200 and town["loop-content"] != county["loop-content"]
+    login(client)
+    assert refresh(client, None, None, None)[1] == county

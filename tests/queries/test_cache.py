@@ -172,3 +172,35 @@ def test_a_failed_reopen_keeps_serving_uncached(
         town = overview.township_kpis(scope=Scope(532503001, None, 2), first_day=d - 6, last_day=d)
         assert town.height == 1
     assert cache.stats()["errors"] >= before + 2  # each call tried the folder again
+
+
+def test_memo_keeps_an_answer_per_parts_salt_and_data_version(sqlite_configured: str) -> None:
+    url = sqlite_configured
+    calls: list[str] = []
+
+    def answer(tag: str) -> str:
+        calls.append(tag)
+        return f"answer-{tag}-{len(calls)}"
+
+    first = cache.memo("t.page", {"town": 1}, lambda: answer("a"))
+    assert cache.memo("t.page", {"town": 1}, lambda: answer("a")) == first
+    assert calls == ["a"]  # the second call was a hit
+    assert cache.memo("t.page", {"town": 2}, lambda: answer("b")) != first  # other parts: own entry
+    assert cache.memo("t.page", {"town": 1}, lambda: answer("c"), salt="new-code") != first  # a deploy
+    assert calls == ["a", "b", "c"]
+    old = meta.pool_status().data_version
+    with create_engine(url).begin() as conn:
+        conn.execute(update(pool_meta).where(pool_meta.c.key == "data_version").values(value="memo-new"))
+    try:
+        assert cache.memo("t.page", {"town": 1}, lambda: answer("d")) == "answer-d-4"
+    finally:
+        with create_engine(url).begin() as conn:
+            conn.execute(update(pool_meta).where(pool_meta.c.key == "data_version").values(value=old))
+
+
+def test_memo_without_a_cache_computes_every_time() -> None:
+    cache.configure(None)
+    calls: list[int] = []
+    for _ in range(2):
+        cache.memo("t.off", {}, lambda: calls.append(1))
+    assert len(calls) == 2

@@ -20,7 +20,7 @@ from dashboard.exports import csv_for_excel
 from dashboard.i18n import bi_text, both, pick
 from dashboard.pages.divide import charts
 from dashboard.pages.divide import components as dc
-from dashboard.view import PageParams, as_of_text, guarded, page_params, viewer
+from dashboard.view import PageParams, as_of_text, guarded, page_params, remembered, viewer
 from queries import audit, divide, divide_io, geo, meta
 from queries.errors import PoolError
 from queries.scope import Viewer
@@ -108,7 +108,7 @@ def layout(**query: Any) -> html.Div:
             controls,
             html.Div(notice(list(ch.messages), p.lang), id=ids.notice),
             html.Div(
-                guarded(render, p.lang, p, ch.metric, ch.period, ch.township),
+                remembered(render, p.lang, p, ch.metric, ch.period, ch.township),
                 id=ids.content,
                 className="divide-body",
             ),
@@ -237,7 +237,7 @@ def refresh(_: int | None, period: object, metric: object, params: object) -> An
         per = _period(period)
     except PoolError:
         per = None
-    return guarded(
+    return remembered(
         render,
         p.lang,
         p,

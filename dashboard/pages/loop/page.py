@@ -17,7 +17,7 @@ from dashboard.components import empty_state, graph, notice
 from dashboard.i18n import bi_text, pick
 from dashboard.pages.loop import charts
 from dashboard.pages.loop import components as lc
-from dashboard.view import PageParams, as_of_text, guarded, page_params
+from dashboard.view import PageParams, as_of_text, page_params, remembered
 from queries import geo, loop, meta
 from queries.errors import PoolError
 from queries.scope import Viewer
@@ -178,7 +178,7 @@ def layout(**query: Any) -> html.Div:
             controls,
             html.Div(notice(ch.messages, p.lang), id=ids.notice),
             html.Div(
-                guarded(render, p.lang, p, ch.month_from, ch.month_to, ch.township),
+                remembered(render, p.lang, p, ch.month_from, ch.month_to, ch.township),
                 id=ids.content,
                 className="loop-body",
             ),
@@ -400,4 +400,4 @@ def refresh(_: int | None, month_from: object, month_to: object, township: objec
             town = township
         else:
             messages.append(("没有这个乡镇, 已显示全部", "No such township; showing all"))
-    return guarded(render, p.lang, p, a, b, town), notice(messages, p.lang)
+    return remembered(render, p.lang, p, a, b, town), notice(messages, p.lang)

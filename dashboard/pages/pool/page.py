@@ -12,7 +12,7 @@ from dash import Input, Output, State, callback, html
 from dashboard import wall
 from dashboard.pages.pool import quarantine, scorecards, sources
 from dashboard.pages.pool.names import ids
-from dashboard.view import PageParams, guarded, page_layout, page_params, rules
+from dashboard.view import PageParams, guarded, page_layout, page_params, remembered, rules
 from queries import activity, meta
 from queries.scope import Viewer
 
@@ -39,7 +39,7 @@ wall.register(__name__, _pool_alert)
 
 def layout(**query: Any) -> html.Div:
     p = page_params(query)
-    root = page_layout(ids, render, p, "pool")
+    root = page_layout(ids, render, p, "pool", remember=True)
     if p.theme != "wall":
         # outside the refreshed content: a correction being typed into a held row survives the refresh
         root.children.append(html.Div(guarded(quarantine.section, p.lang, p), id=ids.quarantine))
@@ -54,7 +54,7 @@ def layout(**query: Any) -> html.Div:
 )
 def refresh(_: int | None, params: object) -> Any:
     p = PageParams.from_store(params)
-    return guarded(render, p.lang, p)
+    return remembered(render, p.lang, p)
 
 
 @callback(
