@@ -54,7 +54,7 @@ def create_app(overrides: dict[str, str] | None = None) -> Dash:
     _SETTINGS = load(overrides)
     s = _SETTINGS
     engine.configure(s.database_url, timeout_ms=s.query_timeout_ms)
-    cache.configure(s.cache_dir, version_ttl=s.version_ttl_seconds)
+    cache.configure(s.cache_location, version_ttl=s.version_ttl_seconds, pool=s.database_url)
     meta.configure_window(s.ingest_version_seconds)
 
     server = Flask("dashboard", root_path=str(Path(__file__).parent), instance_path=str(s.instance_dir))

@@ -39,7 +39,8 @@ def run(settings: Settings, *, repeat: int = 5) -> int:
     from queries.scope import Viewer
 
     tmp = tempfile.mkdtemp(prefix="cc-bench-cache-")
-    app = create_app({"CC_DATABASE_URL": settings.database_url, "CC_CACHE_DIR": tmp})
+    # its own empty diskcache even where CC_CACHE_URL names a Redis: the cold column must be cold
+    app = create_app({"CC_DATABASE_URL": settings.database_url, "CC_CACHE_DIR": tmp, "CC_CACHE_URL": ""})
     # page modules register themselves with Dash, so they are imported after the app exists
     from dashboard.pages import audit as audit_page
     from dashboard.pages import overview as overview_page
@@ -1109,7 +1110,7 @@ def twin(settings: Settings, *, base: str | None = None, login: str = "", repeat
     from queries.scope import CITY_SCOPE, Viewer
 
     tmp = tempfile.mkdtemp(prefix="cc-bench-cache-")
-    app = create_app({"CC_DATABASE_URL": settings.database_url, "CC_CACHE_DIR": tmp})
+    app = create_app({"CC_DATABASE_URL": settings.database_url, "CC_CACHE_DIR": tmp, "CC_CACHE_URL": ""})
     from dashboard.pages.twin import page
     from dashboard.view import PageParams
 

@@ -152,6 +152,12 @@ def _warn_demo_passwords(s: Settings) -> None:
 
 def _gunicorn(s: Settings) -> int:
     _warn_demo_passwords(s)
+    if s.cache_url:
+        from queries.cache import redis_advice
+
+        advice = redis_advice(s.cache_url)
+        if advice:
+            _say(f"WARNING: {advice}")
     env = child_env(s)
     argv = [sys.executable, "-m", "gunicorn", "-c", str(REPO_ROOT / "gunicorn.conf.py")]
     _say(f"serving on http://{s.bind}/  (Ctrl-C stops)")
@@ -704,6 +710,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
             cold=args.http_cold,
             out=Path(args.out),
         )
+    if args.servers:
+        from dashboard import bench_servers
+
+        s = _settings(args)
+        return bench_servers.run(
+            s.database_url,
+            args.servers.split(","),
+            username=user,
+            password=password,
+            version_ttl=s.version_ttl_seconds,
+            path=args.servers_page,
+            rounds=args.repeat * 2,
+        )
     if args.twin is not None:
         login = f"{user}:{password}"
         return bench.twin(_settings(args), base=args.twin or None, login=login, repeat=args.repeat * 4)
@@ -1022,6 +1041,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="BASE_URL",
         help="instead: p50/p95 of the factor page's redraw and dataset callbacks over HTTP",
     )
+    p.add_argument(
+        "--servers",
+        metavar="BASE_URL,BASE_URL",
+        help="instead: two running app servers on this pool (one cache setting): per round a data-version "
+        "move, then --servers-page's first call on A (cold), on B (the shared cache's), and A again (warm)",
+    )
+    p.add_argument("--servers-page", default="/pool", help="--servers: the page asked (default /pool)")
     p.add_argument(
         "--twin",
         nargs="?",

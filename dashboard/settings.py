@@ -33,7 +33,15 @@ SETTINGS: tuple[Setting, ...] = (
         "SQLAlchemy URL of the pool (default: sqlite:///<instance>/pool.sqlite). "
         "PostgreSQL: postgresql+psycopg://user@host/db.",
     ),
-    Setting("CC_CACHE_DIR", "", "diskcache folder shared by all workers (default: <instance>/cache)."),
+    Setting(
+        "CC_CACHE_DIR", "", "diskcache folder shared by the workers of one host (default: <instance>/cache)."
+    ),
+    Setting(
+        "CC_CACHE_URL",
+        "",
+        "The query cache: empty = diskcache in CC_CACHE_DIR (one host); redis://host:6379/0 (or rediss://, "
+        "unix://) = Redis, shared by several app servers. Give Redis a maxmemory and an LRU policy.",
+    ),
     Setting("CC_SECRET_KEY", "", "Flask session key; default: generated once into <instance>/secret_key."),
     Setting("CC_BIND", "127.0.0.1:8050", "host:port gunicorn and the demo server listen on."),
     Setting("CC_WORKERS", "2", "gunicorn worker processes."),
@@ -116,7 +124,13 @@ class Settings:
     ingest_max_rows: int = 10_000
     ingest_version_seconds: float = 15.0
     bench_floor: bool = False
+    cache_url: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def cache_location(self) -> str:
+        """Where the query cache lives: the Redis URL when one is set, else the diskcache folder."""
+        return self.cache_url or str(self.cache_dir)
 
     @property
     def is_sqlite(self) -> bool:
@@ -159,6 +173,19 @@ def _bool(env: dict[str, str], name: str) -> bool:
     if raw in ("0", "false", "no", "off", ""):
         return False
     raise SettingsError(f"{name}={env[name]!r}: use 1 or 0")
+
+
+CACHE_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def _cache_url(env: dict[str, str]) -> str:
+    raw = env["CC_CACHE_URL"].strip()
+    if raw and not raw.startswith(CACHE_SCHEMES):
+        raise SettingsError(
+            f"CC_CACHE_URL={raw!r}: 缓存地址须以 redis://、rediss:// 或 unix:// 开头, 留空则用本机 diskcache / "
+            "use a redis://, rediss:// or unix:// URL, or leave it empty for diskcache on this host"
+        )
+    return raw
 
 
 def _private(path: Path, mode: int) -> None:
@@ -224,6 +251,7 @@ def load(overrides: dict[str, str] | None = None) -> Settings:
         ingest_max_rows=_int(env, "CC_INGEST_MAX_ROWS", 1),
         ingest_version_seconds=max(0.0, _float(env, "CC_INGEST_VERSION_SECONDS")),
         bench_floor=_bool(env, "CC_BENCH_FLOOR"),
+        cache_url=_cache_url(env),
     )
 
 

@@ -1,13 +1,15 @@
-"""`cached`: memoise a query function in diskcache, shared by every worker.
+"""`cached`: memoise a query function in a cache shared by every worker: a diskcache folder (the
+workers of one host) or Redis (the workers of several app servers), chosen by one setting.
 
 The key is module + function + a digest of the whole `queries` package source + normalised keyword
 arguments + the pool's data version, so a new load (which writes a new data version) invalidates
 everything without a purge, a deploy that changes any query code (a helper, a constant, a table)
-never reads old entries, and two gunicorn workers asking the same question compute it once.
+never reads old entries, and two workers asking the same question compute it once. The data version
+lives in the pool, which every worker of every host reads, so all of them move on together.
 
-The cache is an optimisation, never a dependency: when its folder cannot be opened, read or written
-(full disk, wrong owner, "disk I/O error") queries are served uncached, the outage is logged once, and
-the folder is tried again now and then so service picks the cache back up on its own.
+The cache is an optimisation, never a dependency: when it cannot be opened, read or written (full
+disk, wrong owner, "disk I/O error", Redis down or out of memory) queries are served uncached, the
+outage is logged once, and the cache is tried again now and then so service picks it back up on its own.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import hashlib
 import json
 import logging
 import pickle
+import re
 import sqlite3
 import threading
 import time
@@ -28,7 +31,11 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
 import diskcache
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from queries import engine as eng
 from queries.tables import pool_meta
@@ -39,23 +46,93 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-# What a broken cache folder raises: sqlite3 errors from diskcache's index ("disk I/O error",
-# "attempt to write a readonly database"), OSError from its value files, Timeout from its lock, and
-# a truncated value file read back.
+# What a broken cache raises: sqlite3 errors from diskcache's index ("disk I/O error", "attempt to
+# write a readonly database"), OSError from its value files, Timeout from its lock, a truncated value
+# read back, and every Redis error (refused, timed out, OOM when full with maxmemory-policy noeviction).
 CACHE_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     sqlite3.Error,
     diskcache.Timeout,
     pickle.UnpicklingError,
     EOFError,
+    redis.RedisError,
 )
-RETRY_SECONDS = 30.0  # how long a broken cache folder is left alone before it is tried again
+RETRY_SECONDS = 30.0  # how long a broken cache is left alone before it is tried again
+ENTRY_SECONDS = 24 * 3600  # an entry's time to live (both backends); older data versions age out
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def is_redis(location: str) -> bool:
+    return location.startswith(REDIS_SCHEMES)
+
+
+def pool_prefix(pool_url: str) -> str:
+    """The Redis key prefix of one pool: `cc:` + a digest of the URL's backend, user, host, port and
+    database (never the password or the driver), so two pools on one Redis never share an entry and
+    every app server naming the same pool shares them."""
+    try:
+        u = make_url(pool_url)
+        name = f"{u.get_backend_name()}://{u.username or ''}@{u.host or ''}:{u.port or ''}/{u.database or ''}"
+    except Exception:  # no URL at all (a process that configured no pool): one shared bucket
+        name = pool_url
+    return f"cc:{hashlib.sha256(name.encode()).hexdigest()[:12]}:"
+
+
+class RedisCache:
+    """The part of diskcache.Cache that `cached` uses (get, set with expiry, close), on Redis. Values
+    are pickled (frames, figures' inputs) as diskcache pickles them; keys carry the pool's prefix."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        # no retries inside redis-py (its default backs off for seconds per call): a refused or
+        # timed-out call fails at once and the cache's own RETRY_SECONDS decides when to try again
+        self._client = redis.Redis.from_url(
+            url, socket_connect_timeout=1.0, socket_timeout=5.0, retry=Retry(NoBackoff(), 0)
+        )
+        self.prefix = prefix
+        self._client.ping()  # an unreachable Redis is found at open, not on the first page
+
+    def get(self, key: str, default: Any = None) -> Any:
+        raw = self._client.get(self.prefix + key)
+        return default if raw is None else pickle.loads(cast(bytes, raw))
+
+    def set(self, key: str, value: Any, expire: float | None = None) -> None:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        self._client.set(self.prefix + key, data, ex=int(expire) if expire else None)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def redis_advice(url: str) -> str | None:
+    """A bilingual warning when the Redis at `url` would grow without bound or refuse writes when full
+    (no maxmemory, or maxmemory with the noeviction policy); None when bounded, or when it cannot tell
+    (unreachable, or CONFIG disabled as on some managed services)."""
+    try:
+        client = redis.Redis.from_url(
+            url, socket_connect_timeout=1.0, socket_timeout=2.0, retry=Retry(NoBackoff(), 0)
+        )
+        try:
+            got = cast(dict[str, str], client.config_get("maxmemory*"))
+        finally:
+            client.close()
+    except redis.RedisError:
+        return None
+    if got.get("maxmemory", "0") == "0":
+        why = (
+            "Redis 没有设置 maxmemory, 缓存会无限增长 / Redis has no maxmemory: the cache grows without bound"
+        )
+    elif got.get("maxmemory-policy") == "noeviction":
+        why = "Redis 满后拒绝写入 (noeviction) / Redis refuses writes when full (maxmemory-policy noeviction)"
+    else:
+        return None
+    return f"{why}; set e.g. `maxmemory 1gb` and `maxmemory-policy allkeys-lru` (see README, Several app servers)"
 
 
 @dataclass
 class _CacheState:
-    directory: str | None = None
-    cache: diskcache.Cache | None = None
+    location: str | None = None  # a diskcache folder or a Redis URL
+    prefix: str = ""
+    cache: diskcache.Cache | RedisCache | None = None
     broken_at: float | None = None  # monotonic time of the last failure; None while healthy
     ttl: float = 5.0
     version: str = ""
@@ -69,10 +146,12 @@ _state = _CacheState()
 _lock = threading.Lock()
 
 
-def configure(directory: Path | str | None, *, version_ttl: float = 5.0) -> None:
-    """Use this diskcache folder (None turns caching off, e.g. in the generator)."""
+def configure(location: Path | str | None, *, version_ttl: float = 5.0, pool: str | None = None) -> None:
+    """Use this diskcache folder or Redis URL (redis://, rediss://, unix://); None turns caching off
+    (e.g. in the generator). Redis keys carry the prefix of `pool` (default: the configured pool)."""
     _close()
-    _state.directory = str(directory) if directory else None
+    _state.location = str(location) if location else None
+    _state.prefix = pool_prefix(eng.configured_url() if pool is None else pool)
     _state.broken_at = None
     _state.ttl = version_ttl
     _state.version = ""
@@ -91,10 +170,13 @@ def _close() -> None:
 
 def _open() -> BaseException | None:
     """Open the folder; the error is returned, not handled, so no caller reports it holding `_lock`."""
-    if _state.directory is None:
+    if _state.location is None:
         return None
     try:
-        _state.cache = diskcache.Cache(_state.directory, size_limit=2**30)
+        if is_redis(_state.location):
+            _state.cache = RedisCache(_state.location, _state.prefix)
+        else:
+            _state.cache = diskcache.Cache(_state.location, size_limit=2**30)
     except CACHE_ERRORS as exc:
         return exc
     return None
@@ -109,16 +191,22 @@ def _broken(exc: BaseException) -> None:
     _close()
     if first:
         log.warning(
-            "缓存目录不可用, 暂不使用缓存 / cache folder unusable, serving uncached: %s: %s (%s)",
+            "缓存不可用, 暂不使用缓存 / cache unusable, serving uncached: %s: %s (%s)",
             type(exc).__name__,
             exc,
-            _state.directory,
+            _where(),
         )
 
 
-def _usable() -> diskcache.Cache | None:
+def _where() -> str:
+    """The cache's folder, or its Redis URL without a password, for the log."""
+    where = _state.location or ""
+    return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", where) if is_redis(where) else where
+
+
+def _usable() -> diskcache.Cache | RedisCache | None:
     """The cache, or None while it is off or broken; a broken one is reopened after RETRY_SECONDS."""
-    if _state.cache is not None or _state.directory is None:
+    if _state.cache is not None or _state.location is None:
         return _state.cache
     broken_at = _state.broken_at
     if broken_at is not None and time.monotonic() - broken_at < RETRY_SECONDS:
@@ -133,7 +221,7 @@ def _usable() -> diskcache.Cache | None:
 def _recovered() -> None:
     if _state.broken_at is not None:
         _state.broken_at = None
-        log.warning("缓存目录已恢复 / cache folder usable again: %s", _state.directory)
+        log.warning("缓存已恢复 / cache usable again: %s", _where())
 
 
 _pin = threading.local()
@@ -253,7 +341,7 @@ def _through(key_of: Callable[[], str], compute: Callable[[], R]) -> R:
     # the computation runs outside the try: its own errors are real errors, never a "broken cache"
     value = compute()
     try:
-        cache.set(key, value, expire=24 * 3600)
+        cache.set(key, value, expire=ENTRY_SECONDS)
     except CACHE_ERRORS as exc:
         _broken(exc)
     else:

@@ -26,12 +26,23 @@ def test_defaults(tmp_path: Path) -> None:
         ("CC_WORKERS", "0", "at least 1"),
         ("CC_SPIKE_RATIO", "x", "not a number"),
         ("CC_DEFAULT_LANG", "fr", "use zh or en"),
+        ("CC_CACHE_URL", "memcached://127.0.0.1:11211", "use a redis://"),
+        ("CC_CACHE_URL", "/var/cache/cc", "缓存地址须以 redis://"),
     ],
 )
 def test_bad_values_name_the_setting(tmp_path: Path, name: str, value: str, message: str) -> None:
     with pytest.raises(st.SettingsError, match=message) as err:
         st.load({"CC_INSTANCE_DIR": str(tmp_path), name: value})
     assert name in str(err.value)
+
+
+def test_the_cache_is_one_setting(tmp_path: Path) -> None:
+    """Empty CC_CACHE_URL: diskcache in CC_CACHE_DIR (one host); a Redis URL: Redis (several)."""
+    here = st.load({"CC_INSTANCE_DIR": str(tmp_path)})
+    assert here.cache_url == "" and here.cache_location == str(tmp_path / "cache")
+    for url in ("redis://127.0.0.1:6379/0", "rediss://:pw@cache.internal:6380/1", "unix:///run/redis.sock"):
+        shared = st.load({"CC_INSTANCE_DIR": str(tmp_path), "CC_CACHE_URL": url})
+        assert shared.cache_location == url
 
 
 def test_readme_settings_table_is_current() -> None:

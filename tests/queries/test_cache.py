@@ -1,5 +1,5 @@
 """The cache: keyed by module, function, package source, normalised arguments and data version; shared across
-processes; never a reason for an error page."""
+processes (diskcache) and hosts (Redis); never a reason for an error page."""
 
 from __future__ import annotations
 
@@ -7,15 +7,19 @@ import logging
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
+import redis
 from sqlalchemy import create_engine, update
 
 from queries import cache, meta, overview
 from queries.scope import CITY_SCOPE, Scope
 from queries.tables import pool_meta
+from tests import servers
+from tests.conftest import absent
 
 
 def test_second_call_is_a_hit_and_a_new_data_version_is_a_miss(
@@ -204,3 +208,128 @@ def test_memo_without_a_cache_computes_every_time() -> None:
     for _ in range(2):
         cache.memo("t.off", {}, lambda: calls.append(1))
     assert len(calls) == 2
+
+
+# --- Redis: the same `cached`, shared by several app servers --------------------------------------
+
+
+@pytest.fixture
+def own_redis() -> Iterator[tuple[str, int]]:
+    """A private redis-server on a free port (a test may stop and restart it): its URL and port."""
+    if servers.redis_server_binary() is None:
+        absent("redis-server is not installed (apt-get install redis-server)")
+    port = servers.free_port()
+    proc = servers.start_redis(port)
+    try:
+        yield f"redis://127.0.0.1:{port}/0", port
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def _township_kpis(town: int | None = None) -> pl.DataFrame:
+    d = meta.pool_status().as_of_day
+    scope = CITY_SCOPE if town is None else Scope(town, None, 2)
+    return overview.township_kpis(scope=scope, first_day=d - 6, last_day=d)
+
+
+def test_redis_down_serves_uncached_logs_once_and_retries_later(
+    sqlite_configured: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A closed port: nothing listens, so every connect is refused."""
+    closed = servers.free_port()
+    caplog.set_level(logging.WARNING, logger="queries.cache")
+    cache.configure(f"redis://:secret@127.0.0.1:{closed}/0", version_ttl=0)
+    expected = overview.township_kpis.uncached(  # type: ignore[attr-defined]
+        scope=CITY_SCOPE, first_day=meta.pool_status().as_of_day - 6, last_day=meta.pool_status().as_of_day
+    )
+    errors = cache.stats()["errors"]
+    assert errors >= 1  # found at configure (the PING), not on the first page
+    for _ in range(3):
+        assert _township_kpis().equals(expected)
+    assert cache.stats()["errors"] == errors  # left alone until RETRY_SECONDS have passed
+    warned = [r.getMessage() for r in caplog.records if "serving uncached" in r.getMessage()]
+    assert len(warned) == 1 and "ConnectionError" in warned[0]
+    assert "secret" not in warned[0] and f":{closed}/0" in warned[0]  # the password never reaches a log
+    monkeypatch.setattr(cache, "RETRY_SECONDS", 0.0)
+    assert _township_kpis().equals(expected)
+    assert cache.stats()["errors"] > errors  # tried again, still down, still served
+
+
+def test_redis_shares_entries_under_the_pool_prefix_with_a_ttl(
+    sqlite_configured: str, own_redis: tuple[str, int]
+) -> None:
+    url, _ = own_redis
+    cache.configure(url, version_ttl=0)
+    before = cache.stats()
+    first = _township_kpis()
+    assert cache.stats()["misses"] > before["misses"]
+    client = redis.Redis.from_url(url)
+    keys = [k.decode() for k in client.keys("*")]
+    prefix = cache.pool_prefix(sqlite_configured)
+    assert keys and all(k.startswith(prefix) for k in keys)
+    assert any("queries.overview.township_kpis@" in k for k in keys)
+    assert all(0 < client.ttl(k) <= cache.ENTRY_SECONDS for k in keys)
+    # another process (a worker of another app server) configured the same way reads the same entry:
+    # here, a fresh configure drops this process's connection and state
+    cache.configure(url, version_ttl=0)
+    mid = cache.stats()
+    assert _township_kpis().equals(first)
+    assert cache.stats()["hits"] == mid["hits"] + 1 and cache.stats()["misses"] == mid["misses"]
+    # a second pool on the same Redis neither reads nor overwrites these entries
+    cache.configure(url, version_ttl=0, pool=sqlite_configured + "-other")
+    mid = cache.stats()
+    _township_kpis()
+    assert cache.stats()["misses"] > mid["misses"] and cache.stats()["hits"] == mid["hits"]
+    client.close()
+
+
+def test_redis_that_goes_away_and_comes_back(
+    sqlite_configured: str,
+    own_redis: tuple[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    url, port = own_redis
+    cache.configure(url, version_ttl=0)
+    expected = _township_kpis(532503001)
+    caplog.set_level(logging.WARNING, logger="queries.cache")
+    redis.Redis.from_url(url).shutdown(nosave=True)  # Redis stops under a running worker
+    for _ in range(3):
+        assert _township_kpis(532503001).equals(expected)
+    assert len([r for r in caplog.records if "serving uncached" in r.getMessage()]) == 1
+    again = servers.start_redis(port)
+    try:
+        monkeypatch.setattr(cache, "RETRY_SECONDS", 0.0)
+        _township_kpis(532503001)  # reconnects; the restarted Redis is empty: a miss, written
+        before = cache.stats()
+        assert _township_kpis(532503001).equals(expected)
+        assert cache.stats()["hits"] == before["hits"] + 1
+        assert any("usable again" in r.getMessage() for r in caplog.records)
+    finally:
+        again.kill()
+        again.wait(timeout=10)
+
+
+def test_the_pool_prefix_names_the_pool_not_the_password_or_driver() -> None:
+    a = cache.pool_prefix("postgresql+psycopg://cc:one@db.example:5432/pool")
+    assert a == cache.pool_prefix("postgresql://cc:two@db.example:5432/pool")
+    assert a != cache.pool_prefix("postgresql+psycopg://cc:one@db.example:5432/pool2")
+    assert a != cache.pool_prefix("postgresql+psycopg://cc:one@db2.example:5432/pool")
+    assert a.startswith("cc:") and a.endswith(":")
+
+
+def test_redis_advice_asks_for_a_bound(own_redis: tuple[str, int]) -> None:
+    url, _ = own_redis
+    client = redis.Redis.from_url(url)
+    client.config_set("maxmemory", "0")
+    unbounded = cache.redis_advice(url)
+    assert unbounded is not None and "maxmemory" in unbounded and "没有设置" in unbounded
+    client.config_set("maxmemory", "64mb")
+    client.config_set("maxmemory-policy", "noeviction")
+    refusing = cache.redis_advice(url)
+    assert refusing is not None and "noeviction" in refusing
+    client.config_set("maxmemory-policy", "allkeys-lru")
+    assert cache.redis_advice(url) is None
+    client.close()
+    assert cache.redis_advice(f"redis://127.0.0.1:{servers.free_port()}/0") is None  # cannot tell
