@@ -323,13 +323,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-# the bench's server: every request reads the data version, so a call right after a move is a cold one;
+# the bench's server: every request reads the data version, so a call right after a move is a cold one
+# (and no warm-up thread renders it first: cold means what a viewer pays without dashboard.warmup);
 # the floor's callback registered
 SERVER_ENV = {
     "CC_WORKERS": "2",
     "CC_THREADS": "4",
     "CC_VERSION_TTL_SECONDS": "0",
     "CC_INGEST_VERSION_SECONDS": "0",
+    "CC_WARMUP_SECONDS": "0",
     "CC_BENCH_FLOOR": "1",
 }
 

@@ -70,6 +70,12 @@ SETTINGS: tuple[Setting, ...] = (
         "5",
         "How long a worker trusts the pool data version before reading it again.",
     ),
+    Setting(
+        "CC_WARMUP_SECONDS",
+        "2",
+        "How often a served worker checks whether the data version moved; when it did, one worker (across "
+        "every server sharing the cache) renders the pages' default views into the cache. 0 = off.",
+    ),
     Setting("CC_DEFAULT_LANG", "zh", "Interface language when the viewer chose none: zh or en."),
     Setting("CC_SESSION_DAYS", "30", "How long a login lasts (wall screens stay logged in)."),
     Setting(
@@ -116,6 +122,7 @@ class Settings:
     spike_ratio: float
     query_timeout_ms: int
     version_ttl_seconds: float
+    warmup_seconds: float
     default_lang: str
     session_days: int
     basemap_url: str
@@ -243,6 +250,7 @@ def load(overrides: dict[str, str] | None = None) -> Settings:
         spike_ratio=_float(env, "CC_SPIKE_RATIO"),
         query_timeout_ms=_int(env, "CC_QUERY_TIMEOUT_MS", 100),
         version_ttl_seconds=_float(env, "CC_VERSION_TTL_SECONDS"),
+        warmup_seconds=_float(env, "CC_WARMUP_SECONDS"),
         default_lang=lang,
         session_days=_int(env, "CC_SESSION_DAYS", 1),
         basemap_url=env["CC_BASEMAP_URL"],

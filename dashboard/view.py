@@ -87,21 +87,31 @@ def remembered(render: Callable[..., Any], lang: str, *args: Any) -> Any:
     """`guarded`, with the answer kept for this data version in the query cache (`cache.memo`) as the
     JSON Dash would send: a wall screen's refresh or a leader's second look costs one cache
     read, not a page of components and figures rebuilt from cached frames. Only for renders that depend
-    on the viewer through role, department and township alone (never the user's name) and on their
+    on the viewer through role and scope alone (never the user's name or an unscoped department) and on their
     arguments, which must print the same in every worker (dataclasses, numbers, strings)."""
+    return guarded(_remembering(render), lang, *args)
+
+
+def warm(v: Viewer, render: Callable[..., Any], *args: Any) -> None:
+    """Fill what `remembered(render, lang, *args)` will read for viewers like `v`, with no request
+    (dashboard.warmup, after the data version moved)."""
+    meta.consistent(lambda _st: _remembering(render)(v, *args))
+
+
+def _remembering(render: Callable[..., Any]) -> Callable[..., Any]:
     name = f"{render.__module__}.{render.__qualname__}"
 
     def run(v: Viewer, *a: Any) -> Any:
-        parts = {"role": v.role, "dept": v.department_id, "town": v.township_code, "args": a}
+        parts = {"role": v.role, "scope": v.scope().cache_key(), "args": a}
         # kept as the JSON text: a string unpickles at once, and orjson parses it in well under a millisecond
-        text = cache.memo(name, parts, lambda: to_json_plotly(render(v, *a)), salt=_digest())
+        text = cache.memo(name, parts, lambda: to_json_plotly(render(v, *a)), salt=digest())
         return orjson.loads(text)
 
-    return guarded(run, lang, *args)
+    return run
 
 
 @functools.cache
-def _digest() -> str:
+def digest() -> str:
     """The dashboard package's source: a deploy that changes how a page renders never reads old answers."""
     return cache.source_digest(Path(__file__).resolve().parent)
 

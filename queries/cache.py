@@ -99,6 +99,11 @@ class RedisCache:
         data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         self._client.set(self.prefix + key, data, ex=int(expire) if expire else None)
 
+    def add(self, key: str, value: Any, expire: float | None = None) -> bool:
+        """Store only if absent (diskcache's `add`): True for the one caller that stored it."""
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        return bool(self._client.set(self.prefix + key, data, ex=int(expire) if expire else None, nx=True))
+
     def close(self) -> None:
         self._client.close()
 
@@ -368,3 +373,17 @@ def memo(name: str, parts: dict[str, Any], compute: Callable[[], R], *, salt: st
         return f"memo:{name}@{_package_digest()}.{salt}|{digest}|{data_version()}"
 
     return _through(key, compute)
+
+
+def claim(name: str, *, seconds: float) -> bool:
+    """True for exactly one caller across every worker and host sharing this cache (for `seconds`): who
+    does a shared chore such as warming the cache after a load. False while the cache is off or broken:
+    a chore whose only use is filling the cache is then pointless."""
+    cache = _usable()
+    if cache is None:
+        return False
+    try:
+        return bool(cache.add(f"claim:{name}", time.time(), expire=seconds))
+    except CACHE_ERRORS as exc:
+        _broken(exc)
+        return False

@@ -8,11 +8,11 @@ import dash
 import numpy as np
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import figures, inputs, wall
+from dashboard import figures, inputs, wall, warmup
 from dashboard.components import KpiDef, delivering_tone, empty_state, folded, graph, kpi_card, notice
 from dashboard.exports import csv_for_excel
 from dashboard.i18n import bi, both, pick, titles
-from dashboard.view import PageParams, as_of_text, page_params, remembered, rules, viewer
+from dashboard.view import PageParams, as_of_text, page_params, remembered, rules, viewer, warm
 from queries import activity, meta, overview
 from queries.errors import PoolError
 from queries.scope import Scope, Viewer
@@ -61,6 +61,7 @@ def _overview_alert(v: Viewer) -> str | None:
 
 
 wall.register(__name__, _overview_alert)
+warmup.register(__name__, lambda v, p: warm(v, render, p, "index"))
 
 
 def layout(**query: Any) -> html.Div:

@@ -13,14 +13,14 @@ import polars as pl
 from dash import Input, Output, State, callback, dcc, html
 from plotly.io.json import to_json_plotly
 
-from dashboard import inputs, wall
+from dashboard import inputs, wall, warmup
 from dashboard.app import settings
 from dashboard.components import empty_state, graph, notice
 from dashboard.exports import csv_for_excel
 from dashboard.i18n import bi_text, both, pick
 from dashboard.pages.divide import charts
 from dashboard.pages.divide import components as dc
-from dashboard.view import PageParams, as_of_text, guarded, page_params, remembered, viewer
+from dashboard.view import PageParams, as_of_text, guarded, page_params, remembered, viewer, warm
 from queries import audit, divide, divide_io, geo, meta
 from queries.errors import PoolError
 from queries.scope import Viewer
@@ -75,6 +75,14 @@ def _alert(v: Viewer) -> str | None:
 
 
 wall.register(__name__, _alert)
+
+
+def _warm(v: Viewer, p: PageParams) -> None:
+    ch = dc.choose({}, divide.periods())
+    warm(v, render, p, ch.metric, ch.period, ch.township)
+
+
+warmup.register(__name__, _warm)
 
 
 def layout(**query: Any) -> html.Div:

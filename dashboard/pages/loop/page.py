@@ -11,13 +11,13 @@ from typing import Any
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import inputs, wall
+from dashboard import inputs, wall, warmup
 from dashboard.app import settings
 from dashboard.components import empty_state, graph, notice
 from dashboard.i18n import bi_text, pick
 from dashboard.pages.loop import charts
 from dashboard.pages.loop import components as lc
-from dashboard.view import PageParams, as_of_text, page_params, remembered
+from dashboard.view import PageParams, as_of_text, page_params, remembered, warm
 from queries import geo, loop, meta
 from queries.errors import PoolError
 from queries.scope import Viewer
@@ -65,6 +65,14 @@ def _alert(v: Viewer) -> str | None:
 
 
 wall.register(__name__, _alert)
+
+
+def _warm(v: Viewer, p: PageParams) -> None:
+    ch = choose({}, loop.months(), _scope_towns(v))
+    warm(v, render, p, ch.month_from, ch.month_to, ch.township)
+
+
+warmup.register(__name__, _warm)
 
 
 def month_label(m: int) -> str:

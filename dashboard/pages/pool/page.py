@@ -9,10 +9,10 @@ from typing import Any
 import dash
 from dash import Input, Output, State, callback, html
 
-from dashboard import wall
+from dashboard import wall, warmup
 from dashboard.pages.pool import quarantine, scorecards, sources
 from dashboard.pages.pool.names import ids
-from dashboard.view import PageParams, guarded, page_layout, page_params, remembered, rules
+from dashboard.view import PageParams, guarded, page_layout, page_params, remembered, rules, warm
 from queries import activity, meta
 from queries.scope import Viewer
 
@@ -35,6 +35,7 @@ def _pool_alert(v: Viewer) -> str | None:
 
 
 wall.register(__name__, _pool_alert)
+warmup.register(__name__, lambda v, p: warm(v, render, p))
 
 
 def layout(**query: Any) -> html.Div:
