@@ -368,6 +368,7 @@ def run(
     cold: int = 5,
     raw: int = 3,
     out: Path = Path("bench-http"),
+    naive_repeat: int | None = None,
 ) -> int:
     """Start gunicorn (2 workers) on the pool at `url`, measure every data page, write and print."""
     import dash
@@ -384,7 +385,10 @@ def run(
         server = _serve(url, tmp, port)
         try:
             _wait_up(base, server)
-            rows = _measure(base, pages, username, password, client, repeat=repeat, cold=cold, raw=raw)
+            naive = repeat if naive_repeat is None else naive_repeat
+            rows = _measure(
+                base, pages, username, password, client, repeat=repeat, cold=cold, raw=raw, naive=naive
+            )
         except Exception:
             print((tmp / "server.log").read_text(errors="replace")[-3000:], file=sys.stderr)
             raise
@@ -398,7 +402,8 @@ def run(
         "machine": machine(),
         "pool": {"url": _redacted(url), "records": status.records, "scale": status.scale},
         "settings": {"workers": 2, "threads": 4, "repeat": repeat, "cold": cold, "raw": raw},
-        "naive_peer": f"warm, n={repeat}, on {', '.join(bench_naive.PAGES)}",
+        "naive_peer": f"warm, n={repeat if naive_repeat is None else naive_repeat}, "
+        f"on {', '.join(bench_naive.PAGES)}",
         "rows": [
             {
                 **asdict(r),
@@ -434,6 +439,7 @@ def _measure(
     repeat: int,
     cold: int,
     raw: int,
+    naive: int,
 ) -> list[Row]:
     opener = _login(base, username, password)
     shell = _get(opener, base + "/_dash-layout")
@@ -466,7 +472,7 @@ def _measure(
         for _ in range(4):  # each worker builds the precomputed figure once, before the timing
             _post_callback(opener, base, fbody)
         floor = [_post_callback(opener, base, fbody)[0] for _ in range(max(1, repeat))]
-        naive = naive_ms(opener, base, name, repeat)
+        naive_times = naive_ms(opener, base, name, naive)
         rows.append(
             Row(
                 page=name,
@@ -481,8 +487,8 @@ def _measure(
                 payload_bytes=size,
                 initial_bytes=len(html) + len(shell) + rsize + (0 if dep is None else size),
                 error_panel=ERROR_PANEL in first,
-                naive_p50_ms=statistics.median(naive) if naive else float("nan"),
-                naive_p95_ms=_pct(naive, 0.95),
+                naive_p50_ms=statistics.median(naive_times) if naive_times else float("nan"),
+                naive_p95_ms=_pct(naive_times, 0.95),
             )
         )
     return rows

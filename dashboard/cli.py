@@ -716,6 +716,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             repeat=args.http_repeat,
             cold=args.http_cold,
             out=Path(args.out),
+            naive_repeat=args.naive_repeat,
         )
     if args.twin is not None:
         login = f"{user}:{password}"
@@ -979,6 +980,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--http-repeat", type=int, default=30, help="bench http: warm calls per page")
     p.add_argument("--http-cold", type=int, default=5, help="bench http: cold calls per page (version moved)")
+    p.add_argument(
+        "--naive-repeat",
+        type=int,
+        help="bench http: warm calls of each naive peer (default: --http-repeat; fewer on a very large pool, "
+        "where one naive call takes seconds)",
+    )
     p.add_argument("--out", default="bench-http", help="bench http: output path without suffix")
     p.add_argument(
         "--growth",
