@@ -85,10 +85,11 @@ def create_app(overrides: dict[str, str] | None = None) -> Dash:
     )
     app.layout = shell_layout
     inputs.install(app)
-    if s.bench_floor:  # the HTTP bench's floor callback, on the bench's own server only
-        from dashboard import bench_http
+    if s.bench_floor:  # the HTTP bench's floor and naive-peer callbacks, on the bench's own server only
+        from dashboard import bench_http, bench_naive
 
         bench_http.register_floor(app)
+        bench_naive.register(app)
     app._favicon = "favicon.svg"  # type: ignore[assignment]
     # Dash sets itself up on the first request, raising its "done" flag before it registers the
     # script paths. Concurrent first requests in a fresh gthread worker then meet a half-filled

@@ -11,10 +11,14 @@ Per data page (read from Dash's page registry):
 - the floor: Dash's own round trip for a bench-only callback (registered only when CC_BENCH_FLOOR=1) that
   returns a precomputed figure of the same size in bytes as the main callback's answer;
 - the raw engine: the SQL statements behind one call of the same callback (captured in this process with
-  the cache bypassed) run again straight on the driver, every row fetched; the median of `raw` replays.
+  the cache bypassed) run again straight on the driver, every row fetched; the median of `raw` replays;
+- the naive peer (pages in dashboard/bench_naive.PAGES): a bench-only callback (registered with the floor)
+  answering the page's main question the way Dash sample apps do (SQL per request on the fact table,
+  Python lists into plotly, no rollup, no cache), timed warm like ours: `repeat` calls after one warm-up;
+  the ratio naive/ours is naive p50 over our warm p50.
 
 Writes JSON and a Markdown table (with the machine, the pool's record count and the date) and prints the
-table. The naive peer of issue 13 is not measured yet. Asserts nothing about speed.
+table. Asserts nothing about speed.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from dashboard import bench_naive
 from dashboard.bench import _login, _post_callback, _wait_up
 from dashboard.settings import child_env, load
 
@@ -193,6 +198,8 @@ class Row:
     payload_bytes: int
     initial_bytes: int
     error_panel: bool  # the answer was the pool's error panel (a timeout, a missing table): not a page
+    naive_p50_ms: float = float("nan")  # NaN: the page has no naive peer (bench_naive.PAGES)
+    naive_p95_ms: float = float("nan")
 
     @property
     def warm_over_floor(self) -> float:
@@ -201,6 +208,10 @@ class Row:
     @property
     def cold_over_raw(self) -> float:
         return self.cold_p95_ms / self.raw_engine_ms if self.raw_engine_ms > 0 else float("nan")
+
+    @property
+    def naive_over_warm(self) -> float:
+        return self.naive_p50_ms / self.warm_p50_ms if self.warm_p50_ms > 0 else float("nan")
 
 
 def _checked_post(opener: Any, base: str, body: dict[str, Any]) -> tuple[float, int, bytes]:
@@ -359,6 +370,7 @@ def run(
     cold: int = 5,
     raw: int = 3,
     out: Path = Path("bench-http"),
+    naive_repeat: int | None = None,
 ) -> int:
     """Start gunicorn (2 workers) on the pool at `url`, measure every data page, write and print."""
     import dash
@@ -375,7 +387,10 @@ def run(
         server = _serve(url, tmp, port)
         try:
             _wait_up(base, server)
-            rows = _measure(base, pages, username, password, client, repeat=repeat, cold=cold, raw=raw)
+            naive = repeat if naive_repeat is None else naive_repeat
+            rows = _measure(
+                base, pages, username, password, client, repeat=repeat, cold=cold, raw=raw, naive=naive
+            )
         except Exception:
             print((tmp / "server.log").read_text(errors="replace")[-3000:], file=sys.stderr)
             raise
@@ -389,9 +404,15 @@ def run(
         "machine": machine(),
         "pool": {"url": _redacted(url), "records": status.records, "scale": status.scale},
         "settings": {"workers": 2, "threads": 4, "repeat": repeat, "cold": cold, "raw": raw},
-        "naive_peer": "not measured yet",
+        "naive_peer": f"warm, n={repeat if naive_repeat is None else naive_repeat}, "
+        f"on {', '.join(bench_naive.PAGES)}",
         "rows": [
-            {**asdict(r), "warm_over_floor": r.warm_over_floor, "cold_over_raw": r.cold_over_raw}
+            {
+                **asdict(r),
+                "warm_over_floor": r.warm_over_floor,
+                "cold_over_raw": r.cold_over_raw,
+                "naive_over_warm": r.naive_over_warm,
+            }
             for r in rows
         ],
     }
@@ -420,6 +441,7 @@ def _measure(
     repeat: int,
     cold: int,
     raw: int,
+    naive: int,
 ) -> list[Row]:
     opener = _login(base, username, password)
     shell = _get(opener, base + "/_dash-layout")
@@ -452,6 +474,7 @@ def _measure(
         for _ in range(4):  # each worker builds the precomputed figure once, before the timing
             _post_callback(opener, base, fbody)
         floor = [_post_callback(opener, base, fbody)[0] for _ in range(max(1, repeat))]
+        naive_times = naive_ms(opener, base, name, naive)
         rows.append(
             Row(
                 page=name,
@@ -466,9 +489,22 @@ def _measure(
                 payload_bytes=size,
                 initial_bytes=len(html) + len(shell) + rsize + (0 if dep is None else size),
                 error_panel=ERROR_PANEL in first,
+                naive_p50_ms=statistics.median(naive_times) if naive_times else float("nan"),
+                naive_p95_ms=_pct(naive_times, 0.95),
             )
         )
     return rows
+
+
+def naive_ms(opener: Any, base: str, page: str, repeat: int) -> list[float]:
+    """The page's naive peer, warm: `repeat` timed calls after one warm-up (none: the page has none)."""
+    if page not in bench_naive.PAGES:
+        return []
+    body = bench_naive.naive_body(page)
+    _, _, answer = _checked_post(opener, base, body)  # the warm-up (and the check that it draws)
+    if ERROR_PANEL in answer or bench_naive.output_id(page).encode() not in answer:
+        raise RuntimeError(f"page {page}: the naive peer did not answer a page")
+    return [_checked_post(opener, base, body)[0] for _ in range(max(1, repeat))]
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -480,15 +516,92 @@ def markdown(report: dict[str, Any]) -> str:
         f"cold n={report['settings']['cold']}; naive peer: {report['naive_peer']}",
         "",
         "| page | callback | warm p50 ms | warm p95 ms | cold p50 ms | cold p95 ms | floor p95 ms | raw engine ms "
-        "| warm/floor | cold/raw | payload KB | initial KB |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| naive p50 ms | naive p95 ms | warm/floor | cold/raw | naive/ours | payload KB | initial KB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in report["rows"]:
         shown = f"`{r['callback']}`" + (" **answered the error panel**" if r["error_panel"] else "")
         lines.append(
             f"| {r['page']} | {shown} | {r['warm_p50_ms']:.1f} | {r['warm_p95_ms']:.1f} | "
             f"{r['cold_p50_ms']:.1f} | {r['cold_p95_ms']:.1f} | {r['floor_p95_ms']:.1f} | {r['raw_engine_ms']:.1f} | "
-            f"{r['warm_over_floor']:.1f}x | {r['cold_over_raw']:.1f}x | {r['payload_bytes'] / 1024:.1f} | "
+            f"{_ms(r['naive_p50_ms'])} | {_ms(r['naive_p95_ms'])} | {r['warm_over_floor']:.1f}x | "
+            f"{r['cold_over_raw']:.1f}x | {_ratio(r['naive_over_warm'])} | {r['payload_bytes'] / 1024:.1f} | "
             f"{r['initial_bytes'] / 1024:.1f} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _ms(v: float) -> str:
+    return "—" if math.isnan(v) else f"{v:.1f}"
+
+
+def _ratio(v: float) -> str:
+    return "—" if math.isnan(v) else f"{v:.1f}x"
+
+
+# --- the growth table: several runs of this bench on pools of different sizes -------------------------
+
+
+def growth_markdown(reports: list[dict[str, Any]]) -> str:
+    """One table from bench http reports (JSON) of the same pages on pools of different sizes, smallest
+    first: per page warm p95, cold p95 and the naive peer's p50 at each size, and how much cold p95 and
+    the pool grew from the smallest pool to the largest and over the last step (a cold time growing
+    faster than the pool is the sign of a scan that should not be there)."""
+    runs = sorted(reports, key=lambda r: r["pool"]["records"])
+    if len(runs) < 2:
+        raise ValueError("the growth table needs reports of at least two pools")
+    sizes = [r["pool"]["records"] for r in runs]
+    pool_growth = sizes[-1] / sizes[0]
+    step_growth = sizes[-1] / sizes[-2]  # the last step: e.g. full scale to 5x
+    heads = " / ".join(f"{n / 1e6:.1f}M" for n in sizes)
+    lines = [
+        f"Growth: pools of {heads} records; runs "
+        + ", ".join(
+            f"{r['date']} (load average {r['machine']['load_average_1min']}, {r['pool']['url'].split(':')[0]})"
+            for r in runs
+        ),
+        "",
+        f"| page | warm p95 ms ({heads}) | cold p95 ms ({heads}) | naive p50 ms ({heads}) "
+        f"| cold growth (pool x{pool_growth:.1f}) | cold growth, last step (pool x{step_growth:.1f}) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    by_page = [{row["page"]: row for row in r["rows"]} for r in runs]
+    for page in by_page[0]:
+        if any(page not in b for b in by_page):
+            continue
+        rows = [b[page] for b in by_page]
+
+        def cells(key: str, rows: list[Any] = rows) -> str:
+            return " / ".join(_ms(float(row[key])) for row in rows)
+
+        colds = [float(row["cold_p95_ms"]) for row in rows]
+        lines.append(
+            f"| {page} | {cells('warm_p95_ms')} | {cells('cold_p95_ms')} | {cells('naive_p50_ms')} "
+            f"| {_growth(colds[0], colds[-1], pool_growth)} | {_growth(colds[-2], colds[-1], step_growth)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _growth(before: float, after: float, pool: float) -> str:
+    """How much a time grew, marked where it grew faster than the pool did."""
+    grew = after / before if before > 0 else float("nan")
+    return _ratio(grew) + (" **faster than the pool**" if grew > pool else "")
+
+
+def growth(paths: list[Path], out: Path) -> int:
+    """`bench http --growth A.json B.json ...`: the growth table of earlier runs, written and printed."""
+    try:
+        reports = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+        text = growth_markdown(reports)
+    except (OSError, ValueError, KeyError) as exc:
+        print(
+            f"增长表需要至少两个 bench http 的 JSON 报告 / the growth table needs two or more bench http JSON "
+            f"reports: {exc}",
+            file=sys.stderr,
+        )
+        return 2
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".md").write_text(text, encoding="utf-8")
+    print(text)
+    print(f"written: {out.with_suffix('.md')}")
+    return 0

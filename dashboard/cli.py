@@ -30,11 +30,20 @@ def _say(msg: str) -> None:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    from queries.generate.build import SCALES, build_pool
+    from queries.generate.build import MAX_RECORDS, SCALES, build_pool
 
     s = _settings(args)
     if args.scale not in SCALES:
         _say(f"unknown scale {args.scale!r}; choose one of: {', '.join(SCALES)}")
+        return EXIT_USAGE
+    records = args.records
+    if args.times is not None:
+        records = round(args.times * SCALES[args.scale].records)
+    if records is not None and not 1_000 <= records <= MAX_RECORDS:
+        _say(
+            f"记录数须在 1,000 到 {MAX_RECORDS:,} 之间 / the pool's records must be between 1,000 and "
+            f"{MAX_RECORDS:,}; --records/--times asked for {records:,}"
+        )
         return EXIT_USAGE
     end = None
     if args.end:
@@ -45,7 +54,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         if end.tzinfo is None:
             end = end.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
-    _say(f"building a {args.scale} pool (seed {args.seed}) into {_redact(s.database_url)} ...")
+    size = "" if records is None else f" of {records:,} records"
+    _say(f"building a {args.scale} pool{size} (seed {args.seed}) into {_redact(s.database_url)} ...")
     report = build_pool(
         s.database_url,
         scale=args.scale,
@@ -53,6 +63,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
         end=end,
         progress=not args.quiet,
         demo_users=args.demo_users,
+        records=records,
     )
     secs = report.seconds
     print(f"records: {report.records:,}")
@@ -702,6 +713,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.mode == "http":
         from dashboard import bench_http
 
+        if args.growth:
+            return bench_http.growth([Path(p) for p in args.growth], Path(args.out))
         return bench_http.run(
             _settings(args).database_url,
             username=user,
@@ -709,6 +722,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             repeat=args.http_repeat,
             cold=args.http_cold,
             out=Path(args.out),
+            naive_repeat=args.naive_repeat,
         )
     if args.servers:
         from dashboard import bench_servers
@@ -814,6 +828,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     p = sub.add_parser("seed", help="build a synthetic pool (replaces generated data; keeps accounts)")
     p.add_argument("--scale", default="demo", help="test | demo | full (>= 7,000,000 records)")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument(
+        "--records",
+        type=int,
+        help="grow (or shrink) the pool to about this many records over the scale's time window; "
+        "past 7,000,000 it is built in chunks, its memory that of one full pool",
+    )
+    size.add_argument(
+        "--times", type=float, help="the scale's records times this (e.g. --scale full --times 5: ~35M)"
+    )
     p.add_argument("--seed", type=int, default=20261122)
     p.add_argument("--end", help="newest time in the pool, ISO (default: now)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -975,7 +999,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--http-repeat", type=int, default=30, help="bench http: warm calls per page")
     p.add_argument("--http-cold", type=int, default=5, help="bench http: cold calls per page (version moved)")
+    p.add_argument(
+        "--naive-repeat",
+        type=int,
+        help="bench http: warm calls of each naive peer (default: --http-repeat; fewer on a very large pool, "
+        "where one naive call takes seconds)",
+    )
     p.add_argument("--out", default="bench-http", help="bench http: output path without suffix")
+    p.add_argument(
+        "--growth",
+        nargs="+",
+        metavar="JSON",
+        help="bench http: instead of measuring, the growth table of earlier runs' JSON reports (pools of "
+        "different sizes): warm, cold and naive per size, cold growth against pool growth; written to --out.md",
+    )
     p.add_argument(
         "--login-flood",
         metavar="BASE_URL",

@@ -102,16 +102,24 @@ def detected_vs_injected(*, scope: Scope, first_day: int, last_day: int) -> pl.D
         q, schema={k: pl.Int64 for k in ("late", "missing", "duplicate", "badcode", "records")}
     )
     d = seed_defect
-    truth = eng.read_frame(
-        select(d.c.defect, func.count().label("injected"))
-        .select_from(d.join(record, record.c.id == d.c.record_id))
-        .where(
-            scope.where(record),
-            record.c.occurred_at >= day_start(first_day),
-            record.c.occurred_at < day_start(last_day + 1),
+    truth_schema = {"defect": pl.String, "injected": pl.Int64}
+    # A pool without the generator's truth (a real one) skips the join: it would visit every record of
+    # the window (the planner starts from record even when seed_defect is empty), for nothing.
+    seeded = eng.read_frame(select(d.c.record_id).limit(1), schema={"record_id": pl.Int64}).height > 0
+    truth = (
+        eng.read_frame(
+            select(d.c.defect, func.count().label("injected"))
+            .select_from(d.join(record, record.c.id == d.c.record_id))
+            .where(
+                scope.where(record),
+                record.c.occurred_at >= day_start(first_day),
+                record.c.occurred_at < day_start(last_day + 1),
+            )
+            .group_by(d.c.defect),
+            schema=truth_schema,
         )
-        .group_by(d.c.defect),
-        schema={"defect": pl.String, "injected": pl.Int64},
+        if seeded
+        else pl.DataFrame(schema=truth_schema)
     )
     row = detected.row(0, named=True) if detected.height else {}
     records = int(row.get("records") or 0)

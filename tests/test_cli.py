@@ -51,6 +51,13 @@ def test_bad_scale_and_bad_end(inst: Path, capsys: pytest.CaptureFixture[str]) -
     assert "choose one of: test, demo, full" in capsys.readouterr().err
     assert main(["seed", "--scale", "test", "--end", "yesterday"]) == 2
     assert "not an ISO date-time" in capsys.readouterr().err
+    assert main(["seed", "--scale", "full", "--times", "100"]) == 2  # 700M records: refused, not built
+    assert "记录数须在 1,000 到 100,000,000 之间" in capsys.readouterr().err
+    assert main(["seed", "--scale", "test", "--records", "10"]) == 2
+    assert "between 1,000 and 100,000,000; --records/--times asked for 10" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as both:
+        main(["seed", "--records", "2000000", "--times", "2"])
+    assert both.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
     assert not (inst / "pool.sqlite").exists()
 
 

@@ -68,6 +68,11 @@ SCALES = {
     "demo": Scale(1_000_000, 400),
     "full": Scale(7_000_000, 730),
 }
+# A grown pool (`records` above the scale's) is generated and written in chunks of at most this many
+# records, so the builder's memory stays that of one full pool however large the pool grows.
+CHUNK_RECORDS = 7_000_000
+RECORD_KEYS_PER_CHUNK = 10**10  # each chunk's business keys start this far past the previous chunk's
+MAX_RECORDS = 10**8  # generated ids stay far below INGEST_ID_BASE (queries/ingest/write.py)
 
 
 @dataclass
@@ -101,11 +106,23 @@ class Generated:
     calendar_gaps: list[int]
 
 
-def generate(scale: Scale, seed: int, end_ts: int, tick: Callable[[str], None] = lambda s: None) -> Generated:
+def generate(
+    scale: Scale,
+    seed: int,
+    end_ts: int,
+    tick: Callable[[str], None] = lambda s: None,
+    *,
+    chunk: int = 0,
+) -> Generated:
+    """One pool's records (chunk 0), or one more chunk of a grown pool (`chunk` > 0): the same geography
+    (drawn from `seed`, as reference_rows() draws it), its own random stream from there on, record keys
+    of its own (RECORD_KEYS_PER_CHUNK apart), and only the outage applied (the spike is chunk 0's)."""
     rng = np.random.default_rng(seed)
     towns = ref.townships()
     vills = ref.villages()
     geo = build_geo(rng, towns, vills)
+    if chunk:
+        rng = np.random.default_rng([seed, chunk])
     end_day = local_day_of(end_ts)
     days = np.arange(end_day - scale.days + 1, end_day + 1, dtype=np.int64)
     kinds, gaps = cal.day_kinds(days)
@@ -114,7 +131,7 @@ def generate(scale: Scale, seed: int, end_ts: int, tick: Callable[[str], None] =
     src_dept = {sid: s.dept_id for sid, _, s in srcs}
     type_ids = _type_ids()
     parts = []
-    key_base = 1_000_000_000
+    key_base = 1_000_000_000 + chunk * RECORD_KEYS_PER_CHUNK
     for m in ref.MODULES:
         tick(f"{m.code}")
         n = round(scale.records * m.share)
@@ -134,7 +151,9 @@ def generate(scale: Scale, seed: int, end_ts: int, tick: Callable[[str], None] =
     dup = np.concatenate([np.full(len(p.cols["module_id"]), p.is_duplicate) for p in parts])
     defects = {d: np.concatenate([p.defects[d] for p in parts]) for d in ("missing", "badcode", "late")}
     defects["duplicate"] = dup
-    cols, defects, incidents = _incidents(rng, cols, defects, geo, end_ts, src_id, type_ids, key_base)
+    cols, defects, incidents = _incidents(
+        rng, cols, defects, geo, end_ts, src_id, type_ids, key_base, spike=chunk == 0
+    )
     order = np.argsort(cols["received_at"], kind="stable")  # ids follow arrival order, as in a real pool
     cols = {k: v[order] for k, v in cols.items()}
     defects = {k: v[order] for k, v in defects.items()}
@@ -161,8 +180,11 @@ def _incidents(
     src_id: dict[str, int],
     type_ids: dict[int, list[int]],
     key_base: int,
+    *,
+    spike: bool = True,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], list[dict[str, Any]]]:
-    """Two things an operator must see: a module that stopped delivering, and a local spike."""
+    """Two things an operator must see: a module that stopped delivering, and a local spike (`spike`
+    False: the outage only, for a grown pool's later chunks: one spike per pool)."""
     mods = ref.module_by_code()
     incidents: list[dict[str, Any]] = []
     # 1. Logistics platform outage: nothing received for the last 9 hours.
@@ -182,6 +204,8 @@ def _incidents(
             note_en="Logistics platform API down: no data for 9 hours",
         )
     )
+    if not spike:
+        return cols, defects, incidents
     # 2. A burst of hotline requests in Caoba (a water-supply failure), the last 6 hours.
     comm = mods["community"]
     caoba = 532503102
@@ -354,10 +378,10 @@ def _name(rng: np.random.Generator) -> str:
 CHUNK = 250_000
 
 
-def records_frame(cols: dict[str, np.ndarray]) -> pl.DataFrame:
-    """All generated records as one frame, ids 1..n in arrival order; NaN becomes NULL."""
+def records_frame(cols: dict[str, np.ndarray], first_id: int = 1) -> pl.DataFrame:
+    """Generated records as one frame, ids first_id.. in arrival order; NaN becomes NULL."""
     n = len(cols["module_id"])
-    data: dict[str, Any] = {"id": np.arange(1, n + 1, dtype=np.int64)}
+    data: dict[str, Any] = {"id": np.arange(first_id, first_id + n, dtype=np.int64)}
     for c in COLUMNS:
         v = cols[c]
         data[c] = pl.Series(c, v, nan_to_null=True) if v.dtype.kind == "f" else v
@@ -391,10 +415,10 @@ def _write_records(conn: Connection, frame: pl.DataFrame, bar: tqdm) -> None:
         bar.update(hi - lo)
 
 
-def _write_defects(conn: Connection, gen: Generated) -> dict[str, int]:
+def _write_defects(conn: Connection, gen: Generated, first_id: int = 1) -> dict[str, int]:
     counts = {}
     for name, mask in gen.defects.items():
-        ids = (np.nonzero(mask)[0] + 1).tolist()
+        ids = (np.nonzero(mask)[0] + first_id).tolist()
         counts[name] = len(ids)
         for lo in range(0, len(ids), CHUNK):
             conn.execute(
@@ -563,6 +587,27 @@ def _swap_in_user_data(
     return carried, made
 
 
+def chunk_sizes(total: int, chunk_records: int = CHUNK_RECORDS) -> list[int]:
+    """`total` records split into equal chunks of at most `chunk_records` (one chunk up to that)."""
+    k = max(1, -(-total // max(1, chunk_records)))
+    return [total // k + (1 if i < total % k else 0) for i in range(k)]
+
+
+def _combine_daily(dailies: list[pl.DataFrame]) -> pl.DataFrame:
+    """One rollup from the rollups of chunks (their record keys are disjoint, so duplicates stay inside
+    a chunk): counts and sums add, the newest arrival is the largest."""
+    if len(dailies) == 1:
+        return dailies[0]
+    c = pl.col
+    return (
+        pl.concat(dailies)
+        .group_by(rollups.DAILY_KEYS)
+        .agg(*(c(n).sum() for n in rollups.DAILY_COLUMNS[6:-1]), c("max_received_at").max())
+        .select(rollups.DAILY_COLUMNS)
+        .sort("source_id", "township_code", "day", "classification")
+    )
+
+
 def build_pool(
     url: str,
     *,
@@ -571,10 +616,19 @@ def build_pool(
     end: dt.datetime | None = None,
     progress: bool = True,
     demo_users: bool = False,
+    records: int | None = None,
+    chunk_records: int = CHUNK_RECORDS,
 ) -> BuildReport:
+    """Build the pool at `url`. `records` (default: the scale's) grows or shrinks the pool over the same
+    time window; above `chunk_records` the records are generated and written chunk by chunk."""
     if scale not in SCALES:
         raise BuildError(f"unknown scale {scale!r}; scales: {', '.join(SCALES)}")
     sc = SCALES[scale]
+    if records is not None:
+        if not 1_000 <= records <= MAX_RECORDS:
+            raise BuildError(f"records must be between 1,000 and {MAX_RECORDS:,}; got {records:,}")
+        sc = Scale(records, sc.days)
+    sizes = chunk_sizes(sc.records, chunk_records) if records is not None else [sc.records]
     end_ts = int((end or dt.datetime.now(dt.UTC)).timestamp()) // 60 * 60
     report = BuildReport(url=url, scale=scale, seed=seed)
     t0 = time.perf_counter()
@@ -588,19 +642,19 @@ def build_pool(
         dynamic_ncols=True,
     )
 
-    def tick(label: str) -> None:
-        bar.set_postfix_str(label)
-        bar.update(int(sc.records * ref.module_by_code()[label].share))
+    def tick_of(size: int) -> Callable[[str], None]:
+        def tick(label: str) -> None:
+            bar.set_postfix_str(label)
+            bar.update(int(size * ref.module_by_code()[label].share))
 
-    gen = generate(sc, seed, end_ts, tick)
-    n = len(gen.cols["module_id"])
+        return tick
+
+    # chunk 0 (the whole pool, unless it grows past one chunk) before the load transaction opens
+    first = generate(Scale(sizes[0], sc.days), seed, end_ts, tick_of(sizes[0]))
+    schema_ = records_frame({c: first.cols[c][:0] for c in COLUMNS}).schema
+    gen0: Generated | None = first
+    del first
     report.seconds["generate"] = time.perf_counter() - t0
-    report.records = n
-    report.calendar_gaps = gen.calendar_gaps
-    report.as_of = int(gen.cols["received_at"].max())
-    bar.reset(total=n)
-    bar.set_description("write")
-
     path = sqlite_path(url)
     target = path
     if path is not None:
@@ -610,12 +664,10 @@ def build_pool(
         # created empty (a valid SQLite file) with owner-only access before anything sensitive is in it
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         url = f"sqlite:///{path}"
-    schema_ = records_frame({c: gen.cols[c][:0] for c in COLUMNS}).schema
     # SQLite: the old file's ingested records now; any that land during the build are added at the swap
     carried = _ingested_from_file(target, schema_) if target is not None else pl.DataFrame(schema=schema_)
     engine = make_engine(url, timeout_ms=3_600_000, create=True)
     try:
-        t1 = time.perf_counter()
         schema.upgrade(engine)
         with engine.connect() as conn:
             if conn.dialect.name == "sqlite":
@@ -633,12 +685,51 @@ def build_pool(
                     conn.execute(delete(table))
                 for ix in record.indexes:
                     conn.execute(text(f"DROP INDEX IF EXISTS {ix.name}"))
-                generated = records_frame(gen.cols)
-                frame = pl.concat([generated, carried]) if carried.height else generated
                 report.kept_records = carried.height
-                _write_records(conn, frame, bar)
+                report.seconds.update(write=0.0, rollups=0.0)
+                dailies: list[pl.DataFrame] = []
+                first_day = local_day_of(end_ts)
+                generated = pl.DataFrame(schema=schema_)
+                for i, size in enumerate(sizes):
+                    # the chunks are written one after the other: memory holds chunk 0 (the parts
+                    # build on it) and the chunk being written, however many chunks there are
+                    if gen0 is not None:
+                        gen, gen0 = gen0, None
+                    else:
+                        tg = time.perf_counter()
+                        bar.reset(total=size)
+                        bar.set_description(f"generate {i + 1}/{len(sizes)}")
+                        gen = generate(Scale(size, sc.days), seed, end_ts, tick_of(size), chunk=i)
+                        report.seconds["generate"] += time.perf_counter() - tg
+                    tw = time.perf_counter()
+                    first_id = report.records + 1
+                    n = len(gen.cols["module_id"])
+                    report.records += n
+                    report.as_of = max(report.as_of, int(gen.cols["received_at"].max()))
+                    first_day = min(first_day, local_day_of(int(gen.cols["occurred_at"].min())))
+                    if i == 0:
+                        report.calendar_gaps = gen.calendar_gaps
+                        report.incidents = len(gen.incidents)
+                        conn.execute(
+                            insert(seed_incident),
+                            [dict(id=k + 1, **inc) for k, inc in enumerate(gen.incidents)],
+                        )
+                    chunk_frame = records_frame(gen.cols, first_id)
+                    if i == 0:
+                        generated = chunk_frame
+                        if carried.height:
+                            chunk_frame = pl.concat([chunk_frame, carried])
+                    bar.reset(total=chunk_frame.height)
+                    bar.set_description(f"write {i + 1}/{len(sizes)}" if len(sizes) > 1 else "write")
+                    _write_records(conn, chunk_frame, bar)
+                    for name, count in _write_defects(conn, gen, first_id).items():
+                        report.defects[name] = report.defects.get(name, 0) + count
+                    report.seconds["write"] += time.perf_counter() - tw
+                    tr = time.perf_counter()
+                    dailies.append(rollups.compute_daily(chunk_frame))
+                    report.seconds["rollups"] += time.perf_counter() - tr
+                    del gen, chunk_frame
                 bar.close()
-                report.seconds["write"] = time.perf_counter() - t1
                 t2 = time.perf_counter()
                 _progress(progress, "index")
                 for ix in record.indexes:
@@ -646,28 +737,25 @@ def build_pool(
                 report.seconds["index"] = time.perf_counter() - t2
                 t3 = time.perf_counter()
                 _progress(progress, "rollups")
-                rows = rollups.write_daily(conn, rollups.compute_daily(frame))
-                report.seconds["rollups"] = time.perf_counter() - t3
+                rows = rollups.write_daily(conn, _combine_daily(dailies))
+                del dailies
+                report.seconds["rollups"] += time.perf_counter() - t3
                 ctx = parts.BuildContext(
                     rng=np.random.default_rng(seed + 2),
                     scale=scale,
                     end_ts=end_ts,
-                    first_day=local_day_of(int(gen.cols["occurred_at"].min())),
+                    first_day=first_day,
                     last_day=local_day_of(end_ts),
-                    records=generated,  # parts build on the generator's rows, not on ingested ones
+                    # parts build on the generator's rows (chunk 0 of a grown pool), not on ingested ones
+                    records=generated,
                 )
                 for part in parts.registered():
                     t4 = time.perf_counter()
                     _progress(progress, f"part: {part.name}")
                     part.build(conn, ctx)
                     report.seconds[f"part:{part.name}"] = time.perf_counter() - t4
-                del frame, generated, ctx.records
+                del generated, ctx.records
                 _progress(progress, f"rollups: {rows} rows; seed truth")
-                report.defects = _write_defects(conn, gen)
-                conn.execute(
-                    insert(seed_incident), [dict(id=i + 1, **inc) for i, inc in enumerate(gen.incidents)]
-                )
-                report.incidents = len(gen.incidents)
                 if target is None:  # PostgreSQL: user tables were never touched
                     price_import.reapply(conn)  # imported prices over the rebuilt series
                     if demo_users:
@@ -682,10 +770,10 @@ def build_pool(
                         "as_of": str(max(report.as_of, _max(carried, "received_at"))),
                         "scale": scale,
                         "seed": str(seed),
-                        "records": str(n + carried.height),
-                        "first_day": str(local_day_of(int(gen.cols["occurred_at"].min()))),
+                        "records": str(report.records + carried.height),
+                        "first_day": str(first_day),
                         "generator_version": GENERATOR_VERSION,
-                        "calendar_gaps": json.dumps(gen.calendar_gaps),
+                        "calendar_gaps": json.dumps(report.calendar_gaps),
                         "defects": json.dumps(report.defects),
                         "parts": json.dumps([p.name for p in parts.registered()]),
                         **ctx.meta,

@@ -168,7 +168,11 @@ def test_rollup_detects_exactly_the_injected_defects(pool: str) -> None:
 
 
 def test_polars_rollup_equals_sql_rollup(gen: build_mod.Generated, tmp_path: Path) -> None:
-    url = sqlite_pool_at(tmp_path / "p.sqlite", demo_users=False).url
+    assert_rollup_is_the_sql_one(sqlite_pool_at(tmp_path / "p.sqlite", demo_users=False).url)
+
+
+def assert_rollup_is_the_sql_one(url: str) -> None:
+    """The rollup the loader wrote is, row for row, the one refresh_daily() computes in SQL."""
     eng = create_engine(url)
     cols = ", ".join(rollups.DAILY_COLUMNS)
     order = "source_id, township_code, day, classification"
@@ -241,6 +245,41 @@ def test_rebuild_keeps_accounts(tmp_path: Path) -> None:
         names = {r[0] for r in conn.execute(select(app_user.c.username))}
     assert report.kept_users == 1
     assert names == {"zhang.wei", *(u[0] for u in ref.DEMO_USERS)}
+
+
+def test_a_grown_pool_is_built_in_chunks_and_adds_up(tmp_path: Path) -> None:
+    """`seed --records N` past one chunk: chunks of their own keys, ids 1..n, one spike, the truth and the
+    rollup over every chunk (the rollup combined from the chunks equals the SQL one)."""
+    url = f"sqlite:///{tmp_path / 'grown.sqlite'}"
+    report = build_pool(
+        url, scale="test", seed=SEED, end=END, progress=False, records=30_000, chunk_records=10_000
+    )
+    assert build_mod.chunk_sizes(30_000, 10_000) == [10_000] * 3
+    assert 29_000 < report.records < 32_000  # + duplicates, - the outage
+    eng = create_engine(url)
+    with eng.connect() as conn:
+        n, lo, hi, keys = conn.execute(
+            text("SELECT COUNT(*), MIN(id), MAX(id), COUNT(DISTINCT record_key) FROM record")
+        ).one()
+        truth = dict(
+            conn.execute(select(seed_defect.c.defect, func.count()).group_by(seed_defect.c.defect)).all()
+        )
+        orphans = conn.execute(
+            text(
+                "SELECT COUNT(*) FROM seed_defect d LEFT JOIN record r ON r.id = d.record_id WHERE r.id IS NULL"
+            )
+        ).scalar()
+        kinds = sorted(k for (k,) in conn.execute(select(seed_incident.c.kind)))
+        meta = dict(conn.execute(select(pool_meta.c.key, pool_meta.c.value)).all())
+        chunks = conn.execute(text("SELECT COUNT(DISTINCT record_key / 10000000000) FROM record")).scalar()
+    assert (n, lo, hi) == (report.records, 1, report.records)
+    assert keys == n - truth["duplicate"]  # a copy shares its original's key; chunks never share one
+    assert chunks == 3 and orphans == 0 and truth == report.defects
+    assert kinds == ["outage", "spike"]
+    assert int(meta["records"]) == report.records
+    assert_rollup_is_the_sql_one(url)
+    with pytest.raises(build_mod.BuildError, match="records must be between"):
+        build_pool(url, scale="test", records=10**9)
 
 
 def test_unknown_scale_is_refused() -> None:

@@ -4,6 +4,7 @@ computed independently from the raw records."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -417,3 +418,32 @@ def test_a_quiet_batch_source_in_a_small_scope_is_no_outage(pool: str) -> None:
     assert got.filter(pl.col("kind") == "outage").height == 0
     city = activity.alerts(scope=CITY_SCOPE, as_of=later, rules=RULES)
     assert parks in city.filter(pl.col("kind") == "outage")["module_id"].to_list()  # the city still sees it
+
+
+def test_a_pool_without_seed_truth_skips_the_truth_join(tmp_path: Path) -> None:
+    """A real pool has no generator truth: injected is 0 for every defect, detection still counts, and the
+    join over every record of the window is not run (it is what grew faster than the pool at 35M)."""
+    from sqlalchemy import delete, event
+    from sqlalchemy.engine import Engine
+
+    from queries import engine as eng
+    from tests.pools import sqlite_pool_at
+
+    url = sqlite_pool_at(tmp_path / "real.sqlite", demo_users=False).url
+    with create_engine(url).begin() as conn:
+        conn.execute(delete(seed_defect))
+    eng.configure(url)
+    seen: list[str] = []
+
+    def spy(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", spy)
+    try:
+        d = meta.pool_status().as_of_day
+        f = poolq.detected_vs_injected(scope=CITY_SCOPE, first_day=d - 29, last_day=d)
+    finally:
+        event.remove(Engine, "before_cursor_execute", spy)
+    assert f["injected"].to_list() == [0, 0, 0, 0] and int(f["detected"].sum()) > 0
+    assert any("FROM seed_defect" in s for s in seen)  # it looked for the truth ...
+    assert not [s for s in seen if "JOIN record" in s]  # ... and, finding none, did not join the records
