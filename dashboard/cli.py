@@ -702,7 +702,27 @@ def cmd_bench(args: argparse.Namespace) -> int:
             password=password,
             repeat=args.http_repeat,
             cold=args.http_cold,
-            out=Path(args.out),
+            out=Path(args.out or "bench-http"),
+        )
+    if args.mode == "load":
+        from dashboard import bench_load
+
+        if not (args.minutes > 0 and args.wall_every > 0 and args.walls >= 0 and args.users >= 0):
+            _say(
+                "--minutes 与 --wall-every 须大于 0, --walls 与 --users 不能为负 / --minutes and --wall-every "
+                "must be above 0, --walls and --users not negative"
+            )
+            return EXIT_USAGE
+
+        return bench_load.run(
+            _settings(args).database_url,
+            username=user,
+            password=password,
+            minutes=args.minutes,
+            walls=args.walls,
+            users=args.users,
+            wall_every=args.wall_every,
+            out=Path(args.out or "bench-load"),
         )
     if args.twin is not None:
         login = f"{user}:{password}"
@@ -949,14 +969,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "mode",
         nargs="?",
-        choices=("http",),
+        choices=("http", "load"),
         help="http: every data page over HTTP against gunicorn (2 workers) on loopback, beside Dash's own "
-        "floor and the raw engine; writes --out.json and --out.md and prints the table",
+        "floor and the raw engine; load: wall screens, users and an ingest batch a minute against gunicorn "
+        "(2 workers) for --minutes, errors, p50/p95/p99 and each worker's peak RSS; both write --out.json "
+        "and --out.md and print the table",
     )
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--http-repeat", type=int, default=30, help="bench http: warm calls per page")
     p.add_argument("--http-cold", type=int, default=5, help="bench http: cold calls per page (version moved)")
-    p.add_argument("--out", default="bench-http", help="bench http: output path without suffix")
+    p.add_argument(
+        "--out", help="bench http / load: output path without suffix (default bench-http / bench-load)"
+    )
+    p.add_argument("--minutes", type=float, default=5.0, help="bench load: how long the load runs")
+    p.add_argument("--walls", type=int, default=20, help="bench load: wall screens polling the refresh")
+    p.add_argument("--users", type=int, default=10, help="bench load: users clicking through every page")
+    p.add_argument(
+        "--wall-every", type=float, default=10.0, help="bench load: seconds between a wall screen's refreshes"
+    )
     p.add_argument(
         "--login-flood",
         metavar="BASE_URL",
