@@ -393,10 +393,14 @@ def summary(rec: Recorder) -> dict[str, Any]:
         kinds[kind] = {**stats([s[2] for s in mine]), "errors": sum(1 for s in mine if s[3])}
     errors = Counter(f"{s[0]}: {s[3]}" for s in samples if s[3])
     by_label: dict[tuple[str, str], list[float]] = {}
+    failed = Counter((s[0], s[1]) for s in samples if s[3])
     for kind, label, ms, *_ in samples:
         by_label.setdefault((kind, label), []).append(ms)
     slowest = sorted(
-        ({"kind": k, "request": lab, **stats(v)} for (k, lab), v in by_label.items()),
+        (
+            {"kind": k, "request": lab, **stats(v), "errors": failed[k, lab]}
+            for (k, lab), v in by_label.items()
+        ),
         key=lambda r: -float(r["p95_ms"]),
     )
     return {
@@ -574,10 +578,11 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "Slowest requests by p95:",
         "",
-        "| client | request | n | p50 ms | p95 ms | max ms |",
-        "|---|---|---:|---:|---:|---:|",
+        "| client | request | n | errors | p50 ms | p95 ms | max ms |",
+        "|---|---|---:|---:|---:|---:|---:|",
         *(
-            f"| {r['kind']} | `{r['request']}` | {r['n']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['max_ms']:.1f} |"
+            f"| {r['kind']} | `{r['request']}` | {r['n']} | {r['errors']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
+            f"{r['max_ms']:.1f} |"
             for r in report["by_request"][:SLOWEST]
         ),
     ]

@@ -53,7 +53,10 @@ def test_bench_load_reports_every_client_kind(own_pool: str, tmp_path: Path) -> 
         assert got["p50_ms"] <= got["p95_ms"] <= got["p99_ms"] <= got["max_ms"], kind
     assert report["requests"] == sum(k["n"] for k in report["kinds"].values()) == report["overall"]["n"]
     assert sum(m["n"] for m in report["minutes"]) == report["requests"]
-    assert report["errors"] == 0, report["errors_by_kind"]  # no error panel, no 500, no refused connection
+    assert report["errors"] == 0, report["errors_by_kind"]
+    assert (
+        sum(r["errors"] for r in report["by_request"]) == report["errors"]
+    )  # no error panel, no 500, no refused connection
     assert report["ingest"]["batches_sent"] == report["ingest"]["batches_accepted"] == 1
     assert report["ingest"]["rows_accepted"] > 0
     assert len(report["workers"]) >= 2 and all(
