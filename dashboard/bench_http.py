@@ -347,7 +347,7 @@ SERVER_ENV = {
 }
 
 
-def _serve(url: str, tmp: Path, port: int) -> subprocess.Popen[bytes]:
+def _serve(url: str, tmp: Path, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     """`command-center serve` (gunicorn) on loopback `port` against the pool, logging to tmp/server.log."""
     overrides = {
         "CC_DATABASE_URL": url,
@@ -357,8 +357,36 @@ def _serve(url: str, tmp: Path, port: int) -> subprocess.Popen[bytes]:
     command = [str(Path(sys.executable).with_name("command-center")), "serve"]
     with (tmp / "server.log").open("wb") as log:
         return subprocess.Popen(
-            command, env={**child_env(load(overrides)), **SERVER_ENV}, stdout=log, stderr=subprocess.STDOUT
+            command, env={**child_env(load(overrides)), **env}, stdout=log, stderr=subprocess.STDOUT
         )
+
+
+@contextmanager
+def served(
+    url: str, tmp: Path, env: dict[str, str] = SERVER_ENV
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """gunicorn (the project's gunicorn.conf.py; `env` on top of the pool's settings) on a free loopback
+    port against the pool, up and answering: (base URL, the master process, whose children are the
+    workers). On a failure inside the block the server log's tail goes to stderr; stopped on the way out."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = _serve(url, tmp, port, env)
+    try:
+        _wait_up(base, server)
+        yield base, server
+    except Exception:
+        print((tmp / "server.log").read_text(errors="replace")[-3000:], file=sys.stderr)
+        raise
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def data_pages() -> list[tuple[str, str]]:
+    """(name, path) of every data page in Dash's page registry (an app must have been created here)."""
+    import dash
+
+    return [(str(p["name"]), str(p["path"])) for p in dash.page_registry.values() if p.get("ready")]
 
 
 def run(
@@ -373,30 +401,17 @@ def run(
     naive_repeat: int | None = None,
 ) -> int:
     """Start gunicorn (2 workers) on the pool at `url`, measure every data page, write and print."""
-    import dash
-
     from queries import meta
 
     tmp = Path(tempfile.mkdtemp(prefix="cc-bench-http-"))
     try:
         client = in_process_client(url, tmp / "local", username, password)
         status = meta.pool_status()
-        pages = [(p["name"], p["path"]) for p in dash.page_registry.values() if p.get("ready")]
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = _serve(url, tmp, port)
-        try:
-            _wait_up(base, server)
+        with served(url, tmp) as (base, _):
             naive = repeat if naive_repeat is None else naive_repeat
             rows = _measure(
-                base, pages, username, password, client, repeat=repeat, cold=cold, raw=raw, naive=naive
+                base, data_pages(), username, password, client, repeat=repeat, cold=cold, raw=raw, naive=naive
             )
-        except Exception:
-            print((tmp / "server.log").read_text(errors="replace")[-3000:], file=sys.stderr)
-            raise
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     report = {  # machine() last: its load average is the run's, not the idle start's
@@ -416,7 +431,11 @@ def run(
             for r in rows
         ],
     }
-    text = markdown(report)
+    return write_report(report, markdown(report), out)
+
+
+def write_report(report: dict[str, Any], text: str, out: Path) -> int:
+    """The report as out.json and its table as out.md; the table printed. 0, the command's exit code."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(
         json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
@@ -429,6 +448,53 @@ def run(
 
 def _redacted(url: str) -> str:
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+@dataclass
+class Site:
+    """What a logged-in browser learns on opening the app: the shell's layout, every callback, the page
+    router, and each component's props in the shell (by id)."""
+
+    shell: bytes
+    deps: list[dict[str, Any]]
+    router: dict[str, Any]
+    shell_props: dict[str, dict[str, Any]]
+
+
+def site(opener: Any, base: str) -> Site:
+    shell = _get(opener, base + "/_dash-layout")
+    deps = json.loads(_get(opener, base + "/_dash-dependencies"))
+    router = next(d for d in deps if ROUTER in d["output"])
+    props: dict[str, dict[str, Any]] = {}
+    _walk(json.loads(shell), props)
+    return Site(shell, deps, router, props)
+
+
+@dataclass
+class PagePlan:
+    """One page as a browser draws it: the page router's body and answer size, every component's props
+    (shell and page), and the page's main callback (None: the router is the page) with its first body."""
+
+    name: str
+    path: str
+    router_body: dict[str, Any]
+    router_bytes: int
+    props: dict[str, dict[str, Any]]
+    main: dict[str, Any] | None
+    body: dict[str, Any]
+    label: str
+
+
+def page_plan(opener: Any, base: str, s: Site, name: str, path: str) -> PagePlan:
+    """Open `path` through the page router and build its main callback's body from what it laid out."""
+    rbody = router_body(s.router, base, path)
+    _, rsize, answer = _checked_post(opener, base, rbody)
+    props = dict(s.shell_props)
+    _walk(json.loads(answer), props)
+    dep = pick_main(s.deps, name)
+    body = rbody if dep is None else callback_body(dep, props)
+    label = "page router (layout)" if dep is None else dep["output"].strip(".").replace("...", " + ")
+    return PagePlan(name, path, rbody, rsize, props, dep, body, label)
 
 
 def _measure(
@@ -444,21 +510,12 @@ def _measure(
     naive: int,
 ) -> list[Row]:
     opener = _login(base, username, password)
-    shell = _get(opener, base + "/_dash-layout")
-    deps = json.loads(_get(opener, base + "/_dash-dependencies"))
-    router = next(d for d in deps if ROUTER in d["output"])
-    shell_props: dict[str, dict[str, Any]] = {}
-    _walk(json.loads(shell), shell_props)
+    s = site(opener, base)
     rows = []
     for name, path in pages:
         html = _get(opener, base + path)
-        rbody = router_body(router, base, path)
-        _, rsize, answer = _checked_post(opener, base, rbody)
-        props = dict(shell_props)
-        _walk(json.loads(answer), props)
-        dep = pick_main(deps, name)
-        body = rbody if dep is None else callback_body(dep, props)
-        label = "page router (layout)" if dep is None else dep["output"].strip(".").replace("...", " + ")
+        plan = page_plan(opener, base, s, name, path)
+        body, dep = plan.body, plan.main
 
         def call(body: dict[str, Any] = body) -> tuple[float, int]:
             ms, size, _ = _checked_post(opener, base, body)
@@ -479,7 +536,7 @@ def _measure(
             Row(
                 page=name,
                 path=path,
-                callback=label,
+                callback=plan.label,
                 warm_p50_ms=statistics.median(warm),
                 warm_p95_ms=_pct(warm, 0.95),
                 cold_p50_ms=statistics.median(colds),
@@ -487,7 +544,7 @@ def _measure(
                 floor_p95_ms=_pct(floor, 0.95),
                 raw_engine_ms=raw_engine_ms(client, body, raw),
                 payload_bytes=size,
-                initial_bytes=len(html) + len(shell) + rsize + (0 if dep is None else size),
+                initial_bytes=len(html) + len(s.shell) + plan.router_bytes + (0 if dep is None else size),
                 error_panel=ERROR_PANEL in first,
                 naive_p50_ms=statistics.median(naive_times) if naive_times else float("nan"),
                 naive_p95_ms=_pct(naive_times, 0.95),

@@ -714,15 +714,35 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from dashboard import bench_http
 
         if args.growth:
-            return bench_http.growth([Path(p) for p in args.growth], Path(args.out))
+            return bench_http.growth([Path(p) for p in args.growth], Path(args.out or "bench-growth"))
         return bench_http.run(
             _settings(args).database_url,
             username=user,
             password=password,
             repeat=args.http_repeat,
             cold=args.http_cold,
-            out=Path(args.out),
+            out=Path(args.out or "bench-http"),
             naive_repeat=args.naive_repeat,
+        )
+    if args.mode == "load":
+        from dashboard import bench_load
+
+        if not (args.minutes > 0 and args.wall_every > 0 and args.walls >= 0 and args.users >= 0):
+            _say(
+                "--minutes 与 --wall-every 须大于 0, --walls 与 --users 不能为负 / --minutes and --wall-every "
+                "must be above 0, --walls and --users not negative"
+            )
+            return EXIT_USAGE
+
+        return bench_load.run(
+            _settings(args).database_url,
+            username=user,
+            password=password,
+            minutes=args.minutes,
+            walls=args.walls,
+            users=args.users,
+            wall_every=args.wall_every,
+            out=Path(args.out or "bench-load"),
         )
     if args.servers:
         from dashboard import bench_servers
@@ -992,9 +1012,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "mode",
         nargs="?",
-        choices=("http",),
+        choices=("http", "load"),
         help="http: every data page over HTTP against gunicorn (2 workers) on loopback, beside Dash's own "
-        "floor and the raw engine; writes --out.json and --out.md and prints the table",
+        "floor and the raw engine; load: wall screens, users and an ingest batch a minute against gunicorn "
+        "(2 workers) for --minutes, errors, p50/p95/p99 and each worker's peak RSS; both write --out.json "
+        "and --out.md and print the table",
     )
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--http-repeat", type=int, default=30, help="bench http: warm calls per page")
@@ -1005,7 +1027,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="bench http: warm calls of each naive peer (default: --http-repeat; fewer on a very large pool, "
         "where one naive call takes seconds)",
     )
-    p.add_argument("--out", default="bench-http", help="bench http: output path without suffix")
+    p.add_argument(
+        "--out", help="bench http / load: output path without suffix (default bench-http / bench-load)"
+    )
+    p.add_argument("--minutes", type=float, default=5.0, help="bench load: how long the load runs")
+    p.add_argument("--walls", type=int, default=20, help="bench load: wall screens polling the refresh")
+    p.add_argument("--users", type=int, default=10, help="bench load: users clicking through every page")
+    p.add_argument(
+        "--wall-every", type=float, default=10.0, help="bench load: seconds between a wall screen's refreshes"
+    )
     p.add_argument(
         "--growth",
         nargs="+",
