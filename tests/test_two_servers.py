@@ -74,6 +74,8 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
         "CC_VERSION_TTL_SECONDS": str(VERSION_TTL_S),
         "CC_INGEST_VERSION_SECONDS": "0",
         "CC_WORKERS": "1",  # one worker each: what is shared here is across servers, not workers
+        # no warm-up thread writing entries of its own: "A added no entry" below counts requests' entries
+        "CC_WARMUP_SECONDS": "0",
     }
     root = tmp_path_factory.mktemp("two-servers")
     with ThreadPoolExecutor(2) as pool:  # both start at once: the run stays short on a loaded machine

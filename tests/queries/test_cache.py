@@ -333,3 +333,21 @@ def test_redis_advice_asks_for_a_bound(own_redis: tuple[str, int]) -> None:
     assert cache.redis_advice(url) is None
     client.close()
     assert cache.redis_advice(f"redis://127.0.0.1:{servers.free_port()}/0") is None  # cannot tell
+
+
+@pytest.mark.parametrize("backend", ["diskcache", "redis"])
+def test_claim_goes_to_one_caller_per_name(
+    backend: str, sqlite_configured: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The warm-up's claim: the first caller gets it, every other (another worker, another server
+    configured alike) does not, a new name is claimed afresh; no cache, no claim."""
+    where: Path | str = tmp_path / "cache"  # sqlite_configured's folder
+    if backend == "redis":
+        where = request.getfixturevalue("own_redis")[0]
+        cache.configure(where, version_ttl=0)
+    assert cache.claim("warm:v1", seconds=60) is True
+    cache.configure(where, version_ttl=0)  # as another worker would open it
+    assert cache.claim("warm:v1", seconds=60) is False
+    assert cache.claim("warm:v2", seconds=60) is True
+    cache.configure(None)
+    assert cache.claim("warm:v3", seconds=60) is False
