@@ -166,7 +166,7 @@ def layout(**query: Any) -> html.Div:
                 clearable=False,
                 className="loop-dd-month",
             ),
-            html.Span("–"),
+            html.Span("–", className="loop-dash"),
             dcc.Dropdown(
                 id=ids.month_to, options=mopts, value=ch.month_to, clearable=False, className="loop-dd-month"
             ),
