@@ -144,6 +144,31 @@ def test_a_leader_decides_through_the_door(client: FlaskClient, writable_pool: s
     assert audit.verify().ok and audit.verify().entries > before
 
 
+def _refresh(client: FlaskClient) -> str:
+    body = {
+        "output": "prices-content.children",
+        "outputs": {"id": "prices-content", "property": "children"},
+        "inputs": [{"id": "app-refresh-interval", "property": "n_intervals", "value": 1}],
+        "state": [
+            {"id": "prices-params-store", "property": "data", "value": {"lang": "en", "theme": "desk"}}
+        ],
+        "changedPropIds": ["app-refresh-interval.n_intervals"],
+    }
+    return text_of(_post(client, body))
+
+
+@pytest.mark.parametrize("writable_pool", ["sqlite"], indirect=True)
+def test_the_refreshed_page_shows_a_new_decision_at_once(client: FlaskClient, writable_pool: str) -> None:
+    """The page's answer is kept per data version, which a decision does not move: the ledger is read
+    fresh on every refresh, so a decision made meanwhile is on the next one."""
+    sign_in(client, writable_pool, "leader")
+    before = _refresh(client)
+    assert _refresh(client) == before  # the kept answer, read again
+    assert "recorded" in text_of(_decide(client, "subsidy", 12345))
+    after = _refresh(client)
+    assert "12,345" in after and "12,345" not in before
+
+
 def test_an_operator_cannot_decide(client: FlaskClient, sqlite_pool: tuple[str, Any]) -> None:
     url, _ = sqlite_pool
     sign_in(client, url, "operator")

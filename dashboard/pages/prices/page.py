@@ -16,7 +16,7 @@ from dashboard import auth, inputs, wall
 from dashboard.components import KpiDef, error_panel, graph, kpi_card, notice
 from dashboard.i18n import bi_text, both, pick
 from dashboard.pages.prices import charts
-from dashboard.view import PageParams, as_of_text, guarded, page_params
+from dashboard.view import PageParams, as_of_text, guarded, page_params, remembered
 from queries import audit, geo, meta, prices
 from queries import price_signals as sig
 from queries.errors import PoolError
@@ -76,7 +76,7 @@ def layout(**query: Any) -> html.Div:
     return html.Div(
         [
             dcc.Store(id=ids.params, data={**p.store(), "product": ask[0], "market": ask[1]}),
-            html.Div(guarded(render, p.lang, p, ask), id=ids.content, className="prices"),
+            html.Div(content(p, ask), id=ids.content, className="prices"),
         ],
         id=ids.root,
         className="prices",
@@ -92,9 +92,17 @@ def layout(**query: Any) -> html.Div:
 def refresh(_: int | None, params: object) -> Any:
     p = PageParams.from_store(params)
     d = inputs.store(params)
-    return guarded(
-        render, p.lang, p, (inputs.query_value(d.get("product")), inputs.query_value(d.get("market")))
-    )
+    return content(p, (inputs.query_value(d.get("product")), inputs.query_value(d.get("market"))))
+
+
+def content(p: PageParams, ask: tuple[str | None, str | None]) -> Any:
+    """The page's content: everything but the decision ledger is kept per data version
+    (`view.remembered`); the ledger, which grows with every decision and does not move the data version,
+    is read fresh and put last (desk only: the wall shows no ledger)."""
+    body = remembered(render, p.lang, p, ask)
+    if p.theme == "wall" or not isinstance(body, list) or len(body) < 3:  # wall, error or empty state
+        return body
+    return [*body, guarded(lambda v, lang: ledger_card(v, lang), p.lang, p.lang)]
 
 
 def _choose(
@@ -120,6 +128,7 @@ def _choose(
 
 
 def render(v: Viewer, p: PageParams, ask: tuple[str | None, str | None] = (None, None)) -> list[Any]:
+    """Everything on the page that the data version decides (see `content` for the ledger)."""
     st = meta.pool_status()
     scope = v.scope()
     lang = p.lang
@@ -208,7 +217,6 @@ def render(v: Viewer, p: PageParams, ask: tuple[str | None, str | None] = (None,
         ),
         html.Div([hog_card, market_map(v, month, lang)], className="prices-row"),
         coop_card(v, lang),
-        ledger_card(v, lang),
     ]
 
 
