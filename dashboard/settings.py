@@ -101,7 +101,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "CC_BENCH_FLOOR",
         "0",
-        "1 = register the HTTP bench's floor callback (a precomputed figure, no query); only "
+        "1 = register the HTTP bench's floor callback (a precomputed figure, no query) and its naive-peer "
+        "callbacks (`dashboard/bench_naive.py`: SQL per request on the fact tables); only "
         "`command-center bench http` sets it, on the server it starts. Never set it in production.",
     ),
 )
