@@ -10,10 +10,11 @@ lint:
 
 # two workers: the browser tests wait on a server and on Chromium, so a second worker fills the gaps
 # even on 2 cores; worksteal evens out the slow browser files. PYTEST_WORKERS=0 runs in one process.
+# --durations lists the slowest tests, to keep the suite inside its 15-minute budget.
 PYTEST_WORKERS ?= 2
 
 test:
-	pytest -n $(PYTEST_WORKERS) --dist worksteal
+	pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=15
 
 demo:
 	command-center demo
