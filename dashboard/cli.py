@@ -195,7 +195,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _say("no pool yet: building the demo pool (about half a minute) ...")
         rc = cmd_seed(
             argparse.Namespace(
-                url=s.database_url, scale="demo", seed=20261122, end=None, quiet=False, demo_users=True
+                url=s.database_url,
+                scale="demo",
+                seed=20261122,
+                end=None,
+                quiet=False,
+                demo_users=True,
+                records=None,
+                times=None,
             )
         )
         if rc:

@@ -396,3 +396,21 @@ def test_import_prices(import_pool: str, tmp_path: Path, capsys: pytest.CaptureF
     assert "已有 already in 1" in capsys.readouterr().out  # a re-import adds nothing
     assert main(["--url", import_pool, "import", "prices", str(tmp_path / "absent.csv")]) == 1
     assert "No such file" in capsys.readouterr().err
+
+
+def test_demo_on_a_new_instance_starts_building_its_pool(inst: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`command-center demo` (the README's first command) with no pool yet gets as far as building the
+    demo-scale pool: every option `seed` reads is in the arguments the demo hands it. Stopped there (the
+    build itself and serving are tested elsewhere)."""
+    from queries.generate import build
+
+    class Reached(Exception):
+        pass
+
+    def fake_build(url: str, **kw: object) -> None:
+        assert kw["scale"] == "demo" and kw["demo_users"] is True
+        raise Reached
+
+    monkeypatch.setattr(build, "build_pool", fake_build)
+    with pytest.raises(Reached):
+        main(["demo"])
