@@ -56,6 +56,7 @@ def create_app(overrides: dict[str, str] | None = None) -> Dash:
     engine.configure(s.database_url, timeout_ms=s.query_timeout_ms)
     cache.configure(s.cache_location, version_ttl=s.version_ttl_seconds, pool=s.database_url)
     meta.configure_window(s.ingest_version_seconds)
+    meta.configure_case_clock(s.case_clock_seconds)
 
     server = Flask("dashboard", root_path=str(Path(__file__).parent), instance_path=str(s.instance_dir))
     server.secret_key = s.secret_key

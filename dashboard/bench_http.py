@@ -235,7 +235,7 @@ def move_version() -> None:
 
     meta.configure_window(0)  # every move takes effect at once (no ingest window holding it pending)
     with audit.write(audit.Actor.cli()) as tx:
-        meta.move_version(tx.conn, records_added=0, newest_received=0)
+        meta.move_all(tx.conn)
         tx.log("bench.version.move", "pool_meta", "data_version", detail={"why": "bench http: cold calls"})
 
 

@@ -99,6 +99,12 @@ SETTINGS: tuple[Setting, ...] = (
         "is visible within this plus CC_VERSION_TTL_SECONDS. 0 = every batch moves it.",
     ),
     Setting(
+        "CC_CASE_CLOCK_SECONDS",
+        "900",
+        "The closed loop counts overdue cases at the as-of time rounded down to this step, so record "
+        "batches (which move the as-of time) leave its cached answers valid until the clock turns.",
+    ),
+    Setting(
         "CC_BENCH_FLOOR",
         "0",
         "1 = register the HTTP bench's floor callback (a precomputed figure, no query) and its naive-peer "
@@ -131,6 +137,7 @@ class Settings:
     ingest_max_bytes: int = 16 * 2**20
     ingest_max_rows: int = 10_000
     ingest_version_seconds: float = 15.0
+    case_clock_seconds: int = 900
     bench_floor: bool = False
     cache_url: str = ""
     extra: dict[str, str] = field(default_factory=dict)
@@ -259,6 +266,7 @@ def load(overrides: dict[str, str] | None = None) -> Settings:
         ingest_max_bytes=_int(env, "CC_INGEST_MAX_BYTES", 1024),
         ingest_max_rows=_int(env, "CC_INGEST_MAX_ROWS", 1),
         ingest_version_seconds=max(0.0, _float(env, "CC_INGEST_VERSION_SECONDS")),
+        case_clock_seconds=_int(env, "CC_CASE_CLOCK_SECONDS", 1),
         bench_floor=_bool(env, "CC_BENCH_FLOOR"),
         cache_url=_cache_url(env),
     )

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import orjson
@@ -98,13 +98,30 @@ def warm(v: Viewer, render: Callable[..., Any], *args: Any) -> None:
     meta.consistent(lambda _st: _remembering(render)(v, *args))
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reads(*domains: str) -> Callable[[F], F]:
+    """Declare that a remembered render reads only these domains' data (queries.meta.DOMAINS) besides
+    the base data: its kept answer then stays valid while other domains change (a render of cases only
+    survives a stream of record batches). Without it, any write makes the answer stale. Checked like
+    `@cached(domains=...)` in the tests."""
+
+    def mark(render: F) -> F:
+        render.domains = tuple(sorted(domains))  # type: ignore[attr-defined]
+        return render
+
+    return mark
+
+
 def _remembering(render: Callable[..., Any]) -> Callable[..., Any]:
     name = f"{render.__module__}.{render.__qualname__}"
+    domains = getattr(render, "domains", None)
 
     def run(v: Viewer, *a: Any) -> Any:
         parts = {"role": v.role, "scope": v.scope().cache_key(), "args": a}
         # kept as the JSON text: a string unpickles at once, and orjson parses it in well under a millisecond
-        text = cache.memo(name, parts, lambda: to_json_plotly(render(v, *a)), salt=digest())
+        text = cache.memo(name, parts, lambda: to_json_plotly(render(v, *a)), salt=digest(), domains=domains)
         return orjson.loads(text)
 
     return run

@@ -231,7 +231,8 @@ def _correct(
         ],
     )
     loop.rollup_move(conn, dict(before), after)
-    meta.move_version(conn, records_added=0, newest_received=0)  # cached views show the correction
+    # cached views of cases show the correction
+    meta.move_version(conn, domain="cases", records_added=0, newest_received=0)
     return change
 
 

@@ -26,9 +26,9 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar, cast, overload
 
 import diskcache
 import redis
@@ -140,7 +140,7 @@ class _CacheState:
     cache: diskcache.Cache | RedisCache | None = None
     broken_at: float | None = None  # monotonic time of the last failure; None while healthy
     ttl: float = 5.0
-    version: str = ""
+    versions: dict[str, str] = field(default_factory=dict)  # queries.meta.VERSION_KEYS, effective
     version_read_at: float = 0.0
     hits: int = 0
     misses: int = 0
@@ -159,7 +159,7 @@ def configure(location: Path | str | None, *, version_ttl: float = 5.0, pool: st
     _state.prefix = pool_prefix(eng.configured_url() if pool is None else pool)
     _state.broken_at = None
     _state.ttl = version_ttl
-    _state.version = ""
+    _state.versions = {}
     _state.version_read_at = 0.0
     failure = _open()
     if failure is not None:
@@ -233,39 +233,168 @@ _pin = threading.local()
 
 
 @contextlib.contextmanager
-def pinned(version: str) -> Iterator[None]:
-    """Key every cached read in this thread on `version` (see queries.meta.consistent)."""
-    before = getattr(_pin, "version", None)
-    _pin.version = version
+def pinned(versions: dict[str, str]) -> Iterator[None]:
+    """Key every cached read in this thread on `versions` (queries.meta.VERSION_KEYS as one snapshot
+    read them; see queries.meta.consistent)."""
+    before = getattr(_pin, "versions", None)
+    _pin.versions = dict(versions)
     try:
         yield
     finally:
-        _pin.version = before
+        _pin.versions = before
 
 
-def data_version(*, fresh: bool = False) -> str:
-    """The pool's data version as readers see it (queries.meta.effective: an ingest's pending version
-    once due), re-read at most every `version_ttl` seconds per process (or the one pinned for this
+def versions(*, fresh: bool = False) -> dict[str, str]:
+    """The pool's version keys as readers see them (queries.meta.effective: an ingest's pending state
+    once due), re-read at most every `version_ttl` seconds per process (or the ones pinned for this
     thread's current snapshot)."""
-    pin = getattr(_pin, "version", None)
+    pin = getattr(_pin, "versions", None)
     if pin is not None and not fresh:
-        return str(pin)
+        return cast(dict[str, str], pin)
     now = time.monotonic()
-    if fresh or not _state.version or now - _state.version_read_at > _state.ttl:
-        from queries.meta import PENDING, effective  # meta imports this module
+    if fresh or not _state.versions or now - _state.version_read_at > _state.ttl:
+        from queries.meta import DUE_KEY, PENDING, VERSION_KEYS, effective  # meta imports this module
 
-        keys = ["data_version", PENDING["data_version"], "version_due"]
+        keys = [*VERSION_KEYS, *(PENDING[k] for k in VERSION_KEYS if k in PENDING), DUE_KEY]
         with eng.connect() as conn:
             rows = dict(
                 conn.execute(
                     select(pool_meta.c.key, pool_meta.c.value).where(pool_meta.c.key.in_(keys))
                 ).all()
             )
-        value = effective(rows).get("data_version")
+        got = effective(rows)
+        read = {k: got[k] for k in VERSION_KEYS if k in got}
+        read.setdefault("data_version", "none")
         with _lock:
-            _state.version = value or "none"
+            _state.versions = read
             _state.version_read_at = now
-    return _state.version
+    return _state.versions
+
+
+def data_version(*, fresh: bool = False) -> str:
+    """The pool's data version, which every write moves: what a read that names no domains keys on."""
+    return versions(fresh=fresh).get("data_version", "none")
+
+
+def version_of(domains: tuple[str, ...] | None) -> str:
+    """What a read of `domains` keys on: the data version when None (every write invalidates it); else
+    the base version (moved by every write outside the domains), each named domain's version, and for
+    "cases" the closed loop's clock (queries.meta.case_clock). A pool written before domains existed
+    has no base version: then every read keys on the data version, as before."""
+    v = versions()
+    if domains is None or "version.base" not in v:
+        return v.get("data_version", "none")
+    from queries.meta import case_clock  # meta imports this module
+
+    parts = [f"b{v['version.base']}"]
+    for d in domains:
+        parts.append(f"{d[0]}{v.get(f'version.{d}', v.get('data_version', 'none'))}")
+        if d == "cases":
+            parts.append(f"t{case_clock(int(v.get('as_of', 0)))}")
+    return ".".join(parts)
+
+
+# --- domain declarations, checked ---------------------------------------------------------------------
+# A read declared with domains must read nothing that another domain's writes change: no table of
+# another domain, no cached read declared wider (or undeclared). `strict(True)` (the tests) raises
+# DomainLeak on a breach, found by the read itself (nested cached reads) and by `watch(engine)` (every
+# SQL statement run inside it); otherwise a breach found among nested reads is logged once.
+DOMAINS = ("records", "cases")  # the domains with versions of their own (queries.meta)
+DOMAIN_TABLES: dict[str, frozenset[str]] = {
+    "records": frozenset(
+        {"record", "rollup_daily", "seed_defect", "seed_incident", "ingest_batch", "quarantine"}
+    ),
+    "cases": frozenset(
+        {
+            "case_item",
+            "case_event",
+            "case_rollup",
+            "case_rollup_dur",
+            "seed_case_defect",
+            "case_appeal",
+            "optimization_action",
+        }
+    ),
+}
+
+
+class DomainLeak(AssertionError):
+    """A read declared with domains touched data outside them (so its cached answers could go stale)."""
+
+
+_within = threading.local()  # the domains of the declared reads being computed in this thread, innermost last
+_strict = False
+_leaks_logged: set[str] = set()
+_TABLE_RE = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE)\s+\"?([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+
+
+def strict(on: bool) -> None:
+    global _strict
+    _strict = on
+
+
+def _stack() -> list[tuple[str, tuple[str, ...]]]:
+    st = getattr(_within, "stack", None)
+    if st is None:
+        st = _within.stack = []
+    return cast(list[tuple[str, tuple[str, ...]]], st)
+
+
+def _leak(message: str) -> None:
+    if _strict:
+        raise DomainLeak(message)
+    if message not in _leaks_logged:
+        _leaks_logged.add(message)
+        log.warning("缓存域声明有误 / cache domain declaration breached: %s", message)
+
+
+def _enter(name: str, domains: tuple[str, ...] | None) -> None:
+    """Check a read about to run (hit or miss) inside the declared read being computed, if any."""
+    st = _stack()
+    if not st:
+        return
+    outer, allowed = st[-1]
+    if domains is None or not set(domains) <= set(allowed):
+        _leak(f"{outer} (domains {allowed}) reads {name} (domains {domains or 'all'})")
+
+
+@contextlib.contextmanager
+def _computing(name: str, domains: tuple[str, ...] | None) -> Iterator[None]:
+    if domains is None:  # inside a declared read, _enter has reported it already
+        yield
+        return
+    st = _stack()
+    st.append((name, domains))
+    try:
+        yield
+    finally:
+        st.pop()
+
+
+def check_statement(statement: str) -> None:
+    """Raise (strict) or log when `statement` touches a table of a domain the read being computed in
+    this thread did not declare."""
+    st = _stack()
+    if not st:
+        return
+    name, allowed = st[-1]
+    for table in _TABLE_RE.findall(statement):
+        for d, tables in DOMAIN_TABLES.items():
+            if d not in allowed and table.lower() in tables:
+                _leak(f"{name} (domains {allowed}) reads table {table} of domain {d}")
+
+
+def watch(engine_class: Any) -> None:
+    """Check every statement run through `engine_class` (sqlalchemy.Engine) against the read being
+    computed (see check_statement). Idempotent."""
+    from sqlalchemy import event
+
+    if not event.contains(engine_class, "before_cursor_execute", _on_execute):
+        event.listen(engine_class, "before_cursor_execute", _on_execute)
+
+
+def _on_execute(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    check_statement(statement)
 
 
 def _norm(value: Any) -> Any:
@@ -313,16 +442,47 @@ def make_key(func: Callable[..., Any], kwargs: dict[str, Any], version: str) -> 
     return f"{func.__module__}.{func.__qualname__}@{_package_digest()}|{digest}|{version}"
 
 
-def cached(func: Callable[P, R]) -> Callable[P, R]:
-    """Memoise a keyword-only query function. Positional arguments are refused so keys stay canonical."""
+@overload
+def cached(func: Callable[P, R], *, domains: None = None) -> Callable[P, R]: ...
 
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+
+@overload
+def cached(
+    func: None = None, *, domains: tuple[str, ...] | None = None
+) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+
+
+def cached(func: Callable[P, R] | None = None, *, domains: tuple[str, ...] | None = None) -> Any:
+    """Memoise a keyword-only query function. Positional arguments are refused so keys stay canonical.
+
+    `@cached` keys on the data version (any write invalidates it); `@cached(domains=("cases",))` on the
+    base version and those domains' versions only (see `version_of`): for reads of nothing but those
+    domains' tables and the base tables (reference lists and other data written through `move_all`),
+    and of cached reads declared within the same domains, which `strict` mode checks."""
+    if func is None:
+        return functools.partial(cached, domains=domains)
+    if domains is not None:
+        unknown = set(domains) - set(DOMAINS)
+        if unknown:
+            raise ValueError(f"{func.__qualname__}: unknown domains {sorted(unknown)}; domains: {DOMAINS}")
+        domains = tuple(sorted(domains))
+    name = f"{func.__module__}.{func.__qualname__}"
+    fn = cast(Callable[..., R], func)
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> R:
         if args:
-            raise TypeError(f"{func.__qualname__} takes keyword arguments only")
-        return _through(lambda: make_key(func, dict(kwargs), data_version()), lambda: func(*args, **kwargs))
+            raise TypeError(f"{fn.__qualname__} takes keyword arguments only")
+        _enter(name, domains)
 
-    wrapper.uncached = func  # type: ignore[attr-defined]
+        def compute() -> R:
+            with _computing(name, domains):
+                return fn(**kwargs)
+
+        return _through(lambda: make_key(fn, dict(kwargs), version_of(domains)), compute)
+
+    wrapper.uncached = fn  # type: ignore[attr-defined]
+    wrapper.domains = domains  # type: ignore[attr-defined]
     return wrapper
 
 
@@ -361,18 +521,32 @@ def stats() -> dict[str, int]:
     return {"hits": _state.hits, "misses": _state.misses, "errors": _state.errors}
 
 
-def memo(name: str, parts: dict[str, Any], compute: Callable[[], R], *, salt: str = "") -> R:
+def memo(
+    name: str,
+    parts: dict[str, Any],
+    compute: Callable[[], R],
+    *,
+    salt: str = "",
+    domains: tuple[str, ...] | None = None,
+) -> R:
     """`compute()` kept under `name` + normalised `parts` + `salt` (e.g. a digest of the caller's own
-    source) + the data version, like a `cached` query: for answers built outside this package (a page's
-    rendered content, turned into plain JSON values by its caller) that are a pure function of the pool's
-    data version and `parts`. Same failure rule: a broken cache means computing, never an error."""
+    source) + the version of `domains` (see `cached`), like a `cached` query: for answers built outside
+    this package (a page's rendered content, turned into plain JSON values by its caller) that are a
+    pure function of the pool's data and `parts`. Same failure rule: a broken cache means computing,
+    never an error."""
+    doms = None if domains is None else tuple(sorted(domains))
+    _enter(f"memo:{name}", doms)
 
     def key() -> str:
         args = json.dumps(_norm(parts), sort_keys=True, ensure_ascii=False, default=str)
         digest = hashlib.sha256(args.encode()).hexdigest()[:24]
-        return f"memo:{name}@{_package_digest()}.{salt}|{digest}|{data_version()}"
+        return f"memo:{name}@{_package_digest()}.{salt}|{digest}|{version_of(doms)}"
 
-    return _through(key, compute)
+    def run() -> R:
+        with _computing(f"memo:{name}", doms):
+            return compute()
+
+    return _through(key, run)
 
 
 def claim(name: str, *, seconds: float) -> bool:

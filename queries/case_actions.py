@@ -498,7 +498,7 @@ def act(
         loop.rollup_move(conn, before, after)
         # the loop view, the lists' open cases and the wall read cached figures keyed on the data version:
         # a new one (settled within the ingest window, like an API batch's) makes them show this change
-        meta.move_version(conn, records_added=0, newest_received=0)
+        meta.move_version(conn, domain="cases", records_added=0, newest_received=0)
         tx.log(
             f"case.{action}",
             "case_item",

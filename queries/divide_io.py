@@ -12,7 +12,6 @@ import csv
 import io
 import re
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,6 @@ from queries.tables import (
     divide_counter_edit,
     divide_indicator,
     divide_indicator_import,
-    pool_meta,
     township,
 )
 
@@ -48,9 +46,9 @@ HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 def move_version(conn: Connection) -> None:
     """A new data version in the writer's transaction (as the Three-Lists import does): every worker's
     cached reads key on it, so the change shows at once (within CC_VERSION_TTL_SECONDS)."""
-    conn.execute(delete(pool_meta).where(pool_meta.c.key == "data_version"))
-    version = f"{int(time.time() * 1000)}-{uuid.uuid4().hex[:8]}"
-    conn.execute(insert(pool_meta).values(key="data_version", value=version))
+    from queries import meta
+
+    meta.move_all(conn)
 
 
 # --- indicator figures from a file --------------------------------------------------------------------

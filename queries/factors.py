@@ -149,7 +149,7 @@ SCHEMA = {
 }
 
 
-@cached
+@cached(domains=())
 def years(*, scope: Scope) -> list[int]:
     """Years with township figures in the viewer's scope, newest first."""
     t = factor_township_year
@@ -159,7 +159,7 @@ def years(*, scope: Scope) -> list[int]:
     return [int(y) for y in eng.read_frame(q)["year"].to_list()]
 
 
-@cached
+@cached(domains=())
 def township_figures(*, scope: Scope, year: int | None) -> pl.DataFrame:
     """One row per township (and year; `year` None pools every year): codes, names, `unit` (the label
     the tables name an observation by) and every variable of VARIABLES. A township-scoped viewer gets
@@ -247,7 +247,7 @@ def analyse(
     )
 
 
-@cached
+@cached(domains=())
 def township_analysis(
     *,
     scope: Scope,

@@ -40,7 +40,7 @@ def county_outlines() -> dict[str, Any]:
     }
 
 
-@cached
+@cached(domains=())
 def township_outlines() -> dict[str, Any]:
     """Mengzi's 13 townships (FeatureCollection; properties code, name_zh, name_en, schematic): the
     imported boundary where there is one, else the schematic zone."""

@@ -15,7 +15,6 @@ import io
 import json
 import re
 import time
-import uuid
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +39,6 @@ from queries.tables import (
     lists_step_duty,
     module,
     person,
-    pool_meta,
     source_system,
 )
 
@@ -601,9 +599,7 @@ def _write(
     with audit.write(actor) as tx:
         _replace(tx.conn, _resolve(tx.conn, new))
         # the cached views key on the data version: a new one makes every worker read the new lists
-        tx.conn.execute(delete(pool_meta).where(pool_meta.c.key == "data_version"))
-        version = f"{int(time.time() * 1000)}-{uuid.uuid4().hex[:8]}"
-        tx.conn.execute(insert(pool_meta).values(key="data_version", value=version))
+        meta.move_all(tx.conn)
         tx.conn.execute(
             insert(lists_import).values(
                 dept_code=dept_code,

@@ -268,7 +268,7 @@ def _cond(table: Table, scope: Scope, township_code: int | None) -> ColumnElemen
     return cond
 
 
-@cached
+@cached(domains=("cases",))
 def months() -> list[int]:
     """The open months (yyyymm) that hold cases, oldest first."""
     with eng.connect() as conn:
@@ -276,7 +276,7 @@ def months() -> list[int]:
         return [int(r[0]) for r in conn.execute(q)]
 
 
-@cached
+@cached(domains=("cases",))
 def totals(
     *, scope: Scope, month_from: int, month_to: int, township_code: int | None = None
 ) -> dict[str, int]:
@@ -408,7 +408,7 @@ STOPS = (
 )
 
 
-@cached
+@cached(domains=("cases",))
 def stopped(
     *, scope: Scope, as_of: int, kind: str, month_from: int, month_to: int, township_code: int | None = None
 ) -> pl.DataFrame:
@@ -484,7 +484,7 @@ def funnel(
     return frame, stops
 
 
-@cached
+@cached(domains=("cases",))
 def stage_durations(
     *, scope: Scope, month_from: int, month_to: int, township_code: int | None = None
 ) -> pl.DataFrame:
@@ -512,7 +512,7 @@ def bucket_labels() -> list[str]:
 CLOCKS = ("sign", "close")
 
 
-@cached
+@cached(domains=("cases",))
 def overdue(
     *, scope: Scope, as_of: int, clock: str, township_code: int | None = None, limit: int = 200
 ) -> pl.DataFrame:
@@ -565,7 +565,7 @@ def overdue(
     return frame.with_columns(pl.Series("overdue_wh", np.round(wh, 1)))
 
 
-@cached
+@cached(domains=("cases",))
 def overdue_counts(*, scope: Scope, as_of: int, township_code: int | None = None) -> dict[str, int]:
     """Open cases, and those past the sign-for and the closure due time (the wall's alert)."""
     c = case_item
@@ -588,7 +588,7 @@ def _flag(cond: ColumnElement[bool]) -> Any:
 URGENT_MAX = 50
 
 
-@cached
+@cached(domains=("cases",))
 def urgent(*, scope: Scope, as_of: int, limit: int = 12) -> pl.DataFrame:
     """The viewer's most urgent open cases (the case page without an id): past the closure due time
     first, then by priority score (highest first, unscored last), then the earliest due."""
@@ -632,7 +632,7 @@ RANK_BY = ("dept", "township")
 MIN_SAMPLE = 30  # cases: a unit with fewer is listed but not ranked
 
 
-@cached
+@cached(domains=("cases",))
 def rankings(
     *,
     scope: Scope,
@@ -678,7 +678,7 @@ def rankings(
     return out.join(names, on="unit", how="left", maintain_order="left")
 
 
-@cached
+@cached(domains=("cases",))
 def hotspots(
     *,
     scope: Scope,
@@ -783,7 +783,7 @@ def hotspots(
 OVERDUE_STATES = ("overdue_close", "overdue_sign", "due_soon", "on_track")
 
 
-@cached
+@cached(domains=("cases",))
 def unoptimized_examples(*, hotspots_frame: pl.DataFrame, n: int = 6) -> list[int]:
     """The first case of each of the first `n` hotspots (of a `hotspots()` frame) never optimized."""
     if not hotspots_frame.height:
@@ -836,7 +836,7 @@ MAP_POINTS_MAX = 1000  # more open cases than this go to the map as grid cells, 
 CELL_DEG = 0.04  # grid cell side in degrees (about 4 km: cells stay apart at the county zoom)
 
 
-@cached
+@cached(domains=("cases",))
 def map_cells(
     *,
     scope: Scope,
@@ -882,7 +882,7 @@ class MapLayer:
     counts: dict[str, int]
 
 
-@cached
+@cached(domains=("cases",))
 def map_layer(
     *, scope: Scope, as_of: int, month_from: int, month_to: int, township_code: int | None = None
 ) -> MapLayer:

@@ -6,7 +6,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import polars as pl
@@ -30,10 +30,16 @@ class PoolStatus:
     records: int
     first_day: int
     defects: dict[str, int]
+    versions: dict[str, str] = field(default_factory=dict)  # version_keys() as read (cache.pinned)
 
     @property
     def as_of_day(self) -> int:
         return local_day_of(self.as_of)
+
+    @property
+    def case_clock(self) -> int:
+        """The time the closed loop's overdue clocks read (see `case_clock`)."""
+        return case_clock(self.as_of)
 
     def age_minutes(self, now: float | None = None) -> float:
         return ((now if now is not None else time.time()) - self.as_of) / 60.0
@@ -45,6 +51,7 @@ def pool_status() -> PoolStatus:
         meta = effective(dict(conn.execute(select(pool_meta.c.key, pool_meta.c.value)).all()))
     return PoolStatus(
         data_version=meta.get("data_version", "none"),
+        versions={k: meta[k] for k in VERSION_KEYS if k in meta},
         as_of=int(meta.get("as_of", 0)),
         built_at=int(meta.get("built_at", 0)),
         scale=meta.get("scale", "?"),
@@ -66,7 +73,7 @@ def consistent(read: Callable[[PoolStatus], T], *, tries: int = 2) -> T:
     """
     for _ in range(tries):
         st = pool_status()
-        with cache.pinned(st.data_version):
+        with cache.pinned(st.versions or {"data_version": st.data_version}):
             out = read(st)
         if pool_status().data_version == st.data_version:
             return out
@@ -77,12 +84,12 @@ def consistent(read: Callable[[PoolStatus], T], *, tries: int = 2) -> T:
     )
 
 
-@cached
+@cached(domains=())
 def modules() -> pl.DataFrame:
     return eng.read_frame(select(module).order_by(module.c.id), schema={"id": pl.Int16})
 
 
-@cached
+@cached(domains=())
 def townships() -> pl.DataFrame:
     return eng.read_frame(
         select(township).order_by(township.c.code),
@@ -90,7 +97,7 @@ def townships() -> pl.DataFrame:
     )
 
 
-@cached
+@cached(domains=())
 def sources() -> pl.DataFrame:
     q = select(
         source_system,
@@ -115,17 +122,47 @@ def source_labels() -> pl.DataFrame:
     )
 
 
-@cached
+@cached(domains=())
 def departments() -> pl.DataFrame:
     return eng.read_frame(select(department).order_by(department.c.id), schema={"id": pl.Int16})
 
 
-@cached
+@cached(domains=("records",))
 def scoped_records(*, scope: Scope) -> int:
     """Records the viewer may see: every count shown to a viewer is within their scope, never the pool's."""
     q = select(func.coalesce(func.sum(rollup_daily.c.n), 0)).where(scope.where(rollup_daily))
     with eng.connect() as conn:
         return int(conn.execute(q).scalar() or 0)
+
+
+# Versions by domain. `data_version` moves on every write, and a `@cached` read that names no domains
+# keys on it. Two domains change often and apart from each other: "records" (an ingest batch: records,
+# their rollups, quarantine, batches) and "cases" (a case action or an appeal's correction: cases, their
+# events and rollups). Each has its own version, `version.records` and `version.cases`; everything else
+# (reference lists, prices, the Three Lists, the divide's figures, the twin, boundaries, a rebuild)
+# moves `version.base` (`move_all`) together with every domain's key. A read declared
+# `@cached(domains=("cases",))` keys on the base and the cases' version only, so a stream of record
+# batches leaves it valid (see queries.cache, which checks such declarations in the tests).
+BASE_KEY = "version.base"
+DOMAINS = cache.DOMAINS
+DOMAIN_KEYS = {d: f"version.{d}" for d in DOMAINS}
+# what cache.data_version reads: the versions, and the as-of time the cases' clock is taken from
+VERSION_KEYS = ("data_version", BASE_KEY, *DOMAIN_KEYS.values(), "as_of")
+
+# The closed loop's overdue clocks read the pool's as-of time rounded down to CASE_CLOCK_SECONDS (from
+# CC_CASE_CLOCK_SECONDS): the as-of time moves with every ingest batch, and a clock that moved with it
+# would make every cached case figure stale once a minute although no case changed. The loop shows the
+# clock it counted at ("逾期按 hh:mm 计 / overdue as of hh:mm").
+CASE_CLOCK_SECONDS = 900
+
+
+def configure_case_clock(seconds: float) -> None:
+    global CASE_CLOCK_SECONDS
+    CASE_CLOCK_SECONDS = max(1, int(seconds))
+
+
+def case_clock(as_of: int) -> int:
+    return int(as_of) - int(as_of) % CASE_CLOCK_SECONDS
 
 
 # Ingest-driven versions move at most every `INGEST_WINDOW` seconds (meta.configure_window, from
@@ -137,9 +174,14 @@ def scoped_records(*, scope: Scope) -> int:
 # at time t is read by cached queries no later than t + window + CC_VERSION_TTL_SECONDS. The as-of
 # time and record count move together with the version, so "data as of" never claims rows that the
 # figures beside it do not hold yet. A rebuild writes a fresh pool_meta (no pending keys): it moves
-# at once, as does every other writer of data_version (the Three-Lists import).
+# at once, as does every other writer of data_version (`move_all`).
 INGEST_WINDOW = 0.0
-PENDING = {"data_version": "pending_version", "as_of": "pending_as_of", "records": "pending_records"}
+PENDING = {
+    "data_version": "pending_version",
+    "as_of": "pending_as_of",
+    "records": "pending_records",
+    **{k: f"pending_{k}" for k in DOMAIN_KEYS.values()},
+}
 DUE_KEY = "version_due"
 
 
@@ -164,20 +206,30 @@ def effective(rows: dict[str, str], now: float | None = None) -> dict[str, str]:
     return {**rows, **{key: rows[p] for key, p in PENDING.items() if p in rows}}
 
 
+def new_version(now: float | None = None) -> str:
+    return f"{int((time.time() if now is None else now) * 1000)}-{uuid.uuid4().hex[:8]}"
+
+
 def move_version(
-    conn: Connection, *, records_added: int, newest_received: int, now: float | None = None
+    conn: Connection, *, domain: str, records_added: int, newest_received: int, now: float | None = None
 ) -> str:
-    """A new data version after an ingest, in the writer's transaction: every cached read in every
+    """A new data version after a write to `domain` ("records" or "cases"), in the writer's
+    transaction: every cached read of that domain (and every read that names no domain) in every
     worker keys on it (workers re-read it at most CC_VERSION_TTL_SECONDS apart), so all move on.
     Also counts the records in and moves the as-of time forward (never back). Inside the window of
     the last move the new state is written as pending (see INGEST_WINDOW above)."""
+    if domain not in DOMAIN_KEYS:
+        raise ValueError(f"unknown domain {domain!r}; domains: {DOMAINS}")
     t = _clock() if now is None else float(now)
     rows = dict(conn.execute(select(pool_meta.c.key, pool_meta.c.value)).all())
-    # the newest state, settled or not: counts build on it
+    # the newest state, settled or not: counts build on it, and a pending move of another domain is
+    # carried along (settling this one must not drop it)
     latest = {**rows, **{key: rows[p] for key, p in PENDING.items() if p in rows}}
-    version = f"{int(t * 1000)}-{uuid.uuid4().hex[:8]}"
+    version = new_version(t)
     state = {
+        **{k: latest[k] for k in DOMAIN_KEYS.values() if k in latest},
         "data_version": version,
+        DOMAIN_KEYS[domain]: version,
         "records": str(int(latest.get("records", 0)) + int(records_added)),
         "as_of": str(max(int(latest.get("as_of", 0)), int(newest_received))),
     }
@@ -188,5 +240,21 @@ def move_version(
         values = {PENDING[k]: v for k, v in state.items()}
         gone = []
     conn.execute(delete(pool_meta).where(pool_meta.c.key.in_([*values, *gone])))
+    conn.execute(insert(pool_meta), [{"key": k, "value": v} for k, v in values.items()])
+    return version
+
+
+def all_versions(version: str) -> dict[str, str]:
+    """Every version key at `version`: what a rebuild writes, and what `move_all` moves."""
+    return {"data_version": version, BASE_KEY: version, **{k: version for k in DOMAIN_KEYS.values()}}
+
+
+def move_all(conn: Connection) -> str:
+    """A new version of everything, in the writer's transaction: for writes outside the two domains
+    (reference lists, prices, the Three Lists, the divide's figures, the twin, boundaries). Pending
+    ingest state stays pending: it settles onto its own keys when due."""
+    version = new_version()
+    values = all_versions(version)
+    conn.execute(delete(pool_meta).where(pool_meta.c.key.in_(list(values))))
     conn.execute(insert(pool_meta), [{"key": k, "value": v} for k, v in values.items()])
     return version

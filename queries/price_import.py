@@ -20,7 +20,6 @@ import hashlib
 import io
 import json
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ import numpy as np
 import polars as pl
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from queries import audit
+from queries import audit, meta
 from queries import engine as eng
 from queries import price_signals as sig
 from queries.tables import (
@@ -393,9 +392,7 @@ def import_prices(
 
 def bump_version(conn: Connection) -> None:
     """A new data version: every worker's cached views read the pool again."""
-    conn.execute(delete(pool_meta).where(pool_meta.c.key == "data_version"))
-    version = f"{int(time.time() * 1000)}-{uuid.uuid4().hex[:8]}"
-    conn.execute(insert(pool_meta).values(key="data_version", value=version))
+    meta.move_all(conn)
 
 
 def reapply(conn: Connection) -> list[str]:

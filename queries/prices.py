@@ -59,7 +59,7 @@ def coop_filter(scope: Scope) -> ColumnElement[bool]:
     return price_coop.c.township_code == scope.township_code
 
 
-@cached
+@cached(domains=())
 def end_month() -> int:
     """The newest month of the price pool."""
     with eng.connect() as conn:
@@ -67,7 +67,7 @@ def end_month() -> int:
     return int(v) if v is not None else 0
 
 
-@cached
+@cached(domains=())
 def products() -> pl.DataFrame:
     p = price_product
     return eng.read_frame(
@@ -76,7 +76,7 @@ def products() -> pl.DataFrame:
     )
 
 
-@cached
+@cached(domains=())
 def markets(*, scope: Scope) -> pl.DataFrame:
     m = price_market
     return eng.read_frame(
@@ -148,7 +148,7 @@ MONTH_SCHEMA: dict[str, Any] = {
 _BOARD_SCHEMA = {"series_id": pl.Int32, "qualifies": pl.Boolean, **MONTH_SCHEMA}
 
 
-@cached
+@cached(domains=())
 def board(*, scope: Scope, month: int) -> pl.DataFrame:
     """Every series the scope sees at `month` (or its latest month before): price, IFPA, ALPS, cost gap and
     the combined level, worst first. A series with no price that month shows its last one and its month."""
@@ -194,7 +194,7 @@ class Series:
     reasons: list[tuple[str, str]]
 
 
-@cached
+@cached(domains=())
 def series(*, scope: Scope, product: str, market: str) -> Series:
     """The series of `product` (code) in `market` (code), as the scope may see it; PriceInputError names
     what does not exist or is out of scope."""
@@ -252,7 +252,7 @@ def report(*, scope: Scope, product: str, market: str) -> pl.DataFrame:
     )
 
 
-@cached
+@cached(domains=())
 def hog_grain(*, first_week: int, last_week: int) -> pl.DataFrame:
     """The county's weekly hog-grain ratio and pork year-on-year change, with the plan's levels."""
     h = price_hog_week
@@ -262,7 +262,7 @@ def hog_grain(*, first_week: int, last_week: int) -> pl.DataFrame:
     )
 
 
-@cached
+@cached(domains=())
 def warnings(*, scope: Scope, month: int) -> pl.DataFrame:
     """The board's series at level >= 1 (watch) with the plain-language why, in both languages."""
     b = board(scope=scope, month=month)
@@ -289,7 +289,7 @@ def alert_level(*, scope: Scope) -> str | None:
     return "red" if top >= 2 else "amber" if top == 1 else None
 
 
-@cached
+@cached(domains=())
 def coop_quality(*, scope: Scope) -> pl.DataFrame:
     """Each cooperative's reporting: months present against WFP's 70% rule, late reports (> 7 days),
     outliers, prices sent per jin (normalised on load), and its volumes."""
@@ -469,7 +469,7 @@ def decisions(*, scope: Scope, product: str | None = None, market: str | None = 
 # --- cooperatives' production and sales against price ----------------------------------------------
 
 
-@cached
+@cached(domains=())
 def coop_volumes(*, scope: Scope, product: str) -> pl.DataFrame:
     """Month by month, over the cooperatives of `product` the scope sees: kg produced and sold (their
     reports, imported ones included), the cooperatives reporting, and the farm-gate price that month."""
@@ -501,7 +501,7 @@ def coop_volumes(*, scope: Scope, product: str) -> pl.DataFrame:
     return vols.join(price, on="month", how="left").sort("month")
 
 
-@cached
+@cached(domains=())
 def board_summary(*, scope: Scope, month: int) -> dict[str, int]:
     """The board's counts for the KPI cards: series priced this month, abnormal, under cost, qualifying."""
     b = board(scope=scope, month=month)
@@ -515,7 +515,7 @@ def board_summary(*, scope: Scope, month: int) -> dict[str, int]:
     }
 
 
-@cached
+@cached(domains=())
 def market_worst(*, scope: Scope, month: int) -> pl.DataFrame:
     """Each market the scope sees with its worst series level at `month` (for the map)."""
     b = board(scope=scope, month=month)

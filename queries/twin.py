@@ -169,7 +169,7 @@ def inside(xs: np.ndarray, ys: np.ndarray, polygon: Sequence[tuple[float, float]
 # --- reads ---------------------------------------------------------------------------------------------
 
 
-@cached
+@cached(domains=())
 def communities(*, scope: Scope) -> pl.DataFrame:
     """The twin's communities the scope holds, with their sub-district and building count, by code."""
     b, c, t = twin_building, community, township
@@ -224,7 +224,7 @@ BUILDING_SCHEMA = {
 }
 
 
-@cached
+@cached(domains=())
 def buildings(*, scope: Scope, community_code: int, as_of: int) -> pl.DataFrame:
     """Every building of a community the scope holds, with its cases and alarms of the 30 days to
     `as_of` that the scope may count (`open_cases`); empty when the community is not the scope's."""
@@ -310,7 +310,7 @@ def _imported(*, community_code: int, as_of: int, like: pl.DataFrame) -> pl.Data
     return out.select([pl.col(c).cast(like.schema[c]) for c in like.columns])
 
 
-@cached
+@cached(domains=())
 def event_homes(*, community_code: int) -> pl.DataFrame:
     """Where the pool's cases and alarms of a community with imported buildings stand: for every
     generated building (`generated_id`), the imported building (`building_id`, its page id) whose
@@ -350,7 +350,7 @@ def _area(ring_json: str) -> float:
     return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2.0)
 
 
-@cached
+@cached(domains=())
 def roads(*, community_code: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(nodes, edges) of a community's road network."""
     n, e = twin_road_node, twin_road_edge
@@ -367,7 +367,7 @@ def roads(*, community_code: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     return nodes, edges
 
 
-@cached
+@cached(domains=())
 def facilities(*, community_code: int) -> pl.DataFrame:
     f = twin_facility
     return eng.read_frame(
@@ -413,7 +413,7 @@ def coverage_of(
     return pl.concat(per), pl.DataFrame(summary)
 
 
-@cached
+@cached(domains=())
 def coverage(*, scope: Scope, community_code: int, as_of: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """`coverage_of` a community the scope holds (computed once per pool version, then cached)."""
     bld = buildings(scope=scope, community_code=community_code, as_of=as_of)
@@ -500,7 +500,7 @@ def evacuate(
     return Evacuation(routes, shelters, tuple(sorted(closed)), stuck.len(), stranded_res)
 
 
-@cached
+@cached(domains=())
 def evacuation(*, scope: Scope, community_code: int, as_of: int, hazard: Hazard) -> Evacuation:
     """`evacuate` a community the scope holds under a hazard (cached per community, hazard, pool version)."""
     bld = buildings(scope=scope, community_code=community_code, as_of=as_of)
@@ -515,7 +515,7 @@ HAZARDS: dict[str, tuple[str, str]] = {
 }
 
 
-@cached
+@cached(domains=())
 def preset_hazard(*, community_code: int, name: str) -> Hazard:
     """A named hazard laid on a community: its south-west third under water, or its middle east-west road
     closed along its whole length. Unknown names are no hazard."""
@@ -532,7 +532,7 @@ def preset_hazard(*, community_code: int, name: str) -> Hazard:
     return Hazard(closed=tuple(int(i) for i in closed))
 
 
-@cached
+@cached(domains=())
 def alert_buildings(*, scope: Scope, as_of: int, days: int) -> int:
     """Dangerous buildings (condition 4) with an alarm the scope may see in the `days` to `as_of`; in a
     community with imported buildings, the imported footprint the alarm moved to (event_homes) and its

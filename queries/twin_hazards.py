@@ -68,7 +68,7 @@ def parse_points(text: object) -> Ring:
     return tuple(out)
 
 
-@cached
+@cached(domains=())
 def extent(*, community_code: int) -> tuple[float, float, float, float]:
     """(x0, y0, x1, y1) of a community's road network, metres; zeros when it has none."""
     nodes, _ = twin.roads(community_code=community_code)
@@ -214,7 +214,7 @@ def resolve(*, scope: Scope, community_code: int, value: str) -> Resolved:
     return Resolved(twin.preset_hazard(community_code=community_code, name=name), "flood", twin.HAZARDS[name])
 
 
-@cached
+@cached(domains=())
 def impact(*, scope: Scope, community_code: int, as_of: int, area: Ring) -> dict[str, int]:
     """Buildings whose footprint the area touches, their residents and residents 65+."""
     if len(area) < 3:

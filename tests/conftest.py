@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, delete, func, select, text
+from sqlalchemy import Engine, create_engine, delete, func, select, text
 
 from queries import cache, engine
 from queries.generate.build import BuildReport
@@ -19,6 +19,11 @@ from tests.pools import CST, END, SEED, pg_pool_for, sqlite_pool_at
 __all__ = ["CI", "CST", "END", "PG_URL", "SEED", "absent", "pg_reachable", "pg_writes_undone"]
 
 CI = os.environ.get("CI", "").lower() == "true"
+
+# every read declared with domains (`@cached(domains=...)`, `view.reads`) is checked in every test that
+# runs it: a nested read or an SQL statement outside its domains fails the test (cache.DomainLeak)
+cache.strict(True)
+cache.watch(Engine)
 PG_URL = os.environ.get("CC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

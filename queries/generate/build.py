@@ -12,7 +12,6 @@ import json
 import os
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from sqlalchemy import Connection, delete, insert, inspect, select, text
 from sqlalchemy.exc import OperationalError
 from tqdm import tqdm
 
-from queries import audit, lists_io, owners, price_import, rollups, schema
+from queries import audit, lists_io, meta, owners, price_import, rollups, schema
 from queries import calendar as cal
 from queries.engine import SUPERSEDED_KEY, make_engine, sqlite_path
 from queries.generate import parts
@@ -765,7 +764,7 @@ def build_pool(
                 _meta(
                     conn,
                     {
-                        "data_version": f"{int(time.time() * 1000)}-{uuid.uuid4().hex[:8]}",
+                        **meta.all_versions(meta.new_version()),
                         "built_at": str(int(time.time())),
                         "as_of": str(max(report.as_of, _max(carried, "received_at"))),
                         "scale": scale,

@@ -337,6 +337,7 @@ def _land(
         add_to_rollups(conn, fresh, ref=ref)
         meta.move_version(
             conn,
+            domain="records",
             records_added=fresh.height,
             newest_received=int(fresh["received_at"].max()),  # type: ignore[arg-type]
         )

@@ -5,11 +5,12 @@ department head to their cases, and its filter callback answers for a period and
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
 
-from queries import loop
+from queries import cache, loop
 from tests.pages.conftest import find_ids, login, render_page, text_of
 from tests.pages.test_roles import find as subtree
 
@@ -150,3 +151,43 @@ def test_remembered_answers_are_kept_per_viewer_scope(client: FlaskClient) -> No
     assert status == 200 and town["loop-content"] != county["loop-content"]
     login(client)
     assert refresh(client, None, None, None)[1] == county
+
+
+def test_a_record_batch_leaves_the_loop_s_kept_answer_valid_a_case_action_does_not(
+    client: FlaskClient, tmp_path: Path
+) -> None:
+    """The loop's render reads cases only (`view.reads("cases")`): a batch of records through the real
+    ingest path moves the pool's version and as-of time, yet the loop answers from its kept answer, with no
+    cache miss, while a page that reads records recomputes; a case's change makes the loop recompute."""
+    from dashboard.bench import bench_rows
+    from queries import audit, engine, meta
+    from queries.ingest.write import land
+    from tests.pages.test_warmup import OVERVIEW
+    from tests.pools import sqlite_pool_at
+
+    engine.configure(sqlite_pool_at(tmp_path / "pool.sqlite").url)  # a pool this test may write
+    step = meta.CASE_CLOCK_SECONDS
+    meta.configure_case_clock(10**9)  # a clock that does not turn during the test (turning: test_domains)
+    try:
+        login(client)
+        status, first = refresh(client, None, None, None)
+        assert status == 200 and client.post("/_dash-update-component", json=OVERVIEW).status_code == 200
+        st = meta.pool_status()
+        rows = bench_rows(200, source_code="population_system", key_base=9_100_000, recent=True)
+        with audit.write(audit.Actor.cli()) as tx:
+            assert land(tx, source_code="population_system", rows=rows, channel="api").n_accepted > 0
+        moved = meta.pool_status()
+        assert moved.data_version != st.data_version and moved.records > st.records
+        misses = cache.stats()["misses"]
+        assert refresh(client, None, None, None) == (200, first)
+        assert cache.stats()["misses"] == misses  # kept: not one query computed
+        assert client.post("/_dash-update-component", json=OVERVIEW).status_code == 200
+        assert cache.stats()["misses"] > misses  # the overview reads records: recomputed
+        misses = cache.stats()["misses"]
+        with audit.write(audit.Actor.cli()) as tx:
+            meta.move_version(tx.conn, domain="cases", records_added=0, newest_received=0)
+            tx.log("test.cases.move", "pool_meta", "version.cases")
+        assert refresh(client, None, None, None)[0] == 200
+        assert cache.stats()["misses"] > misses
+    finally:
+        meta.configure_case_clock(step)

@@ -478,18 +478,25 @@ def test_an_action_moves_the_data_version_so_cached_views_follow(make: Callable[
     from queries.meta import PENDING
     from queries.tables import pool_meta
 
-    keys = ["data_version", PENDING["data_version"]]
+    keys = ["data_version", PENDING["data_version"], "version.records", "version.cases"]
+    keys += [PENDING["version.records"], PENDING["version.cases"]]
 
     def versions() -> dict[str, str]:
         with eng.connect() as conn:
             got = conn.execute(select(pool_meta.c.key, pool_meta.c.value).where(pool_meta.c.key.in_(keys)))
             return {str(k): str(v) for k, v in got}
 
+    def settled_or_pending(vs: dict[str, str], key: str) -> str:
+        return vs.get(PENDING[key], vs[key])
+
     cid = make()
     before = versions()
     act(user("minzheng"), cid, "sign")
     after = versions()
     assert after != before and set(after.values()) - set(before.values())
+    # the cases' own version moved, the records' did not: cached reads of records stay valid
+    assert settled_or_pending(after, "version.cases") != settled_or_pending(before, "version.cases")
+    assert settled_or_pending(after, "version.records") == settled_or_pending(before, "version.records")
     with pytest.raises(R.CaseRefused):  # a refused action writes nothing, the version included
         act(other_head(dept_id("civil_affairs")), cid, "advance", note="x")
     assert versions() == after

@@ -98,6 +98,7 @@ def test_every_defect_is_quarantined_with_its_reason_and_the_rest_lands(writable
     for i, (_, bad, good) in enumerate(table):
         rows += [base_row(ref, 1000 + 10 * i) | bad, base_row(ref, 1001 + 10 * i) | good]
     version = meta.pool_status().data_version
+    was = meta.pool_status().versions
     before = meta.pool_status().records
     head = count(audit_log)
     out = land(rows)
@@ -133,6 +134,10 @@ def test_every_defect_is_quarantined_with_its_reason_and_the_rest_lands(writable
     assert audit.verify().ok
     st = meta.pool_status()
     assert st.data_version != version and st.records == before + n
+    # records' own version moved; the cases' and the base did not (their cached reads stay valid)
+    assert st.versions["version.records"] != was["version.records"]
+    assert st.versions["version.cases"] == was["version.cases"]
+    assert st.versions["version.base"] == was["version.base"]
     # the answer speaks both languages for every reason
     answer = out.answer("en")
     assert answer["counts"] == {"rows": 2 * n, "accepted": n, "duplicate": 0, "quarantined": n}

@@ -17,7 +17,7 @@ from dashboard.components import empty_state, graph, notice
 from dashboard.i18n import bi_text, pick
 from dashboard.pages.loop import charts
 from dashboard.pages.loop import components as lc
-from dashboard.view import PageParams, as_of_text, page_params, remembered, warm
+from dashboard.view import PageParams, as_of_text, page_params, reads, remembered, warm
 from queries import geo, loop, meta
 from queries.errors import PoolError
 from queries.scope import Viewer
@@ -60,7 +60,7 @@ class ids:
 
 def _alert(v: Viewer) -> str | None:
     """Red when more than OVERDUE_RED open cases in the viewer's scope are past their closure due time."""
-    counts = loop.overdue_counts(scope=v.scope(), as_of=meta.pool_status().as_of)
+    counts = loop.overdue_counts(scope=v.scope(), as_of=meta.pool_status().case_clock)
     return "red" if counts["close"] > OVERDUE_RED else ("amber" if counts["sign"] else None)
 
 
@@ -196,6 +196,7 @@ def layout(**query: Any) -> html.Div:
     )
 
 
+@reads("cases")
 def render(
     v: Viewer, p: PageParams, month_from: int | None, month_to: int | None, township: int | None
 ) -> Any:
@@ -204,8 +205,9 @@ def render(
     scope = v.scope()
     if township is not None and scope.township_code is not None and township != scope.township_code:
         return empty_state(p.lang, ("该乡镇不在您的范围内", "This township is outside your scope"))
-    st = meta.pool_status()
-    as_of = st.as_of
+    # the overdue clocks' time: the as-of time rounded down to CC_CASE_CLOCK_SECONDS (meta.case_clock),
+    # so a record batch, which moves the as-of time, leaves this answer valid until the clock turns
+    as_of = meta.pool_status().case_clock
     asof = as_of_text(as_of)
     a, b = sorted((month_from, month_to))
     per = (f"{month_label(a)} 至 {month_label(b)}", f"{month_label(a)} to {month_label(b)}")
