@@ -391,8 +391,11 @@ def import_prices(
 
 
 def bump_version(conn: Connection) -> None:
-    """A new data version: every worker's cached views read the pool again."""
+    """A new data version (every worker's cached views read the pool again), and the price data is
+    current as of now (`prices.as_of`)."""
     meta.move_all(conn)
+    conn.execute(delete(pool_meta).where(pool_meta.c.key == "prices_as_of"))
+    conn.execute(insert(pool_meta).values(key="prices_as_of", value=str(int(time.time()))))
 
 
 def reapply(conn: Connection) -> list[str]:

@@ -34,6 +34,7 @@ from queries.tables import (
     price_product,
     price_series,
 )
+from queries.timebase import day_start
 
 SRC = "queries.prices"
 
@@ -53,6 +54,9 @@ def market_filter(scope: Scope) -> ColumnElement[bool]:
     return or_(m.c.county_wide.is_(True), m.c.township_code == scope.township_code)
 
 
+AS_OF_KEY = "prices_as_of"  # pool_meta: see as_of()
+
+
 def coop_filter(scope: Scope) -> ColumnElement[bool]:
     if scope.township_code is None:
         return true()
@@ -65,6 +69,19 @@ def end_month() -> int:
     with eng.connect() as conn:
         v = conn.execute(select(pool_meta.c.value).where(pool_meta.c.key == "prices_end_month")).scalar()
     return int(v) if v is not None else 0
+
+
+@cached(domains=())
+def as_of() -> int:
+    """When the price data was last current (epoch seconds): the pool's as-of time at the build that made
+    it, or the newest price import after it (`prices_as_of`); the price page's "as of", which record
+    batches do not move. A pool built before the key existed: the end of the newest observed day."""
+    with eng.connect() as conn:
+        v = conn.execute(select(pool_meta.c.value).where(pool_meta.c.key == AS_OF_KEY)).scalar()
+        if v is not None:
+            return int(v)
+        day = conn.execute(select(func.max(price_obs.c.day))).scalar()
+    return 0 if day is None else day_start(int(day) + 1) - 1
 
 
 @cached(domains=())

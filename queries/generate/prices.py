@@ -346,6 +346,7 @@ def build(conn: Connection, ctx: BuildContext) -> None:
     conn.execute(insert(price_coop_month), coop_month_rows)
     conn.execute(insert(price_hog_week), hog_weeks(obs_frame, series_rows, markets).to_dicts())
     ctx.meta["prices_end_month"] = str(end_month)
+    ctx.meta["prices_as_of"] = str(int(ctx.end_ts))  # prices.as_of: current as of the build's end
 
 
 def _observations(

@@ -189,3 +189,25 @@ def test_production_and_sales_against_price(client: FlaskClient, sqlite_pool: tu
     out = render_page(client, "/prices", "?product=pork&market=wenlan&lang=en")
     assert "prices-volumes-graph" not in find_ids(out)
     assert "No cooperative reports production and sales of this product" in text_of(out)
+
+
+@pytest.mark.parametrize("writable_pool", ["sqlite"], indirect=True)
+def test_a_record_batch_leaves_the_kept_answer_valid(client: FlaskClient, writable_pool: str) -> None:
+    """The page reads price data only (`view.reads()`), with the price data's own as-of time: a batch of
+    records through the real ingest path moves the pool's version and as-of time, and the refresh is
+    still the kept answer, computed by no query."""
+    from dashboard.bench import bench_rows
+    from queries import cache, meta
+    from queries.ingest.write import land
+
+    sign_in(client, writable_pool, "leader")
+    before = _refresh(client)
+    st = meta.pool_status()
+    rows = bench_rows(200, source_code="population_system", key_base=9_200_000, recent=True)
+    with audit.write(audit.Actor.cli()) as tx:
+        assert land(tx, source_code="population_system", rows=rows, channel="api").n_accepted > 0
+    moved = meta.pool_status()
+    assert moved.data_version != st.data_version and moved.as_of > st.as_of
+    misses = cache.stats()["misses"]
+    assert _refresh(client) == before
+    assert cache.stats()["misses"] == misses

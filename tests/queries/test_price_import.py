@@ -3,6 +3,7 @@ door, idempotent re-import, the signals seeing the imported figures, and imports
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -88,6 +89,7 @@ def test_import_feeds_the_signals_and_reimport_adds_nothing(importing: str, tmp_
 
     before = prices.series(scope=CITY_SCOPE, product="pork", market="wenlan").months.row(-1, named=True)
     v0 = cache.data_version(fresh=True)
+    assert prices.as_of() == int(END.timestamp())  # current as of the build's end, until an import
     # GBK with Chinese names and yuan/jin: 80 yuan/jin = 160 yuan/kg, far above the month's price
     f = tmp_path / "gbk.csv"
     body = "日期,产品,市场,价格,单位\n" + "".join(
@@ -99,6 +101,7 @@ def test_import_feeds_the_signals_and_reimport_adds_nothing(importing: str, tmp_
     out = price_import.import_prices(f, actor=audit.Actor.cli())
     assert out.written and out.accepted == 2 and out.series == ["pork·wenlan"]
     assert cache.data_version(fresh=True) != v0  # caches invalidated through the data version
+    assert prices.as_of() >= int(time.time()) - 60  # the price data is current as of the import
     after = prices.series(scope=CITY_SCOPE, product="pork", market="wenlan").months.row(-1, named=True)
     assert after["n_obs"] + after["n_outlier"] == before["n_obs"] + before["n_outlier"] + 2
     rows = eng.read_frame(select(pi_table))

@@ -16,11 +16,12 @@ from dashboard import auth, inputs, wall
 from dashboard.components import KpiDef, error_panel, graph, kpi_card, notice
 from dashboard.i18n import bi_text, both, pick
 from dashboard.pages.prices import charts
-from dashboard.view import PageParams, as_of_text, guarded, page_params, remembered
-from queries import audit, geo, meta, prices
+from dashboard.view import PageParams, as_of_text, guarded, page_params, reads, remembered
+from queries import audit, geo, prices
 from queries import price_signals as sig
 from queries.errors import PoolError
 from queries.scope import Viewer
+from queries.timebase import local_day_of
 
 dash.register_page(
     __name__,
@@ -127,12 +128,15 @@ def _choose(
     return top["product"], top["market"], msgs
 
 
+@reads()
 def render(v: Viewer, p: PageParams, ask: tuple[str | None, str | None] = (None, None)) -> list[Any]:
-    """Everything on the page that the data version decides (see `content` for the ledger)."""
-    st = meta.pool_status()
+    """Everything on the page that the price data decides (see `content` for the ledger). It reads no
+    records and no cases, and its "as of" is the price data's own (`prices.as_of`): a record batch leaves
+    the kept answer valid."""
     scope = v.scope()
     lang = p.lang
-    as_of = as_of_text(st.as_of)
+    price_as_of = prices.as_of()
+    as_of = as_of_text(price_as_of)
     month = prices.end_month()
     b = prices.board(scope=scope, month=month)
     if not b.height:
@@ -144,7 +148,7 @@ def render(v: Viewer, p: PageParams, ask: tuple[str | None, str | None] = (None,
         ]
     product, market, msgs = _choose(v, b, ask)
     w = prices.warnings(scope=scope, month=month)
-    last_week = sig.week_of_day(st.as_of_day)
+    last_week = sig.week_of_day(local_day_of(price_as_of))
     hog = prices.hog_grain(first_week=last_week - 104, last_week=last_week)
     board_card = html.Div(
         graph(ids.board, charts.board(b, lang=lang, theme=p.theme, as_of=as_of)), className="card chart-card"
@@ -374,7 +378,7 @@ def detail_panel(v: Viewer, p: PageParams, product: str, market: str) -> list[An
         s = prices.series(scope=v.scope(), product=product, market=market)
     except prices.PriceInputError as exc:
         return [html.Div(both(exc.zh, exc.en, lang, " / "), className="notice", role="status")]
-    as_of = as_of_text(meta.pool_status().as_of)
+    as_of = as_of_text(prices.as_of())
     name = f"{pick(s.info['product_zh'], s.info['product_en'], lang)} · {pick(s.info['market_zh'], s.info['market_en'], lang)}"
     qual = (
         html.Div(
@@ -473,7 +477,7 @@ def volumes_card(v: Viewer, p: PageParams, product: str, info: dict[str, Any]) -
             id="prices-volumes-empty",
         )
     name = pick(info["product_zh"], info["product_en"], lang)
-    as_of = as_of_text(meta.pool_status().as_of)
+    as_of = as_of_text(prices.as_of())
     return html.Div(
         graph(ids.volumes, charts.volumes(vols, name=name, lang=lang, theme=p.theme, as_of=as_of)),
         className="chart-card prices-volumes",
