@@ -34,3 +34,43 @@ def test_a_slow_statement_in_a_transaction_is_stopped_as_query_timeout(short_lim
         conn.execute(text(SLOW[short_limit]))
     with pytest.raises(QueryTimeout), eng.write() as conn:
         conn.execute(text(SLOW[short_limit]))
+
+
+def _both_ways(monkeypatch: pytest.MonkeyPatch, stmt: object, schema: dict[str, object] | None) -> tuple:
+    fast = eng.read_frame(stmt, schema=schema)
+    with monkeypatch.context() as m:
+        m.setattr(eng, "_plain", lambda *_: False)  # SQLAlchemy's rows, as before the fast path
+        slow = eng.read_frame(stmt, schema=schema)
+    return fast, slow
+
+
+def test_frames_straight_from_the_cursor_equal_sqlalchemy_s(
+    pool_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Numbers, text, sums (decimals on PostgreSQL), booleans the schema casts: the same frame either way;
+    a date column or an uncast boolean takes SQLAlchemy's path."""
+    import polars as pl
+    from sqlalchemy import func, select
+
+    from queries.tables import case_appeal, case_item, rollup_daily
+
+    eng.configure(pool_url)
+    c = case_item
+    cases = (
+        select(c.c.id, c.c.stage, c.c.opened_at, c.c.priority, c.c.optimization_at.is_not(None).label("opt"))
+        .order_by(c.c.id)
+        .limit(500)
+    )
+    schema = {"id": pl.Int64, "opened_at": pl.Int64, "opt": pl.Boolean}
+    assert eng._plain(cases, schema)
+    fast, slow = _both_ways(monkeypatch, cases, schema)
+    assert fast.height == 500 and fast.equals(slow) and fast.schema == slow.schema
+    sums = select(rollup_daily.c.township_code, func.sum(rollup_daily.c.n).label("n")).group_by(
+        rollup_daily.c.township_code
+    )
+    assert eng._plain(sums, {})
+    fast, slow = _both_ways(monkeypatch, sums, None)
+    assert fast.height > 1 and fast.equals(slow)
+    assert not eng._plain(cases, {"id": pl.Int64})  # a boolean nobody casts: SQLite would give 0/1
+    assert not eng._plain(select(case_appeal.c.due_on), {})  # a date: SQLAlchemy parses it on SQLite
+    assert not eng._plain(text("select 1"), {})  # no columns known
