@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,11 +122,60 @@ def _remembering(render: Callable[..., Any]) -> Callable[..., Any]:
 
     def run(v: Viewer, *a: Any) -> Any:
         parts = {"role": v.role, "scope": v.scope().cache_key(), "args": a}
+        local = cache.enabled()  # with the cache off, nothing is kept anywhere
+        key = cache.memo_key(name, parts, salt=digest(), domains=domains) if local else ""
+        if local and (hit := _answers.get(key)) is not None:
+            return hit
         # kept as the JSON text: a string unpickles at once, and orjson parses it in well under a millisecond
         text = cache.memo(name, parts, lambda: to_json_plotly(render(v, *a)), salt=digest(), domains=domains)
-        return orjson.loads(text)
+        answer = orjson.loads(text)
+        if local:
+            _answers.put(key, answer, len(text))
+        return answer
 
     return run
+
+
+class _Answers:
+    """This worker's most recent kept answers, parsed, under their memo keys (which carry the versions, so
+    an old one is never served): a wall screen's refresh skips the shared cache's read and the parse.
+    Bounded by the answers' JSON size (ANSWER_BYTES; parsed, they take a few times that), least recently
+    used first out. Answers are never changed after parsing: Dash only serializes what a callback returns."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.used = 0
+        self.items: OrderedDict[str, tuple[Any, int]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> Any:
+        with self.lock:
+            got = self.items.get(key)
+            if got is None:
+                return None
+            self.items.move_to_end(key)
+            return got[0]
+
+    def put(self, key: str, answer: Any, size: int) -> None:
+        if size > self.budget // 4:
+            return  # one answer never crowds out the rest
+        with self.lock:
+            if key in self.items:
+                return
+            self.items[key] = (answer, size)
+            self.used += size
+            while self.used > self.budget:
+                _, (_, n) = self.items.popitem(last=False)
+                self.used -= n
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+            self.used = 0
+
+
+ANSWER_BYTES = 8 * 2**20
+_answers = _Answers(ANSWER_BYTES)
 
 
 @functools.cache

@@ -537,16 +537,26 @@ def memo(
     doms = None if domains is None else tuple(sorted(domains))
     _enter(f"memo:{name}", doms)
 
-    def key() -> str:
-        args = json.dumps(_norm(parts), sort_keys=True, ensure_ascii=False, default=str)
-        digest = hashlib.sha256(args.encode()).hexdigest()[:24]
-        return f"memo:{name}@{_package_digest()}.{salt}|{digest}|{version_of(doms)}"
-
     def run() -> R:
         with _computing(f"memo:{name}", doms):
             return compute()
 
-    return _through(key, run)
+    return _through(lambda: memo_key(name, parts, salt=salt, domains=doms), run)
+
+
+def memo_key(
+    name: str, parts: dict[str, Any], *, salt: str = "", domains: tuple[str, ...] | None = None
+) -> str:
+    """The key `memo` keeps an answer under (the current versions included)."""
+    doms = None if domains is None else tuple(sorted(domains))
+    args = json.dumps(_norm(parts), sort_keys=True, ensure_ascii=False, default=str)
+    digest = hashlib.sha256(args.encode()).hexdigest()[:24]
+    return f"memo:{name}@{_package_digest()}.{salt}|{digest}|{version_of(doms)}"
+
+
+def enabled() -> bool:
+    """Whether the cache is on and usable now (off, or broken and not yet retried: False)."""
+    return _usable() is not None
 
 
 def claim(name: str, *, seconds: float) -> bool:

@@ -14,8 +14,8 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.pool import NullPool, QueuePool
 from sqlalchemy.sql import Executable, sqltypes
 
 from queries.errors import PoolMissing, PoolSwitching, PoolUnavailable, QueryTimeout
@@ -31,6 +31,17 @@ class _State:
 
 _state = _State()
 _lock = threading.Lock()
+_counted = threading.local()
+
+
+def statements_here() -> int:
+    """How many statements this thread has run on the pool so far (meta.consistent compares two counts:
+    equal means everything in between came from the cache)."""
+    return int(getattr(_counted, "n", 0))
+
+
+def _count(*_: Any) -> None:
+    _counted.n = getattr(_counted, "n", 0) + 1
 
 
 def configure(url: str, *, timeout_ms: int = 15000) -> None:
@@ -60,6 +71,7 @@ def make_engine(url: str, *, timeout_ms: int = 15000, create: bool = False) -> E
         mode = "rwc" if create else "rw"
 
         def connect() -> _SQLiteConn:
+            file_id = _file_id(path)  # before opening: a swap in between is seen at the next checkout
             try:
                 conn = sqlite3.connect(
                     f"file:{path}?mode={mode}",
@@ -78,10 +90,30 @@ def make_engine(url: str, *, timeout_ms: int = 15000, create: bool = False) -> E
                 raise
             conn.set_progress_handler(conn.past_deadline, 20000)
             conn.execute("PRAGMA foreign_keys=ON")
+            conn.file_id = file_id
             return conn
 
-        # NullPool: a fresh open per checkout (~0.1 ms), so a pool file swapped by `seed` is seen at once.
-        engine = create_engine("sqlite://", creator=connect, poolclass=NullPool)
+        if create:  # the generator's own engine (pragmas for a bulk build): a fresh open per checkout
+            engine = create_engine("sqlite://", creator=connect, poolclass=NullPool)
+        else:
+            # Connections are kept: a fresh one parses the pool's schema on its first statement, 3 ms
+            # on the full pool, against 0.02 ms for a kept one, and a warm request makes several. A pool
+            # file swapped by `seed` (a new file renamed into place) or removed is still seen at once:
+            # each checkout compares the file's identity with the one the connection opened.
+            engine = create_engine(
+                "sqlite://", creator=connect, poolclass=QueuePool, pool_size=6, max_overflow=10
+            )
+
+            def same_file(dbapi_conn: Any, record: Any, proxy: Any) -> None:
+                opened = getattr(dbapi_conn, "file_id", None)
+                try:
+                    now = _file_id(path)
+                except OSError:
+                    now = None
+                if opened is None or now != opened:
+                    raise DisconnectionError("the pool file was replaced or removed")
+
+            event.listen(engine, "checkout", same_file)
 
         def arm(conn: Any, cursor: Any, statement: Any, parameters: Any, context: Any, many: bool) -> None:
             raw = conn.connection.dbapi_connection
@@ -89,12 +121,24 @@ def make_engine(url: str, *, timeout_ms: int = 15000, create: bool = False) -> E
                 raw.deadline = time.monotonic() + timeout_ms / 1000.0
 
         event.listen(engine, "before_cursor_execute", arm)
+        event.listen(engine, "before_cursor_execute", _count)
         return engine
     connect_args: dict[str, Any] = {}
     if url.startswith("postgresql"):
         # jit=off: dashboard aggregates are small; PostgreSQL's JIT spent ~20 ms compiling each one.
         connect_args = {"connect_timeout": 5, "options": f"-c statement_timeout={int(timeout_ms)} -c jit=off"}
-    return create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4, connect_args=connect_args)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4, connect_args=connect_args)
+    event.listen(engine, "before_cursor_execute", _count)
+    return engine
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """The file's device and inode (None when absent): a renamed-in pool file has a new one."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 class _SQLiteConn(sqlite3.Connection):
@@ -102,6 +146,7 @@ class _SQLiteConn(sqlite3.Connection):
     which is re-armed before every statement (see make_engine)."""
 
     deadline = 0.0
+    file_id: tuple[int, int] | None = None
 
     def past_deadline(self) -> int:
         return 1 if self.deadline and time.monotonic() > self.deadline else 0

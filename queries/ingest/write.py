@@ -369,14 +369,20 @@ def _insert_records(conn: Connection, frame: pl.DataFrame) -> None:
     if conn.dialect.name == "sqlite":
         # the raw cursor skips a dict per row: on a million-row import that is most of the insert's time
         raw = conn.connection.driver_connection
-        if frame.height > 10_000:
-            # this connection only (NullPool: a fresh one per transaction): the default 2 MB page cache
-            # makes every insert into the three indexes of a full pool's record table a disk read
+        big = frame.height > 10_000
+        if big:
+            # for this insert only (the connection goes back to the engine's pool afterwards): the
+            # default 2 MB page cache makes every insert into the three indexes of a full pool's
+            # record table a disk read
             conn.exec_driver_sql("PRAGMA cache_size=-262144")
         sql = f"INSERT INTO record ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
         # rows zipped from whole columns: half the cost of iter_rows() on a 50,000-row chunk
         rows = zip(*(frame[c].to_list() for c in names), strict=True)
-        raw.cursor().executemany(sql, rows)  # type: ignore[union-attr]
+        try:
+            raw.cursor().executemany(sql, rows)  # type: ignore[union-attr]
+        finally:
+            if big:
+                conn.exec_driver_sql("PRAGMA cache_size=-2000")  # SQLite's default, for the next user
         return
     conn.execute(insert(record), frame.to_dicts())
 
