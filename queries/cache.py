@@ -302,7 +302,15 @@ def version_of(domains: tuple[str, ...] | None) -> str:
 DOMAINS = ("records", "cases")  # the domains with versions of their own (queries.meta)
 DOMAIN_TABLES: dict[str, frozenset[str]] = {
     "records": frozenset(
-        {"record", "rollup_daily", "seed_defect", "seed_incident", "ingest_batch", "quarantine"}
+        {
+            "record",
+            "rollup_daily",
+            "seed_defect",
+            "seed_defect_daily",
+            "seed_incident",
+            "ingest_batch",
+            "quarantine",
+        }
     ),
     "cases": frozenset(
         {

@@ -14,8 +14,7 @@ from queries.activity import AlertRules, daily_by_module, scope_module_ids, scop
 from queries.cache import cached
 from queries.rollups import measure_sums
 from queries.scope import Scope
-from queries.tables import record, rollup_daily, seed_defect
-from queries.timebase import day_start
+from queries.tables import rollup_daily, seed_defect_daily
 
 _INT = {"source_id": pl.Int16, "module_id": pl.Int16, "classification": pl.Int16}
 
@@ -101,25 +100,15 @@ def detected_vs_injected(*, scope: Scope, first_day: int, last_day: int) -> pl.D
     detected = eng.read_frame(
         q, schema={k: pl.Int64 for k in ("late", "missing", "duplicate", "badcode", "records")}
     )
-    d = seed_defect
-    truth_schema = {"defect": pl.String, "injected": pl.Int64}
-    # A pool without the generator's truth (a real one) skips the join: it would visit every record of
-    # the window (the planner starts from record even when seed_defect is empty), for nothing.
-    seeded = eng.read_frame(select(d.c.record_id).limit(1), schema={"record_id": pl.Int64}).height > 0
-    truth = (
-        eng.read_frame(
-            select(d.c.defect, func.count().label("injected"))
-            .select_from(d.join(record, record.c.id == d.c.record_id))
-            .where(
-                scope.where(record),
-                record.c.occurred_at >= day_start(first_day),
-                record.c.occurred_at < day_start(last_day + 1),
-            )
-            .group_by(d.c.defect),
-            schema=truth_schema,
-        )
-        if seeded
-        else pl.DataFrame(schema=truth_schema)
+    # the generator's truth, rolled up at load by the scope's columns and the local day the record
+    # occurred (seed_defect_daily; empty in a real pool): the same rows as seed_defect joined to the
+    # window's records, without visiting them
+    d = seed_defect_daily
+    truth = eng.read_frame(
+        select(d.c.defect, func.sum(d.c.n).label("injected"))
+        .where(scope.where(d), d.c.day.between(first_day, last_day))
+        .group_by(d.c.defect),
+        schema={"defect": pl.String, "injected": pl.Int64},
     )
     row = detected.row(0, named=True) if detected.height else {}
     records = int(row.get("records") or 0)

@@ -46,6 +46,7 @@ from queries.tables import (
     record,
     record_type,
     seed_defect,
+    seed_defect_daily,
     seed_incident,
     source_system,
     township,
@@ -414,6 +415,34 @@ def _write_records(conn: Connection, frame: pl.DataFrame, bar: tqdm) -> None:
         bar.update(hi - lo)
 
 
+TRUTH_KEYS = ["dept_id", "township_code", "classification", "day", "defect"]
+
+
+def defects_daily(gen: Generated, frame: pl.DataFrame) -> pl.DataFrame:
+    """The chunk's injected defects counted by TRUTH_KEYS (seed_defect_daily); `frame` holds the chunk's
+    records in generated order (their first len(mask) rows)."""
+    base = frame.head(len(next(iter(gen.defects.values())))) if gen.defects else frame.head(0)
+    keys = base.select(
+        "dept_id",
+        "township_code",
+        "classification",
+        ((pl.col("occurred_at") + TZ) // DAY).cast(pl.Int64).alias("day"),
+    )
+    parts = [
+        keys.filter(pl.Series(mask)).with_columns(pl.lit(name).alias("defect"))
+        for name, mask in gen.defects.items()
+    ]
+    if not parts:
+        return pl.DataFrame(
+            schema={k: pl.Int64 for k in TRUTH_KEYS[:-1]} | {"defect": pl.String, "n": pl.Int64}
+        )
+    return _sum_truth(pl.concat(parts).with_columns(pl.lit(1, pl.Int64).alias("n")))
+
+
+def _sum_truth(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.group_by(TRUTH_KEYS).agg(pl.col("n").sum()).sort(TRUTH_KEYS)
+
+
 def _write_defects(conn: Connection, gen: Generated, first_id: int = 1) -> dict[str, int]:
     counts = {}
     for name, mask in gen.defects.items():
@@ -687,6 +716,7 @@ def build_pool(
                 report.kept_records = carried.height
                 report.seconds.update(write=0.0, rollups=0.0)
                 dailies: list[pl.DataFrame] = []
+                truths: list[pl.DataFrame] = []  # seed_defect_daily, per chunk
                 first_day = local_day_of(end_ts)
                 generated = pl.DataFrame(schema=schema_)
                 for i, size in enumerate(sizes):
@@ -723,6 +753,7 @@ def build_pool(
                     _write_records(conn, chunk_frame, bar)
                     for name, count in _write_defects(conn, gen, first_id).items():
                         report.defects[name] = report.defects.get(name, 0) + count
+                    truths.append(defects_daily(gen, chunk_frame))
                     report.seconds["write"] += time.perf_counter() - tw
                     tr = time.perf_counter()
                     dailies.append(rollups.compute_daily(chunk_frame))
@@ -737,7 +768,10 @@ def build_pool(
                 t3 = time.perf_counter()
                 _progress(progress, "rollups")
                 rows = rollups.write_daily(conn, _combine_daily(dailies))
-                del dailies
+                truth = _sum_truth(pl.concat(truths)) if truths else pl.DataFrame()
+                for lo in range(0, truth.height, CHUNK):
+                    conn.execute(insert(seed_defect_daily), truth.slice(lo, CHUNK).to_dicts())
+                del dailies, truths
                 report.seconds["rollups"] += time.perf_counter() - t3
                 ctx = parts.BuildContext(
                     rng=np.random.default_rng(seed + 2),

@@ -15,7 +15,7 @@ from queries import activity, calendar, meta, overview
 from queries import pool as poolq
 from queries.generate import reference as ref
 from queries.scope import CITY_SCOPE, Viewer
-from queries.tables import record, seed_defect
+from queries.tables import record, seed_defect, seed_defect_daily
 from queries.timebase import DAY, day_start, local_day_of
 
 CAOBA, WENLAN = 532503102, 532503001
@@ -420,9 +420,10 @@ def test_a_quiet_batch_source_in_a_small_scope_is_no_outage(pool: str) -> None:
     assert parks in city.filter(pl.col("kind") == "outage")["module_id"].to_list()  # the city still sees it
 
 
-def test_a_pool_without_seed_truth_skips_the_truth_join(tmp_path: Path) -> None:
-    """A real pool has no generator truth: injected is 0 for every defect, detection still counts, and the
-    join over every record of the window is not run (it is what grew faster than the pool at 35M)."""
+def test_a_pool_without_seed_truth_shows_none_and_never_joins_the_records(tmp_path: Path) -> None:
+    """A real pool has no generator truth: injected is 0 for every defect, detection still counts, and no
+    join over the window's records is run (it is what grew faster than the pool at 35M): the truth is
+    read from its daily rollup."""
     from sqlalchemy import delete, event
     from sqlalchemy.engine import Engine
 
@@ -432,6 +433,7 @@ def test_a_pool_without_seed_truth_skips_the_truth_join(tmp_path: Path) -> None:
     url = sqlite_pool_at(tmp_path / "real.sqlite", demo_users=False).url
     with create_engine(url).begin() as conn:
         conn.execute(delete(seed_defect))
+        conn.execute(delete(seed_defect_daily))
     eng.configure(url)
     seen: list[str] = []
 
@@ -445,5 +447,5 @@ def test_a_pool_without_seed_truth_skips_the_truth_join(tmp_path: Path) -> None:
     finally:
         event.remove(Engine, "before_cursor_execute", spy)
     assert f["injected"].to_list() == [0, 0, 0, 0] and int(f["detected"].sum()) > 0
-    assert any("FROM seed_defect" in s for s in seen)  # it looked for the truth ...
-    assert not [s for s in seen if "JOIN record" in s]  # ... and, finding none, did not join the records
+    assert any("FROM seed_defect_daily" in s for s in seen)  # it read the truth's rollup ...
+    assert not [s for s in seen if "JOIN record" in s or "FROM record" in s]  # ... and no record

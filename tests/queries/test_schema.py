@@ -76,3 +76,39 @@ def test_a_newer_pool_is_refused(tmp_path: Path) -> None:
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
     with pytest.raises(SchemaOutdated, match="newer"):
         schema.require_current(eng)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_an_older_synthetic_pool_gets_the_same_defect_truth_rollup_the_generator_writes(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """0019 rolls up the truth an older pool holds (seed_defect joined to its records) into exactly the
+    rows the generator writes for a new pool (SQLite: a copy of the test pool; PostgreSQL: this worker's
+    own test pool, left at head)."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from queries.tables import seed_defect_daily as d
+    from tests.pools import sqlite_pool_at
+
+    if backend == "sqlite":
+        pool_url = sqlite_pool_at(tmp_path / "pool.sqlite", demo_users=False).url
+    else:
+        pool_url = str(request.getfixturevalue("pg_pool")[0])
+    keys = [d.c.dept_id, d.c.township_code, d.c.classification, d.c.day, d.c.defect]
+    eng = create_engine(pool_url)
+    with eng.connect() as conn:
+        built = conn.execute(select(*keys, d.c.n).order_by(*keys)).all()
+    assert len(built) > 100 and sum(r.n for r in built) > 1000
+    try:
+        with eng.begin() as conn:
+            command.downgrade(schema._config(conn), "0013")
+            assert "seed_defect_daily" not in inspect(conn).get_table_names()
+        schema.upgrade(eng)
+        with eng.connect() as conn:
+            assert conn.execute(select(*keys, d.c.n).order_by(*keys)).all() == built
+    finally:
+        with eng.begin() as conn:  # on the shared PostgreSQL pool, leave it at head in any case
+            if schema.current_revision(conn) != schema.head_revision():
+                conn.execute(text("DROP TABLE IF EXISTS seed_defect_daily"))
+                command.upgrade(schema._config(conn), "head")
