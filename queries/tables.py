@@ -990,14 +990,11 @@ case_rollup_dur = Table(
     metadata,
     Column("township_code", Integer, nullable=False),
     Column("dept_id", SmallInteger, nullable=False),
-    Column("problem_id", SmallInteger, nullable=False),
     Column("month", Integer, nullable=False),
     Column("stage", String(16), nullable=False),  # the stage the time was spent in
     Column("bucket", SmallInteger, nullable=False),
     Column("n", Integer, nullable=False),
-    UniqueConstraint(
-        "township_code", "dept_id", "problem_id", "month", "stage", "bucket", name="uq_case_rollup_dur_key"
-    ),
+    UniqueConstraint("township_code", "dept_id", "month", "stage", "bucket", name="uq_case_rollup_dur_key"),
 )
 
 # Ground truth: the failures the generator injected, so tests check the loop view finds them exactly.

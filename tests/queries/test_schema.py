@@ -112,3 +112,32 @@ def test_an_older_synthetic_pool_gets_the_same_defect_truth_rollup_the_generator
             if schema.current_revision(conn) != schema.head_revision():
                 conn.execute(text("DROP TABLE IF EXISTS seed_defect_daily"))
                 command.upgrade(schema._config(conn), "head")
+
+
+def test_the_lean_duration_rollup_keeps_every_sum_across_its_migration(tmp_path: Path) -> None:
+    """0020 drops the problem type from case_rollup_dur: down and up again, every (township, department,
+    month, stage, bucket) sum is what the generator wrote, and the closed loop reads the same durations."""
+    from alembic import command
+
+    from queries import engine as qe
+    from queries import loop
+    from queries.scope import CITY_SCOPE
+    from queries.tables import case_rollup_dur as d
+    from tests.pools import sqlite_pool_at
+
+    url = sqlite_pool_at(tmp_path / "pool.sqlite", demo_users=False).url
+    eng = create_engine(url)
+    keys = [d.c.township_code, d.c.dept_id, d.c.month, d.c.stage, d.c.bucket]
+    with eng.connect() as conn:
+        built = conn.execute(select(*keys, d.c.n).order_by(*keys)).all()
+    qe.configure(url)
+    ms = loop.months()
+    durations = loop.stage_durations.uncached(scope=CITY_SCOPE, month_from=ms[0], month_to=ms[-1])  # type: ignore[attr-defined]
+    with eng.begin() as conn:
+        command.downgrade(schema._config(conn), "0019")
+        assert "problem_id" in {c["name"] for c in inspect(conn).get_columns("case_rollup_dur")}
+    schema.upgrade(eng)
+    with eng.connect() as conn:
+        assert conn.execute(select(*keys, d.c.n).order_by(*keys)).all() == built and len(built) > 100
+    again = loop.stage_durations.uncached(scope=CITY_SCOPE, month_from=ms[0], month_to=ms[-1])  # type: ignore[attr-defined]
+    assert again.equals(durations) and int(durations["n"].sum()) > 0
