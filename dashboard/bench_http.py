@@ -362,17 +362,18 @@ def _serve(url: str, tmp: Path, port: int, env: dict[str, str]) -> subprocess.Po
 
 
 @contextmanager
-def served(
+def started(
     url: str, tmp: Path, env: dict[str, str] = SERVER_ENV
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """gunicorn (the project's gunicorn.conf.py; `env` on top of the pool's settings) on a free loopback
-    port against the pool, up and answering: (base URL, the master process, whose children are the
-    workers). On a failure inside the block the server log's tail goes to stderr; stopped on the way out."""
+    """gunicorn (the project's gunicorn.conf.py; `env` on top of the pool's settings) started on a free
+    loopback port against the pool, not yet answering (its workers take seconds to import the app: a
+    caller may do its own setup meanwhile, then `_wait_up`): (base URL, the master process, whose
+    children are the workers). On a failure inside the block the server log's tail goes to stderr;
+    stopped on the way out."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     server = _serve(url, tmp, port, env)
     try:
-        _wait_up(base, server)
         yield base, server
     except Exception:
         print((tmp / "server.log").read_text(errors="replace")[-3000:], file=sys.stderr)
@@ -405,9 +406,11 @@ def run(
 
     tmp = Path(tempfile.mkdtemp(prefix="cc-bench-http-"))
     try:
-        client = in_process_client(url, tmp / "local", username, password)
-        status = meta.pool_status()
-        with served(url, tmp) as (base, _):
+        with started(url, tmp) as (base, server):
+            # this process's own app is built while gunicorn's workers import theirs
+            client = in_process_client(url, tmp / "local", username, password)
+            status = meta.pool_status()
+            _wait_up(base, server)
             naive = repeat if naive_repeat is None else naive_repeat
             rows = _measure(
                 base, data_pages(), username, password, client, repeat=repeat, cold=cold, raw=raw, naive=naive

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard import bench_http as bh
-from dashboard.bench import _login, bench_rows
+from dashboard.bench import _login, _wait_up, bench_rows
 
 REFRESH = {"id": "app-refresh-interval", "property": "n_intervals"}
 THINK_S = 2.0
@@ -441,12 +441,14 @@ def run(
     rec, got = Recorder(), Ingested()
     seen = Machine()
     try:
-        create_app({"CC_DATABASE_URL": url, "CC_INSTANCE_DIR": str(tmp / "local")})  # the page registry
-        status = meta.pool_status()
-        token_id, token, batches = _ingest_setup(minutes, ingest_rows)
         env = {k: v for k, v in bh.SERVER_ENV.items() if k in ("CC_WORKERS", "CC_THREADS")}
-        try:
-            with bh.served(url, tmp, env) as (base, server):
+        with bh.started(url, tmp, env) as (base, server):
+            # this process's setup while gunicorn's workers import the app: the page registry, the token
+            create_app({"CC_DATABASE_URL": url, "CC_INSTANCE_DIR": str(tmp / "local")})
+            status = meta.pool_status()
+            token_id, token, batches = _ingest_setup(minutes, ingest_rows)
+            try:
+                _wait_up(base, server)
                 p = plan_of(base, username, password, bh.data_pages())
                 openers = [_login(base, username, password) for _ in range(walls + users)]
                 stop = threading.Event()
@@ -470,8 +472,8 @@ def run(
                 took = time.perf_counter() - start
                 stop.set()
                 sampler.join()
-        finally:
-            _revoke(token_id)
+            finally:
+                _revoke(token_id)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     report = {

@@ -4,6 +4,7 @@ element shows, the console stays clean, and no request leaves the host."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,13 +35,27 @@ def test_login_page(server: str, size: str, artifacts: Path) -> None:
         assert watch.page_errors == []
 
 
+@pytest.fixture(scope="module")
+def admin_cookies(server: str) -> list[dict[str, Any]]:
+    """The admin's session cookie from one login through the form, for the page tests below: each opens
+    its page in a fresh context holding it instead of logging in again (an argon2 hash and the login
+    page's load each time; the login itself is tested above, with `next`, and in test_security.py)."""
+    with browser_page() as (page, _):
+        login(page, server, "admin", "admin-demo-2026")
+        page.wait_for_selector("#app-nav")
+        return list(page.context.cookies())
+
+
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("mode", ["desk", "wall"])
 @pytest.mark.parametrize("name", PAGES)
-def test_page(server: str, name: str, mode: str, size: str, artifacts: Path) -> None:
+def test_page(
+    server: str, admin_cookies: list[dict[str, Any]], name: str, mode: str, size: str, artifacts: Path
+) -> None:
     path, key = PAGES[name]
     with browser_page(scale=SIZES[size]) as (page, watch):
-        login(page, server, "admin", "admin-demo-2026", next_path=path)
+        page.context.add_cookies(admin_cookies)
+        page.goto(server + path)
         page.wait_for_selector(key, timeout=30000)
         if mode == "wall":
             page.goto(f"{server}{path}?kiosk=1")

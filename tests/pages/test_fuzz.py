@@ -1,8 +1,9 @@
 """Fuzz every registered callback and the routes with malformed input: never a 500, never a traceback.
 
 The callbacks come from `/_dash-dependencies`, so a page added later is fuzzed without touching this file.
-Bounded (a few hundred requests) and seeded, so it runs in `make check` and fails the same way twice.
-It lives beside the page tests to share their session's app.
+Bounded (a few thousand requests) and seeded, so it runs in `make check` and fails the same way twice.
+It lives beside the page tests to share their session's app; the callbacks and the pages are fuzzed in
+PARTS tests, so that `make test`'s two workers can share the work.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from flask.testing import FlaskClient
 from tests.pages.conftest import find_ids, login, render_page
 
 SEED = 5
+PARTS = 2  # callbacks (sorted by output) and pages (sorted by path) dealt round-robin to this many tests
 
 # One of each kind of wrong: nothing, wrong scalar types, containers, huge and hostile strings, numbers
 # out of any sensible range.
@@ -105,12 +107,13 @@ def assert_no_server_error(resp: Any, what: str) -> None:
     assert "Traceback" not in text and 'File "' not in text, f"{what}: {text[:300]}"
 
 
-def test_every_callback_input_with_malformed_values(fuzz_client: FlaskClient) -> None:
-    rng = random.Random(SEED)
-    deps = server_callbacks(fuzz_client)
+@pytest.mark.parametrize("part", range(PARTS))
+def test_every_callback_input_with_malformed_values(fuzz_client: FlaskClient, part: int) -> None:
+    deps = sorted(server_callbacks(fuzz_client), key=lambda d: str(d["output"]))
     assert any(d["output"] == "overview-ranking-graph.figure" for d in deps)  # the map was read
     sent = 0
-    for dep in deps:
+    for dep in deps[part::PARTS]:
+        rng = random.Random(f"{SEED}:{dep['output']}")  # the same values whichever part holds it
         slots = [("inputs", n) for n in range(len(dep["inputs"]))]
         slots += [("state", n) for n in range(len(dep["state"]))]
         for slot in slots:
@@ -167,21 +170,33 @@ def test_a_browser_side_callback_is_not_run_on_the_server(fuzz_client: FlaskClie
     assert resp.status_code == 400 and "browser" in resp.get_json()["error"]
 
 
-def test_every_page_with_malformed_query_strings(fuzz_client: FlaskClient) -> None:
-    paths = [p["relative_path"] for p in dash.page_registry.values()] + ["/does-not-exist"]
+def _router(client: FlaskClient) -> dict[str, Any]:
+    return next(d for d in server_callbacks(client) if "_pages_content.children" in d["output"])
+
+
+@pytest.mark.parametrize("part", range(PARTS))
+def test_every_page_with_malformed_query_strings(fuzz_client: FlaskClient, part: int) -> None:
+    paths = [*sorted(p["relative_path"] for p in dash.page_registry.values()), "/does-not-exist"]
     assert "/" in paths and "/pool" in paths
-    deps = server_callbacks(fuzz_client)
-    router = next(d for d in deps if "_pages_content.children" in d["output"])
-    for path in paths:
+    router = _router(fuzz_client)
+    for path in paths[part::PARTS]:
         for search in BAD_SEARCHES:
             tree = render_page(fuzz_client, path, search)
             assert "Traceback" not in json.dumps(tree, ensure_ascii=False)
             assert_no_server_error(fuzz_client.get(path + search), f"GET {path}{search[:60]}")
-        for value in BAD_VALUES:  # the router's own inputs, of the wrong type
-            for slot in (("inputs", 0), ("inputs", 1)):
-                body = body_for(router, {("inputs", 0): path, ("inputs", 1): "", slot: value})
-                resp = fuzz_client.post("/_dash-update-component", json=body)
-                assert_no_server_error(resp, f"router {slot}={value!r:.60}")
+        for value in BAD_VALUES:  # the router's search, of the wrong type, on this page
+            body = body_for(router, {("inputs", 0): path, ("inputs", 1): value})
+            resp = fuzz_client.post("/_dash-update-component", json=body)
+            assert_no_server_error(resp, f"router {path} search={value!r:.60}")
+
+
+def test_the_router_with_a_malformed_pathname(fuzz_client: FlaskClient) -> None:
+    """The pathname of the wrong type: one request whatever page the browser was on."""
+    router = _router(fuzz_client)
+    for value in BAD_VALUES:
+        body = body_for(router, {("inputs", 0): value, ("inputs", 1): ""})
+        resp = fuzz_client.post("/_dash-update-component", json=body)
+        assert_no_server_error(resp, f"router pathname={value!r:.60}")
 
 
 def test_paths_and_public_routes(fuzz_client: FlaskClient, app: Dash) -> None:
