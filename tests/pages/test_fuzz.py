@@ -2,8 +2,8 @@
 
 The callbacks come from `/_dash-dependencies`, so a page added later is fuzzed without touching this file.
 Bounded (a few thousand requests) and seeded, so it runs in `make check` and fails the same way twice.
-It lives beside the page tests to share their session's app; the callbacks and the pages are fuzzed in
-PARTS tests, so that `make test`'s two workers can share the work.
+It lives beside the page tests to share their session's app (one test each: a part of its own would
+start on an empty cache and compute again what the other part computed).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from flask.testing import FlaskClient
 from tests.pages.conftest import find_ids, login, render_page
 
 SEED = 5
-PARTS = 2  # callbacks (sorted by output) and pages (sorted by path) dealt round-robin to this many tests
 
 # One of each kind of wrong: nothing, wrong scalar types, containers, huge and hostile strings, numbers
 # out of any sensible range.
@@ -107,13 +106,12 @@ def assert_no_server_error(resp: Any, what: str) -> None:
     assert "Traceback" not in text and 'File "' not in text, f"{what}: {text[:300]}"
 
 
-@pytest.mark.parametrize("part", range(PARTS))
-def test_every_callback_input_with_malformed_values(fuzz_client: FlaskClient, part: int) -> None:
-    deps = sorted(server_callbacks(fuzz_client), key=lambda d: str(d["output"]))
+def test_every_callback_input_with_malformed_values(fuzz_client: FlaskClient) -> None:
+    rng = random.Random(SEED)
+    deps = server_callbacks(fuzz_client)
     assert any(d["output"] == "overview-ranking-graph.figure" for d in deps)  # the map was read
     sent = 0
-    for dep in deps[part::PARTS]:
-        rng = random.Random(f"{SEED}:{dep['output']}")  # the same values whichever part holds it
+    for dep in deps:
         slots = [("inputs", n) for n in range(len(dep["inputs"]))]
         slots += [("state", n) for n in range(len(dep["state"]))]
         for slot in slots:
@@ -174,12 +172,11 @@ def _router(client: FlaskClient) -> dict[str, Any]:
     return next(d for d in server_callbacks(client) if "_pages_content.children" in d["output"])
 
 
-@pytest.mark.parametrize("part", range(PARTS))
-def test_every_page_with_malformed_query_strings(fuzz_client: FlaskClient, part: int) -> None:
-    paths = [*sorted(p["relative_path"] for p in dash.page_registry.values()), "/does-not-exist"]
+def test_every_page_with_malformed_query_strings(fuzz_client: FlaskClient) -> None:
+    paths = [p["relative_path"] for p in dash.page_registry.values()] + ["/does-not-exist"]
     assert "/" in paths and "/pool" in paths
     router = _router(fuzz_client)
-    for path in paths[part::PARTS]:
+    for path in paths:
         for search in BAD_SEARCHES:
             tree = render_page(fuzz_client, path, search)
             assert "Traceback" not in json.dumps(tree, ensure_ascii=False)
