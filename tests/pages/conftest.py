@@ -92,3 +92,17 @@ def text_of(tree: Any) -> str:
     from plotly.utils import PlotlyJSONEncoder
 
     return json.dumps(tree, ensure_ascii=False, cls=PlotlyJSONEncoder)
+
+
+def land_record_batch(key_base: int, n: int = 200) -> tuple[Any, Any]:
+    """`n` records of one source through the real ingest path, as an API push lands them (moving the
+    records' version and the as-of time); the pool's status before and after."""
+    from dashboard.bench import bench_rows
+    from queries import audit, meta
+    from queries.ingest.write import land
+
+    before = meta.pool_status()
+    rows = bench_rows(n, source_code="population_system", key_base=key_base, recent=True)
+    with audit.write(audit.Actor.cli()) as tx:
+        assert land(tx, source_code="population_system", rows=rows, channel="api").n_accepted > 0
+    return before, meta.pool_status()

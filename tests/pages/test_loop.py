@@ -159,9 +159,8 @@ def test_a_record_batch_leaves_the_loop_s_kept_answer_valid_a_case_action_does_n
     """The loop's render reads cases only (`view.reads("cases")`): a batch of records through the real
     ingest path moves the pool's version and as-of time, yet the loop answers from its kept answer, with no
     cache miss, while a page that reads records recomputes; a case's change makes the loop recompute."""
-    from dashboard.bench import bench_rows
     from queries import audit, engine, meta
-    from queries.ingest.write import land
+    from tests.pages.conftest import land_record_batch
     from tests.pages.test_warmup import OVERVIEW
     from tests.pools import sqlite_pool_at
 
@@ -172,11 +171,7 @@ def test_a_record_batch_leaves_the_loop_s_kept_answer_valid_a_case_action_does_n
         login(client)
         status, first = refresh(client, None, None, None)
         assert status == 200 and client.post("/_dash-update-component", json=OVERVIEW).status_code == 200
-        st = meta.pool_status()
-        rows = bench_rows(200, source_code="population_system", key_base=9_100_000, recent=True)
-        with audit.write(audit.Actor.cli()) as tx:
-            assert land(tx, source_code="population_system", rows=rows, channel="api").n_accepted > 0
-        moved = meta.pool_status()
+        st, moved = land_record_batch(9_100_000)
         assert moved.data_version != st.data_version and moved.records > st.records
         misses = cache.stats()["misses"]
         assert refresh(client, None, None, None) == (200, first)

@@ -196,17 +196,12 @@ def test_a_record_batch_leaves_the_kept_answer_valid(client: FlaskClient, writab
     """The page reads price data only (`view.reads()`), with the price data's own as-of time: a batch of
     records through the real ingest path moves the pool's version and as-of time, and the refresh is
     still the kept answer, computed by no query."""
-    from dashboard.bench import bench_rows
-    from queries import cache, meta
-    from queries.ingest.write import land
+    from queries import cache
+    from tests.pages.conftest import land_record_batch
 
     sign_in(client, writable_pool, "leader")
     before = _refresh(client)
-    st = meta.pool_status()
-    rows = bench_rows(200, source_code="population_system", key_base=9_200_000, recent=True)
-    with audit.write(audit.Actor.cli()) as tx:
-        assert land(tx, source_code="population_system", rows=rows, channel="api").n_accepted > 0
-    moved = meta.pool_status()
+    st, moved = land_record_batch(9_200_000)
     assert moved.data_version != st.data_version and moved.as_of > st.as_of
     misses = cache.stats()["misses"]
     assert _refresh(client) == before
