@@ -233,11 +233,13 @@ def render(
     layer = loop.map_layer(as_of=as_of, **kw)
     state_n, clustered = layer.counts, layer.clustered
     features = lc.points_geojson(layer.frame) if clustered else lc.cells_geojson(layer.frame)
-    foot_open = pick(f" · 未办结案件 · 数据截至 {asof}", f" · open cases · as of {asof}", p.lang)
+    # the overdue figures are reckoned at the clock, which turns every CC_CASE_CLOCK_SECONDS: say so, so
+    # that a time a few minutes behind the shell's "data as of" badge reads as what it is
+    step = max(1, meta.CASE_CLOCK_SECONDS // 60)
+    clock = pick(f"逾期按 {asof} 计 (每 {step} 分钟)", f"overdue as of {asof} ({step}-minute clock)", p.lang)
+    foot_open = pick(f" · 未办结案件 · {clock}", f" · open cases · {clock}", p.lang)
     foot_map = pick(
-        f" · {per[0]} 受理的未办结案件 · 数据截至 {asof}",
-        f" · open cases opened {per[1]} · as of {asof}",
-        p.lang,
+        f" · {per[0]} 受理的未办结案件 · {clock}", f" · open cases opened {per[1]} · {clock}", p.lang
     )
     foot_per = pick(f" · {per[0]} 受理 · 数据截至 {asof}", f" · opened {per[1]} · as of {asof}", p.lang)
 
