@@ -127,7 +127,14 @@ def _remembering(render: Callable[..., Any]) -> Callable[..., Any]:
         if local and (hit := _answers.get(key)) is not None:
             return hit
         # kept as the JSON text: a string unpickles at once, and orjson parses it in well under a millisecond
-        text = cache.memo(name, parts, lambda: to_json_plotly(render(v, *a)), salt=digest(), domains=domains)
+        text = cache.memo(
+            name,
+            parts,
+            lambda: to_json_plotly(render(v, *a)),
+            salt=digest(),
+            domains=domains,
+            key=key or None,
+        )
         answer = orjson.loads(text)
         if local:
             _answers.put(key, answer, len(text))

@@ -536,12 +536,13 @@ def memo(
     *,
     salt: str = "",
     domains: tuple[str, ...] | None = None,
+    key: str | None = None,
 ) -> R:
     """`compute()` kept under `name` + normalised `parts` + `salt` (e.g. a digest of the caller's own
     source) + the version of `domains` (see `cached`), like a `cached` query: for answers built outside
     this package (a page's rendered content, turned into plain JSON values by its caller) that are a
     pure function of the pool's data and `parts`. Same failure rule: a broken cache means computing,
-    never an error."""
+    never an error. `key`: the `memo_key` of these arguments, when the caller has made it already."""
     doms = None if domains is None else tuple(sorted(domains))
     _enter(f"memo:{name}", doms)
 
@@ -549,7 +550,8 @@ def memo(
         with _computing(f"memo:{name}", doms):
             return compute()
 
-    return _through(lambda: memo_key(name, parts, salt=salt, domains=doms), run)
+    made = key  # a caller that made `memo_key` already (view.remembered) passes it, not made twice
+    return _through(lambda: made or memo_key(name, parts, salt=salt, domains=doms), run)
 
 
 def memo_key(

@@ -91,6 +91,7 @@ def test_the_cases_clock_turns_in_steps(pool: str) -> None:
     step = meta.CASE_CLOCK_SECONDS
     as_of = meta.pool_status().as_of
     before = cache.version_of(("cases",))
+    base = cache.version_of(())
     inside = meta.case_clock(as_of) + step - 1
     if inside > as_of:  # a batch received before the clock turns: case reads stay valid
         move("records", newest_received=inside)
@@ -100,7 +101,7 @@ def test_the_cases_clock_turns_in_steps(pool: str) -> None:
     after = cache.version_of(("cases",))
     assert after != before
     assert meta.pool_status().case_clock == meta.case_clock(as_of) + step
-    assert cache.version_of(()) == cache.version_of(()) and "t" not in cache.version_of(()).split(".")[-1][:1]
+    assert cache.version_of(()) == base  # reads of base data carry no clock: record batches never move them
 
 
 def test_a_settling_move_carries_another_domain_s_pending_version(pool: str) -> None:
