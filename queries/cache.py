@@ -299,7 +299,7 @@ def version_of(domains: tuple[str, ...] | None) -> str:
 # another domain, no cached read declared wider (or undeclared). `strict(True)` (the tests) raises
 # DomainLeak on a breach, found by the read itself (nested cached reads) and by `watch(engine)` (every
 # SQL statement run inside it); otherwise a breach found among nested reads is logged once.
-DOMAINS = ("records", "cases")  # the domains with versions of their own (queries.meta)
+DOMAINS = ("records", "cases", "staff")  # the domains with versions of their own (queries.meta)
 DOMAIN_TABLES: dict[str, frozenset[str]] = {
     "records": frozenset(
         {
@@ -323,6 +323,8 @@ DOMAIN_TABLES: dict[str, frozenset[str]] = {
             "optimization_action",
         }
     ),
+    # what staff write at their desks, a row at a time: price decisions, factor datasets and model sets
+    "staff": frozenset({"price_decision", "factor_dataset", "factor_value", "factor_model_set"}),
 }
 
 

@@ -409,6 +409,7 @@ def import_dataset(
         assert made is not None
         ds = int(made[0])
         tx.conn.execute(insert(factor_value), [{"dataset_id": ds, **v} for v in values])
+        meta.move_now(tx.conn, domain="staff")  # the page's kept answers key on it
         tx.log(
             "factors.import",
             "factor_dataset",
@@ -424,7 +425,7 @@ def _finite(v: float | None) -> float | None:
 
 
 def datasets() -> pl.DataFrame:
-    """Imported datasets, newest first. Not cached: user writes do not move the data version."""
+    """Imported datasets, newest first (staff data: an import moves the "staff" version)."""
     d = factor_dataset
     return eng.read_frame(select(d).order_by(d.c.id.desc()), schema={"id": pl.Int64, "n_rows": pl.Int64})
 
@@ -617,6 +618,7 @@ def save_model_set(
             )
             .returning(t.c.id)
         ).scalar_one()
+        meta.move_now(tx.conn, domain="staff")
         tx.log(
             "factors.modelset.save",
             "factor_model_set",
@@ -628,7 +630,7 @@ def save_model_set(
 
 
 def model_sets() -> pl.DataFrame:
-    """Saved model sets, newest first (user data: never cached)."""
+    """Saved model sets, newest first (staff data: a save moves the "staff" version)."""
     t = factor_model_set
     return eng.read_frame(
         select(t.c.id, t.c.name, t.c.dataset, t.c.y, t.c.created_by, t.c.created_at).order_by(t.c.id.desc()),

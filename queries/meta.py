@@ -141,7 +141,9 @@ def scoped_records(*, scope: Scope) -> int:
 # Versions by domain. `data_version` moves on every write, and a `@cached` read that names no domains
 # keys on it. Two domains change often and apart from each other: "records" (an ingest batch: records,
 # their rollups, quarantine, batches) and "cases" (a case action or an appeal's correction: cases, their
-# events and rollups). Each has its own version, `version.records` and `version.cases`; everything else
+# events and rollups). Each has its own version, `version.records` and `version.cases`; so has what staff
+# write at their desks, "staff" (price decisions, factor datasets and model sets: `move_now`, seen at
+# once, never pending), `version.staff`; everything else
 # (reference lists, prices, the Three Lists, the divide's figures, the twin, boundaries, a rebuild)
 # moves `version.base` (`move_all`) together with every domain's key. A read declared
 # `@cached(domains=("cases",))` keys on the base and the cases' version only, so a stream of record
@@ -243,6 +245,23 @@ def move_version(
         values = {PENDING[k]: v for k, v in state.items()}
         gone = []
     conn.execute(delete(pool_meta).where(pool_meta.c.key.in_([*values, *gone])))
+    conn.execute(insert(pool_meta), [{"key": k, "value": v} for k, v in values.items()])
+    return version
+
+
+def move_now(conn: Connection, *, domain: str) -> str:
+    """A new version of `domain` and of the data version, in the writer's transaction, seen at once: for
+    what staff write at their desks ("staff": a price decision, a factor dataset or model set), which they
+    expect on their next look, so never held pending like an ingest batch. Records and as-of time stay.
+    Pending ingest state, if any, takes the same versions, so its settling cannot bring the old ones back."""
+    if domain not in DOMAIN_KEYS:
+        raise ValueError(f"unknown domain {domain!r}; domains: {DOMAINS}")
+    version = new_version()
+    rows = dict(conn.execute(select(pool_meta.c.key, pool_meta.c.value)).all())
+    values = {"data_version": version, DOMAIN_KEYS[domain]: version}
+    if PENDING["data_version"] in rows:
+        values |= {PENDING[k]: v for k, v in list(values.items())}
+    conn.execute(delete(pool_meta).where(pool_meta.c.key.in_(list(values))))
     conn.execute(insert(pool_meta), [{"key": k, "value": v} for k, v in values.items()])
     return version
 

@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import ColumnElement, Integer, func, insert, or_, select, true
 
-from queries import audit
+from queries import audit, meta
 from queries import engine as eng
 from queries import price_signals as sig
 from queries.cache import cached
@@ -416,6 +416,7 @@ def record_decision(
         new_id = tx.conn.execute(
             insert(price_decision).values(**row).returning(price_decision.c.id)
         ).scalar_one()
+        meta.move_now(tx.conn, domain="staff")  # the page's kept answer holds the ledger
         tx.log(
             "price.decision",
             "price_decision",
@@ -429,8 +430,8 @@ def record_decision(
 def decisions(*, scope: Scope, product: str | None = None, market: str | None = None) -> pl.DataFrame:
     """Decisions the scope may see (on its markets), newest first, each with its outcome: the price the
     month decided on, the latest price since, and the change; and the cooperatives' sales of the product
-    in that month against their monthly mean since (did the farmers sell more after the decision?). Not cached: the ledger grows with every
-    decision and the data version does not move with it."""
+    in that month against their monthly mean since (did the farmers sell more after the decision?). Not
+    cached itself: the page keeps its answer, ledger included, on the "staff" version a decision moves."""
     d = price_decision
     q = select(*d.columns).order_by(d.c.id.desc())
     if product:

@@ -510,3 +510,19 @@ def test_a_table_is_checked_then_imported_from_the_page(
         audit.verify().entries == before + 1
         and factors.datasets().row(0, named=True)["name"] == "页面导入 西部"
     )
+
+
+def test_a_choice_seen_again_is_the_kept_answer(
+    client: FlaskClient, sqlite_pool: tuple[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The analysis is kept (`view.remembered`) per choice on the factor data's, the staff's and the
+    records' versions: asking the same again runs no regression."""
+    from dashboard.pages.factors import page
+
+    url, _ = sqlite_pool
+    sign_in(client, url, "admin")
+    first = update(client, "2026", "gov_index", ["broadband", "fiscal_ratio"], lang="en")
+    assert "Table 4 nested OLS models" in text_of(first)
+    with monkeypatch.context() as m:
+        m.setattr(page, "run", lambda *_: pytest.fail("the analysis ran again"))
+        assert update(client, "2026", "gov_index", ["broadband", "fiscal_ratio"], lang="en") == first

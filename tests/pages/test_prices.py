@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from queries import audit
+from queries import audit, prices
 from tests.pages.conftest import find_ids, render_page, text_of
 from tests.pages.test_audit import sign_in
 
@@ -158,12 +158,16 @@ def _refresh(client: FlaskClient) -> str:
 
 
 @pytest.mark.parametrize("writable_pool", ["sqlite"], indirect=True)
-def test_the_refreshed_page_shows_a_new_decision_at_once(client: FlaskClient, writable_pool: str) -> None:
-    """The page's answer is kept per data version, which a decision does not move: the ledger is read
-    fresh on every refresh, so a decision made meanwhile is on the next one."""
+def test_the_refreshed_page_shows_a_new_decision_at_once(
+    client: FlaskClient, writable_pool: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's answer, ledger included, is kept on the price data's and the staff's versions: the
+    refresh is served from it, and a decision moves the staff's version at once, so it is on the next one."""
     sign_in(client, writable_pool, "leader")
     before = _refresh(client)
-    assert _refresh(client) == before  # the kept answer, read again
+    with monkeypatch.context() as m:  # the kept answer, read again: the ledger is not read
+        m.setattr(prices, "decisions", lambda **_: pytest.fail("the ledger was read again"))
+        assert _refresh(client) == before
     assert "recorded" in text_of(_decide(client, "subsidy", 12345))
     after = _refresh(client)
     assert "12,345" in after and "12,345" not in before

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, insert, select
 from queries import audit, cache, loop, meta, overview, prices
 from queries import engine as eng
 from queries.scope import CITY_SCOPE
-from queries.tables import pool_meta, record
+from queries.tables import pool_meta, price_decision, record
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -51,6 +51,8 @@ def move(domain: str | None, *, newest_received: int = 0, now: float | None = No
     with audit.write(audit.Actor.cli()) as tx:
         if domain is None:
             meta.move_all(tx.conn)
+        elif domain == "staff":
+            meta.move_now(tx.conn, domain="staff")
         else:
             meta.move_version(
                 tx.conn, domain=domain, records_added=0, newest_received=newest_received, now=now
@@ -66,6 +68,7 @@ def cold() -> set[str]:
     out = set()
     for name, read in (
         ("cases", lambda: loop.totals(scope=CITY_SCOPE, month_from=ms[-3], month_to=ms[-1])),
+        ("staff", _decisions),
         ("base", prices.products),
         ("all", lambda: overview.township_kpis(scope=CITY_SCOPE, first_day=d - 6, last_day=d)),
     ):
@@ -76,15 +79,43 @@ def cold() -> set[str]:
     return out
 
 
+@cache.cached(domains=("staff",))
+def _decisions() -> int:
+    """A read of what staff write at their desks (the price decisions' ledger)."""
+    with eng.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(price_decision)).scalar_one())
+
+
 def test_each_write_invalidates_its_domain_and_what_reads_everything(pool: str) -> None:
-    assert cold() == {"cases", "base", "all"}
+    assert cold() == {"cases", "staff", "base", "all"}
     assert cold() == set()
     move("records")
     assert cold() == {"all"}
     move("cases")
     assert cold() == {"cases", "all"}
+    move("staff")  # a price decision, a factor dataset or model set
+    assert cold() == {"staff", "all"}
     move(None)  # a price import, the Three Lists, a rebuild...
-    assert cold() == {"cases", "base", "all"}
+    assert cold() == {"cases", "staff", "base", "all"}
+
+
+def test_a_staff_write_is_seen_at_once_and_survives_a_pending_batch_settling(pool: str) -> None:
+    """A decision is on its writer's next look even inside an ingest batch's window (never held
+    pending), and the pending batch settling later does not bring the staff's old version back."""
+    meta.configure_window(60)
+    t = meta._clock() + 1000  # after any due time already in the pool
+    move("records", now=t)  # settles; the next 60 s are pending
+    move("records", now=t + 1)  # pending
+    before = cache.version_of(("staff",))
+    move("staff")
+    seen = cache.version_of(("staff",))
+    assert seen != before
+    with eng.connect() as conn:
+        rows = dict(conn.execute(select(pool_meta.c.key, pool_meta.c.value)).all())
+    assert meta.PENDING["data_version"] in rows  # the batch is still pending
+    assert meta.effective(rows, now=t + 61)["version.staff"] == rows["version.staff"]  # once it settles
+    move("records", now=t + 61)  # settles the pending state onto the keys
+    assert cache.version_of(("staff",)) == seen
 
 
 def test_the_cases_clock_turns_in_steps(pool: str) -> None:
@@ -126,9 +157,9 @@ def test_a_pool_without_domain_versions_keys_everything_on_the_data_version(pool
         tx.log("test.version.forget", "pool_meta", meta.BASE_KEY)
     v = cache.data_version(fresh=True)
     assert cache.version_of(("cases",)) == v == cache.version_of(())
-    assert cold() == {"cases", "base", "all"}
+    assert cold() == {"cases", "staff", "base", "all"}
     move("records")  # an older pool: every move invalidates everything, as before domains existed
-    assert cold() == {"cases", "base", "all"}
+    assert cold() == {"cases", "staff", "base", "all"}
 
 
 def test_unknown_domains_are_refused() -> None:

@@ -15,7 +15,7 @@ from dashboard.exports import tables_csv, tables_xlsx
 from dashboard.i18n import bi_text, both, pick
 from dashboard.pages.factors import views
 from dashboard.pages.factors.choice import POOLED, Choice, default_models, run
-from dashboard.view import PageParams, as_of_text, guarded, page_params, viewer
+from dashboard.view import PageParams, as_of_text, guarded, page_params, reads, remembered, viewer
 from queries import audit, factors, meta, stats
 from queries.errors import PoolError
 from queries.scope import Viewer
@@ -348,7 +348,7 @@ def layout(**query: Any) -> html.Div:
     panel: Any
     ctl: Any = None
     if v is None or v.role not in ROLES:
-        panel = guarded(render, p.lang, p, Choice(None, None, factors.DEPENDENT, factors.REGRESSORS))
+        panel = remembered(render, p.lang, p, Choice(None, None, factors.DEPENDENT, factors.REGRESSORS))
     else:
         try:
             c, info, note = from_url(query, v)
@@ -357,7 +357,7 @@ def layout(**query: Any) -> html.Div:
             panel = guarded(_raise, p.lang, exc)
         if c is not None and info is not None:
             ctl = controls(p, c, info)
-            panel = guarded(render, p.lang, p, c)
+            panel = remembered(render, p.lang, p, c)
             if note is not None:
                 panel = [message(note, p.lang, ids.message + "-url"), *panel]
     return html.Div(
@@ -457,7 +457,7 @@ def update(
         c = _choice(dataset, year, y, xs, text, robust)
     except stats.StatsInputError as exc:
         return message((exc.zh, exc.en), p.lang)
-    return guarded(render, p.lang, p, c)
+    return remembered(render, p.lang, p, c)
 
 
 @callback(
@@ -687,7 +687,10 @@ def denied(lang: str) -> html.Div:
     )
 
 
+@reads("records", "staff")
 def render(v: Viewer, p: PageParams, c: Choice) -> list[Any]:
+    """The analysis of a choice, kept (`view.remembered`) until the factor data, the staff's datasets or
+    the pool's as-of time it shows (moved by record batches) change: a case action leaves it valid."""
     lang = p.lang
     if v.role not in ROLES:
         return [denied(lang)]

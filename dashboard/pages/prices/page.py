@@ -97,13 +97,18 @@ def refresh(_: int | None, params: object) -> Any:
 
 
 def content(p: PageParams, ask: tuple[str | None, str | None]) -> Any:
-    """The page's content: everything but the decision ledger is kept per data version
-    (`view.remembered`); the ledger, which grows with every decision and does not move the data version,
-    is read fresh and put last (desk only: the wall shows no ledger)."""
-    body = remembered(render, p.lang, p, ask)
-    if p.theme == "wall" or not isinstance(body, list) or len(body) < 3:  # wall, error or empty state
+    """The page's content, kept (`view.remembered`) on the price data's version and the staff's (a decision
+    moves it): a record batch or a case action leaves it valid."""
+    return remembered(page, p.lang, p, ask)
+
+
+@reads("staff")
+def page(v: Viewer, p: PageParams, ask: tuple[str | None, str | None] = (None, None)) -> list[Any]:
+    """`render`, and on the desk the decision ledger last (the wall shows no ledger)."""
+    body = render(v, p, ask)
+    if p.theme == "wall" or len(body) < 3:  # the wall, or the empty state
         return body
-    return [*body, guarded(lambda v, lang: ledger_card(v, lang), p.lang, p.lang)]
+    return [*body, ledger_card(v, p.lang)]
 
 
 def _choose(
@@ -128,11 +133,9 @@ def _choose(
     return top["product"], top["market"], msgs
 
 
-@reads()
 def render(v: Viewer, p: PageParams, ask: tuple[str | None, str | None] = (None, None)) -> list[Any]:
-    """Everything on the page that the price data decides (see `content` for the ledger). It reads no
-    records and no cases, and its "as of" is the price data's own (`prices.as_of`): a record batch leaves
-    the kept answer valid."""
+    """Everything on the page that the price data decides (`page` adds the ledger). It reads no records
+    and no cases, and its "as of" is the price data's own (`prices.as_of`)."""
     scope = v.scope()
     lang = p.lang
     price_as_of = prices.as_of()
