@@ -283,10 +283,20 @@ def hog_grain(*, first_week: int, last_week: int) -> pl.DataFrame:
 def warnings(*, scope: Scope, month: int) -> pl.DataFrame:
     """The board's series at level >= 1 (watch) with the plain-language why, in both languages."""
     b = board(scope=scope, month=month)
+    warned = b.filter(pl.col("level") >= 1)
+    # the warned series' prices in one read (not one `series` read each: a cold board has ~20 of them)
+    pm = price_month
+    hist = eng.read_frame(
+        select(pm.c.series_id, pm.c.month, pm.c.price)
+        .where(pm.c.series_id.in_(sorted(set(warned["series_id"].to_list()))))
+        .order_by(pm.c.series_id, pm.c.month),
+        schema={"series_id": pl.Int32, "month": pl.Int32, "price": pl.Float64},
+    )
+    by_series = hist.partition_by("series_id", as_dict=True) if hist.height else {}
     rows = []
-    for r in b.filter(pl.col("level") >= 1).iter_rows(named=True):
-        hist = series(scope=scope, product=r["product"], market=r["market"]).months
-        prices = hist.filter(pl.col("month") <= r["month"])["price"].to_list()
+    for r in warned.iter_rows(named=True):
+        h = by_series.get((r["series_id"],), hist.head(0))
+        prices = h.filter(pl.col("month") <= r["month"])["price"].to_list()
         zh, en = sig.explain(
             (r["product_zh"], r["product_en"]), (r["market_zh"], r["market_en"]), r, sig.run_of_moves(prices)
         )

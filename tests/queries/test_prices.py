@@ -154,6 +154,23 @@ def test_warnings_explain_themselves(pool: str) -> None:
     assert prices.alert_level(scope=CITY_SCOPE) == "red"
 
 
+def test_warnings_read_each_series_own_history(pool: str) -> None:
+    """The warnings read the warned series' prices in one statement: each why is the one its own series
+    (`prices.series`) gives, for every month and scope."""
+    end = prices.end_month()
+    for scope in (CITY_SCOPE, Scope(532503001, None, 2)):
+        for month in (end, end - 3):
+            w = prices.warnings(scope=scope, month=month)
+            assert w.height
+            for r in w.iter_rows(named=True):
+                hist = prices.series(scope=scope, product=r["product"], market=r["market"]).months
+                moves = sig.run_of_moves(hist.filter(pl.col("month") <= r["month"])["price"].to_list())
+                zh, en = sig.explain(
+                    (r["product_zh"], r["product_en"]), (r["market_zh"], r["market_en"]), r, moves
+                )
+                assert (r["why_zh"], r["why_en"]) == (zh, en)
+
+
 def test_decisions_go_through_the_write_door(writable_pool: str) -> None:
     before = audit.verify().entries
     leader = audit.Actor(2, "leader", "leader")
