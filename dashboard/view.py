@@ -94,6 +94,14 @@ def remembered(render: Callable[..., Any], lang: str, *args: Any) -> Any:
     return guarded(_remembering(render), lang, *args)
 
 
+def kept(render: Callable[..., Any], v: Viewer, *args: Any) -> Any:
+    """`render(v, *args)`'s answer kept as `remembered` keeps it (the same contract), for use inside a
+    render run by `guarded`: a page keeps the part of its answer that moves with the data version only and
+    builds the rest (user data, `no_update`) around it, in the same pool snapshot. The answer comes back as
+    parsed JSON (dicts and lists, not components)."""
+    return _remembering(render)(v, *args)
+
+
 def warm(v: Viewer, render: Callable[..., Any], *args: Any) -> None:
     """Fill what `remembered(render, lang, *args)` will read for viewers like `v`, with no request
     (dashboard.warmup, after the data version moved)."""

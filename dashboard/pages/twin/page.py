@@ -14,6 +14,7 @@ from dashboard import auth, inputs, wall
 from dashboard.components import empty_state, graph, notice
 from dashboard.i18n import bi_text, both, pick
 from dashboard.pages.twin import card
+from dashboard.pages.twin.choice import ViewArgs
 from dashboard.pages.twin.scene import (
     ATTRIBUTES,
     CAMERA_LABELS,
@@ -28,7 +29,7 @@ from dashboard.pages.twin.scene import (
     scene,
     subtitle,
 )
-from dashboard.view import PageParams, acting, as_of_text, guarded, page_layout, page_params
+from dashboard.view import PageParams, acting, as_of_text, guarded, kept, page_layout, page_params
 from queries import audit, meta, twin, twin_hazards, twin_view
 from queries.errors import PoolError
 from queries.scope import Scope, Viewer
@@ -420,17 +421,10 @@ def update_view(
             p,
         )
         return (re[0], no_update, re[1]) if isinstance(re, tuple) else (no_update, no_update, [re])
+    kind_ = inputs.one_of(kind, tuple(twin.FACILITY_KINDS), "elderly_care")
+    args = ViewArgs(code, color_, layer_, kind_, _hazard_value(hazard), str(camera)).essential()
     out = guarded(
-        lambda vv, pp: view(
-            vv,
-            pp,
-            community=code,
-            color=color_,
-            layer=layer_,
-            kind=inputs.one_of(kind, tuple(twin.FACILITY_KINDS), "elderly_care"),
-            hazard=_hazard_value(hazard),
-            camera=str(camera),
-        ),
+        lambda vv, pp: view_of(vv, pp, args) if args.reads_drawn() else tuple(kept(view_of, vv, pp, args)),
         p.lang,
         p,
     )
@@ -438,6 +432,21 @@ def update_view(
         return no_update, no_update, [out]
     fig, kpis, summary = out
     return fig, no_update if same_town else kpis, summary  # the KPIs are the community's, not the layer's
+
+
+def view_of(v: Viewer, p: PageParams, a: ViewArgs) -> tuple[Any, list[Any], list[Any]]:
+    """`view` of these choices. Kept per data version (`view.kept`) unless it shows a drawn hazard: every
+    other read is cached on the version, and the viewer counts through the scope alone."""
+    return view(
+        v,
+        p,
+        community=a.community,
+        color=a.color,
+        layer=a.layer,
+        kind=a.kind,
+        hazard=a.hazard,
+        camera=a.camera,
+    )
 
 
 @callback(
