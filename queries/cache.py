@@ -323,8 +323,19 @@ DOMAIN_TABLES: dict[str, frozenset[str]] = {
             "optimization_action",
         }
     ),
-    # what staff write at their desks, a row at a time: price decisions, factor datasets and model sets
-    "staff": frozenset({"price_decision", "factor_dataset", "factor_value", "factor_model_set"}),
+    # what staff write at their desks, a row at a time: price decisions, factor datasets and model sets,
+    # data-owner appointments, the twin's drawn hazards and saved scenarios
+    "staff": frozenset(
+        {
+            "price_decision",
+            "factor_dataset",
+            "factor_value",
+            "factor_model_set",
+            "data_owner",
+            "twin_hazard",
+            "twin_scenario",
+        }
+    ),
 }
 
 

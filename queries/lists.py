@@ -289,7 +289,7 @@ def gaps(*, scope: Scope) -> pl.DataFrame:
     """Every gap the viewer may act on, labelled, with the person who closes it: a department head sees
     the gaps their department must close; everyone else the whole city's. Worst first: high severity,
     then kind, then object. Not cached as a whole: the person comes from the current data-owner
-    appointments, which are user data and do not move the data version (owners.current)."""
+    appointments (owners.current), staff data whose writes move the "staff" and data versions."""
     return with_fixers(_gap_frame(scope=scope), owners.current())
 
 

@@ -93,6 +93,7 @@ def appoint(tx: audit.Tx, *, kind: str, code: str, person_id: int) -> int:
             )
         ).inserted_primary_key[0]  # type: ignore[index]
     )
+    meta.move_now(conn, domain="staff")  # the pages that name owners keep answers on it
     tx.log(
         "owner.appoint",
         "data_owner",
@@ -110,6 +111,7 @@ def end(tx: audit.Tx, *, kind: str, code: str) -> None:
     before = _end_current(tx, kind, scope_id, int(time.time()))
     if before is None:
         raise ValueError(f"{code} 当前没有数据负责人 / {kind} {code} has no current owner")
+    meta.move_now(tx.conn, domain="staff")
     tx.log(
         "owner.end",
         "data_owner",
@@ -158,8 +160,8 @@ def appoint_defaults(tx: audit.Tx) -> int:
 
 
 def current() -> pl.DataFrame:
-    """Every current appointment with the person's name, title and department. Not cached: appointments
-    are user data and do not move the data version."""
+    """Every current appointment with the person's name, title and department. Not cached itself;
+    appointments are staff data: each moves the "staff" version (and the data version)."""
     d, p = data_owner.c, person.c
     q = (
         select(

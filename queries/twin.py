@@ -20,7 +20,7 @@ import polars as pl
 import shapely
 from sqlalchemy import func, insert, select
 
-from queries import audit
+from queries import audit, meta
 from queries import engine as eng
 from queries.cache import cached
 from queries.scope import Scope
@@ -768,6 +768,7 @@ def save_scenario(
             )
             .returning(s.c.id)
         ).scalar_one()
+        meta.move_now(tx.conn, domain="staff")
         tx.log(
             "twin.scenario.save",
             "twin_scenario",
@@ -783,7 +784,8 @@ def save_scenario(
 
 
 def scenarios(*, scope: Scope, community_code: int) -> pl.DataFrame:
-    """Saved scenarios of a community the scope holds, newest first (user data: never cached)."""
+    """Saved scenarios of a community the scope holds, newest first (staff data: not cached itself; a save
+    moves the "staff" and data versions)."""
     s, b = twin_scenario, twin_building
     held = select(b.c.id).where(b.c.community_code == community_code)
     if scope.township_code is not None:

@@ -20,7 +20,7 @@ from shapely.geometry import Polygon, box
 from shapely.validation import explain_validity
 from sqlalchemy import insert, select
 
-from queries import audit, twin
+from queries import audit, meta, twin
 from queries import engine as eng
 from queries.cache import cached
 from queries.scope import Scope
@@ -153,6 +153,7 @@ def save_hazard(
             )
             .returning(h.c.id)
         ).scalar_one()
+        meta.move_now(tx.conn, domain="staff")  # the twin's kept views key on it
         tx.log(
             "twin.hazard.save",
             "twin_hazard",
@@ -172,8 +173,8 @@ class Drawn:
 
 
 def hazards(*, scope: Scope, community_code: int) -> list[Drawn]:
-    """A community's drawn hazards, newest first; none when the community is not the scope's (user data:
-    never cached)."""
+    """A community's drawn hazards, newest first; none when the community is not the scope's (staff data:
+    not cached itself; a save moves the "staff" and data versions)."""
     if not _held(scope, community_code):
         return []
     h = twin_hazard

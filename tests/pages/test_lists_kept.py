@@ -1,7 +1,7 @@
 """The Three-Lists page's answers kept per data version (`view.kept`): a second identical look is served
 without resolving or rendering anything again, a Three-Lists import (which moves the version) shows at once,
-and the bodies that name who closes a gap (data-owner appointments: user data, which do not move the
-version) are built afresh on every call."""
+and so does an appointment of the data owner the gap and department lists name (staff data, which moves the
+"staff" and data versions)."""
 
 from __future__ import annotations
 
@@ -119,9 +119,9 @@ def test_an_import_shows_on_the_next_call(
 
 
 @pytest.mark.parametrize("writable_pool", ["sqlite"], indirect=True)
-def test_who_closes_a_gap_is_read_fresh(client: FlaskClient, writable_pool: str) -> None:
-    """The gap list and a department's own list name the appointed data owner: an appointment does not
-    move the data version, yet the next call shows it."""
+def test_a_new_owner_shows_on_the_next_call(client: FlaskClient, writable_pool: str) -> None:
+    """The gap list and a department's own list name the appointed data owner, and are kept: an
+    appointment moves the data version, so the next call shows it."""
     sign_in(client, writable_pool, "admin")
     g = lists.gaps(scope=CITY_SCOPE).filter(pl.col("fix_role") == "department")
     dept_id = int(g["fix_dept_id"][0])
@@ -134,6 +134,6 @@ def test_who_closes_a_gap_is_read_fresh(client: FlaskClient, writable_pool: str)
     version = cache.data_version(fresh=True)
     with audit.write(audit.Actor.cli()) as tx:
         owners.appoint(tx, kind="department", code=code, person_id=pid)
-    assert cache.data_version(fresh=True) == version  # user data: the version stays
+    assert cache.data_version(fresh=True) != version  # staff data: the version moves
     assert name in json.dumps(update(client, "gaps", None, "all"), ensure_ascii=False)
     assert name in json.dumps(update(client, "dept", None, code), ensure_ascii=False)

@@ -136,53 +136,35 @@ def _matrix_grid(version: str, scope: Scope, theme: str, lang: str) -> Any:
     return c.matrix_grid(ids.matrix, dept_ids, frame, theme, lang)
 
 
-def fresh_body(view: str, dept: int | None) -> bool:
-    """Whether the desk body of this view names the persons who close gaps (`owners.current`): the
-    data-owner appointments are user data and do not move the data version, so that body is built on
-    every call, never kept."""
-    return view == "gaps" or (view == "dept" and dept is not None)
-
-
-def _resolved(got: dict[str, Any]) -> tuple[str, int | None, int | None, list[tuple[str, str]]]:
-    """`resolve`'s answer back from a kept answer's JSON."""
-    return got["view"], got["problem"], got["dept"], [(zh, en) for zh, en in got["errors"]]
-
-
 def page_parts(v: Viewer, p: PageParams, sel: Selection) -> dict[str, Any]:
-    """The first paint's parts that move with the data version only, kept per version (`view.kept`):
-    what goes before and after the body, the body itself (None when `fresh_body`), and `resolve`'s answer.
-    Depends on the viewer through role and scope alone (the import box: administrators)."""
+    """The first paint, kept per data version (`view.kept`; the data-owner appointments the gap and
+    department lists name move it too): what goes before and after the body, and the body. Depends on the
+    viewer through role and scope alone (the import box: administrators)."""
     view, problem, dept, errors = resolve(v, sel)
     kpis = c.kpi_row(lists.gap_counts(scope=v.scope()), p.lang, ids.kpis)
-    got: dict[str, Any] = {"view": view, "problem": problem, "dept": dept, "errors": errors}
     if p.theme == "wall":
         # the refresh callback's outputs exist on the wall too: the body holds the wall row
-        return got | {
+        return {
             "before": [kpis],
             "body": wall_row(v, p, problem),
             "after": [_controls(v, p, view, problem, dept, hidden=True)],
         }
-    return got | {
+    return {
         "before": [
             notice(errors, p.lang),
             kpis,
             _controls(v, p, view, problem, dept),
             c.import_box(p.lang) if v.role == "admin" else None,
         ],
-        "body": None if fresh_body(view, dept) else body(v, p, view, problem, dept),
+        "body": body(v, p, view, problem, dept),
         "after": [],
     }
 
 
 def render(v: Viewer, p: PageParams, sel: Selection) -> list[Any]:
-    """The whole page for its first paint: its kept parts (`page_parts`), and the body when it is built
-    fresh."""
+    """The whole page for its first paint, from its kept parts (`page_parts`)."""
     got = kept(page_parts, v, p, sel)
-    part = got["body"]
-    if part is None:
-        view, problem, dept, _errors = _resolved(got)
-        part = body(v, p, view, problem, dept)
-    return [*got["before"], html.Div(part, id=ids.body, className="lists-body"), *got["after"]]
+    return [*got["before"], html.Div(got["body"], id=ids.body, className="lists-body"), *got["after"]]
 
 
 def wall_row(v: Viewer, p: PageParams, problem: int | None) -> html.Div:
@@ -388,11 +370,7 @@ def update(view: object, problem: object, dept: object, _n: object, params: obje
 
     def both_parts(v: Viewer) -> tuple[Any, Any]:
         got = kept(update_parts, v, p, sel)
-        part = got["body"]
-        if part is None:
-            view_, prob, dep, errors = _resolved(got)
-            part = [notice(errors, p.lang), *body(v, p, view_, prob, dep)]
-        return (got["kpis"] if refresh else no_update), part
+        return (got["kpis"] if refresh else no_update), got["body"]
 
     got = guarded(both_parts, p.lang)
     if isinstance(got, tuple):
@@ -401,22 +379,13 @@ def update(view: object, problem: object, dept: object, _n: object, params: obje
 
 
 def update_parts(v: Viewer, p: PageParams, sel: Selection) -> dict[str, Any]:
-    """What `update` answers that moves with the data version only, kept per version (`view.kept`): the
-    KPI row, the body (None when `fresh_body`) and `resolve`'s answer. JSON, so `no_update` is put in
-    outside. Depends on the viewer through role and scope alone."""
+    """What `update` answers, kept per data version (`view.kept`): the KPI row and the body. JSON, so
+    `no_update` is put in outside. Depends on the viewer through role and scope alone."""
     view, problem, dept, errors = resolve(v, sel)
-    got: dict[str, Any] = {
-        "view": view,
-        "problem": problem,
-        "dept": dept,
-        "errors": errors,
-        "kpis": c.kpi_row(lists.gap_counts(scope=v.scope()), p.lang, ids.kpis).children,
-    }
+    kpis = c.kpi_row(lists.gap_counts(scope=v.scope()), p.lang, ids.kpis).children
     if p.theme == "wall":
-        return got | {"body": wall_row(v, p, problem)}
-    if fresh_body(view, dept):
-        return got | {"body": None}
-    return got | {"body": [notice(errors, p.lang), *body(v, p, view, problem, dept)]}
+        return {"kpis": kpis, "body": wall_row(v, p, problem)}
+    return {"kpis": kpis, "body": [notice(errors, p.lang), *body(v, p, view, problem, dept)]}
 
 
 def layout_for(p: PageParams, sel: Selection) -> html.Div:

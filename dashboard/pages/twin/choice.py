@@ -7,7 +7,6 @@ import dataclasses
 from dataclasses import dataclass
 
 from dashboard.pages.twin.scene import CAMERAS
-from queries import twin_hazards
 
 
 @dataclass(frozen=True)
@@ -20,11 +19,6 @@ class ViewArgs:
     kind: str
     hazard: str
     camera: str
-
-    def reads_drawn(self) -> bool:
-        """Whether the view shows a drawn hazard: those are user data (`twin_hazards.hazards`, not
-        cached) and do not move the data version, so that view is never kept."""
-        return self.layer == "evacuation" and self.hazard.startswith(twin_hazards.PREFIX)
 
     def essential(self) -> ViewArgs:
         """The same view with what it does not use set to one value (more answers shared): the facility

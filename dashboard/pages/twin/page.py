@@ -424,7 +424,7 @@ def update_view(
     kind_ = inputs.one_of(kind, tuple(twin.FACILITY_KINDS), "elderly_care")
     args = ViewArgs(code, color_, layer_, kind_, _hazard_value(hazard), str(camera)).essential()
     out = guarded(
-        lambda vv, pp: view_of(vv, pp, args) if args.reads_drawn() else tuple(kept(view_of, vv, pp, args)),
+        lambda vv, pp: tuple(kept(view_of, vv, pp, args)),
         p.lang,
         p,
     )
@@ -435,8 +435,9 @@ def update_view(
 
 
 def view_of(v: Viewer, p: PageParams, a: ViewArgs) -> tuple[Any, list[Any], list[Any]]:
-    """`view` of these choices. Kept per data version (`view.kept`) unless it shows a drawn hazard: every
-    other read is cached on the version, and the viewer counts through the scope alone."""
+    """`view` of these choices, kept per data version (`view.kept`; a drawn hazard's save moves it): every
+    read is cached on the version or is staff data that moves it, and the viewer counts through the scope
+    alone."""
     return view(
         v,
         p,
