@@ -31,6 +31,21 @@ OVERVIEW = {
 }
 
 
+PRICES = {
+    "output": "prices-content.children",
+    "outputs": {"id": "prices-content", "property": "children"},
+    "inputs": [{"id": "app-refresh-interval", "property": "n_intervals", "value": 2}],
+    "state": [
+        {
+            "id": "prices-params-store",
+            "property": "data",
+            "value": {"lang": "zh", "theme": "wall", "kiosk": True, "product": None, "market": None},
+        }
+    ],
+    "changedPropIds": ["app-refresh-interval.n_intervals"],
+}
+
+
 def test_warmed_views_are_served_without_a_miss(app: Dash, client: FlaskClient) -> None:
     login(client)
     with app.server.app_context():
@@ -40,6 +55,8 @@ def test_warmed_views_are_served_without_a_miss(app: Dash, client: FlaskClient) 
     assert client.post("/_dash-update-component", json=OVERVIEW).status_code == 200  # a wall screen's refresh
     status, _ = loop_refresh(client, None, None, None)  # a desk's first look at the loop, county-wide
     assert status == 200
+    prices = client.post("/_dash-update-component", json=PRICES)  # the price page's wall screen
+    assert prices.status_code == 200 and b"prices-board-graph" in prices.data
     after = cache.stats()
     assert after["misses"] == before["misses"] and after["hits"] > before["hits"]
 

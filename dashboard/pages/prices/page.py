@@ -10,14 +10,14 @@ import dash
 import polars as pl
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import inputs, wall
+from dashboard import inputs, wall, warmup
 from dashboard.components import graph, notice
 from dashboard.i18n import bi_text, both, pick
 from dashboard.pages.prices import charts
 from dashboard.pages.prices.cards import coop_card, kpi_cards, market_map, warnings_table
 from dashboard.pages.prices.ids import ids
 from dashboard.pages.prices.ledger import ledger_card
-from dashboard.view import PageParams, as_of_text, guarded, page_params, reads, remembered
+from dashboard.view import PageParams, as_of_text, guarded, page_params, reads, remembered, warm
 from queries import price_signals as sig
 from queries import prices
 from queries.scope import Viewer
@@ -83,6 +83,10 @@ def page(v: Viewer, p: PageParams, ask: tuple[str | None, str | None] = (None, N
     if p.theme == "wall" or len(body) < 3:  # the wall, or the empty state
         return body
     return [*body, ledger_card(v, p.lang)]
+
+
+# after a price import (or a decision) the page opened without a series asked for is rendered ahead
+warmup.register(__name__, lambda v, p: warm(v, page, p, (None, None)))
 
 
 def _choose(
