@@ -1263,7 +1263,7 @@ def case_renders(viewer: Any, repeat: int) -> None:
     if cid is None:
         print("case: no cases in the pool")
         return
-    sc, now = viewer.scope(), int(time.time())
+    sc, now = viewer.scope(), meta.pool_status().case_clock  # the clock the pages reckon at
     case = ca.case_row(scope=sc, case_id=int(cid))
     if case is None:
         print(f"case: {cid} is outside the viewer's scope")
@@ -1275,7 +1275,7 @@ def case_renders(viewer: Any, repeat: int) -> None:
         ("case_actions.allowed", partial(ca.allowed, viewer=viewer, case=case)),
         (
             "loop.urgent (case page without an id)",
-            partial(loop.urgent, scope=sc, as_of=meta.pool_status().as_of),
+            partial(loop.urgent, scope=sc, as_of=now),
         ),
         ("appeals.appeals (all)", partial(appeals.appeals, scope=sc, now=now)),
         ("appeals.rates", partial(appeals.rates, scope=sc)),

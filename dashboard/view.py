@@ -18,7 +18,7 @@ from plotly.io.json import to_json_plotly
 from dashboard import auth, inputs, wall
 from dashboard.app import request_lang, settings
 from dashboard.components import error_panel
-from dashboard.i18n import norm_lang
+from dashboard.i18n import both, norm_lang
 from queries import cache, meta
 from queries.activity import AlertRules
 from queries.errors import PoolError
@@ -70,6 +70,20 @@ def rules() -> AlertRules:
 
 def as_of_text(ts: int) -> str:
     return to_local(ts).strftime("%Y-%m-%d %H:%M")
+
+
+def clock_note(clock: int, lang: str) -> str:
+    """The line a page reckoning overdue flags at the cases' clock (`meta.case_clock`: the as-of time
+    rounded down to CC_CASE_CLOCK_SECONDS) shows under them, as the closed loop's footers say it: a time
+    a few minutes behind the shell's "data as of" badge then reads as what it is."""
+    t = as_of_text(clock)
+    step = max(1, meta.CASE_CLOCK_SECONDS // 60)
+    return both(
+        f"数据截至 {t} · 逾期按 {t} 计 (每 {step} 分钟)",
+        f"Data as of {t} · overdue as of {t} ({step}-minute clock)",
+        lang,
+        " · ",
+    )
 
 
 def guarded(render: Callable[..., Any], lang: str, *args: Any, **kwargs: Any) -> Any:

@@ -25,6 +25,7 @@ from queries import case_actions as ca
 from queries import case_rules as R
 from queries import engine as eng
 from queries import priority as prio
+from queries.cache import cached
 from queries.calendar import CalendarYearUnknown, add_working_days
 from queries.scope import Scope, Viewer
 from queries.tables import case_appeal, case_item, department
@@ -106,6 +107,8 @@ def file_appeal(
         new_id = int(
             tx.conn.execute(insert(case_appeal).values(**row).returning(case_appeal.c.id)).scalar_one()
         )
+        # cached views of cases (the case page, the appeals page) show the new appeal
+        meta.move_now(tx.conn, domain="cases")
         tx.log(
             "case.appeal.file",
             "case_appeal",
@@ -164,6 +167,8 @@ def decide_appeal(
         )
         if done.rowcount != 1:
             raise AppealRefused("该申诉刚被他人答复", "Someone else has just answered this appeal")
+        # cached views of cases and appeals show the answer (and a correction's change to the case)
+        meta.move_now(conn, domain="cases")
         tx.log(
             f"case.appeal.{outcome}",
             "case_appeal",
@@ -231,9 +236,7 @@ def _correct(
         ],
     )
     loop.rollup_move(conn, dict(before), after)
-    # cached views of cases show the correction
-    meta.move_version(conn, domain="cases", records_added=0, newest_received=0)
-    return change
+    return change  # decide_appeal moves the cases' version for the answer and this correction together
 
 
 def _scoped(scope: Scope) -> Any:
@@ -263,10 +266,12 @@ def due_on_of(*, frame: pl.DataFrame, appeal_id: int) -> str:
     return str(due[0]) if due.len() else "?"
 
 
+@cached(domains=("cases",))
 def appeals(*, scope: Scope, now: int, status: str | None = None, case_id: int | None = None) -> pl.DataFrame:
     """Appeals on cases in the scope, open ones first (most overdue first), then the newest answered.
-    `overdue`: open past its due day; `late`: answered after its due day. Not cached: appeals are few
-    and change with every answer."""
+    `overdue`: open past its due day as of `now` (pages pass the cases' clock, meta.case_clock, so the
+    answer stays valid until it turns); `late`: answered after its due day. Every write of an appeal
+    moves the cases' version."""
     a = case_appeal
     q = (
         select(
@@ -306,6 +311,7 @@ def appeals(*, scope: Scope, now: int, status: str | None = None, case_id: int |
     ).sort(["status", "due_on", "id"], descending=[False, False, True])
 
 
+@cached(domains=("cases",))
 def rates(*, scope: Scope) -> pl.DataFrame:
     """Per decision type: decisions, appeals, appeal rate; decided, corrected, correction rate."""
     cond = _scoped(scope)

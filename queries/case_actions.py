@@ -21,6 +21,7 @@ from queries import audit, loop, meta
 from queries import case_rules as R
 from queries import engine as eng
 from queries import priority as prio
+from queries.cache import cached
 from queries.scope import Scope, Viewer
 from queries.tables import (
     app_user,
@@ -108,6 +109,7 @@ def case_row(*, scope: Scope, case_id: int) -> dict[str, Any] | None:
     return None if r is None else dict(r)
 
 
+@cached(domains=())
 def case_names(*, case: Mapping[str, Any]) -> dict[str, Any]:
     """Names for the case header: problem type (and severity), department, accountable person."""
     with eng.connect() as conn:
@@ -134,6 +136,7 @@ def case_names(*, case: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+@cached(domains=("cases",))
 def timeline(*, case_id: int) -> pl.DataFrame:
     """The case's event log, oldest first, with department and user names (who did what when)."""
     e = case_event
@@ -164,6 +167,7 @@ def timeline(*, case_id: int) -> pl.DataFrame:
     return eng.read_frame(q, schema={"id": pl.Int64, "at": pl.Int64})
 
 
+@cached(domains=())
 def process(*, problem_id: int) -> pl.DataFrame:
     """The process its problem type follows (three lists): each step with its stage, time limit, the data
     items it uses and the departments leading it."""
@@ -221,6 +225,7 @@ def process(*, problem_id: int) -> pl.DataFrame:
     )
 
 
+@cached(domains=())
 def departments() -> pl.DataFrame:
     return eng.read_frame(
         select(department.c.id, department.c.name_zh, department.c.name_en).order_by(department.c.id),
@@ -257,6 +262,7 @@ def deferral_history(conn: Connection, case_id: int) -> tuple[int, int]:
     return requests, approved
 
 
+@cached(domains=("cases",))
 def pending_deferral_days(*, case_id: int) -> int | None:
     with eng.connect() as conn:
         return pending_deferral(conn, case_id)
@@ -498,7 +504,7 @@ def act(
         loop.rollup_move(conn, before, after)
         # the loop view, the lists' open cases and the wall read cached figures keyed on the data version:
         # a new one (settled within the ingest window, like an API batch's) makes them show this change
-        meta.move_version(conn, domain="cases", records_added=0, newest_received=0)
+        meta.move_now(conn, domain="cases")
         tx.log(
             f"case.{action}",
             "case_item",

@@ -38,7 +38,8 @@ class PoolStatus:
 
     @property
     def case_clock(self) -> int:
-        """The time the closed loop's overdue clocks read (see `case_clock`)."""
+        """The time the overdue clocks of the closed loop, the case and the appeals pages read (see
+        `case_clock`)."""
         return case_clock(self.as_of)
 
     def age_minutes(self, now: float | None = None) -> float:
@@ -251,16 +252,20 @@ def move_version(
 
 def move_now(conn: Connection, *, domain: str) -> str:
     """A new version of `domain` and of the data version, in the writer's transaction, seen at once: for
-    what staff write at their desks ("staff": a price decision, a factor dataset or model set), which they
-    expect on their next look, so never held pending like an ingest batch. Records and as-of time stay.
-    Pending ingest state, if any, takes the same versions, so its settling cannot bring the old ones back."""
+    what staff write at their desks ("staff": a price decision, a factor dataset or model set; "cases": a
+    case action, an appeal, an optimization action), which they expect on their next look, so never held
+    pending like an ingest batch. Records and as-of time stay. Pending ingest state, if any, takes the
+    domain's new version, so its settling cannot bring the old one back, and a new data version."""
     if domain not in DOMAIN_KEYS:
         raise ValueError(f"unknown domain {domain!r}; domains: {DOMAINS}")
     version = new_version()
     rows = dict(conn.execute(select(pool_meta.c.key, pool_meta.c.value)).all())
     values = {"data_version": version, DOMAIN_KEYS[domain]: version}
     if PENDING["data_version"] in rows:
-        values |= {PENDING[k]: v for k, v in list(values.items())}
+        # the pending batch takes this domain's new version, and a data version of its own: were it this
+        # one, its settling would not move the data version, and reads keyed on it (every read that
+        # declares no domain) would go on serving answers without the batch's records
+        values |= {PENDING[DOMAIN_KEYS[domain]]: version, PENDING["data_version"]: new_version()}
     conn.execute(delete(pool_meta).where(pool_meta.c.key.in_(list(values))))
     conn.execute(insert(pool_meta), [{"key": k, "value": v} for k, v in values.items()])
     return version

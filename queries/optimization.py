@@ -13,9 +13,10 @@ import numpy as np
 import polars as pl
 from sqlalchemy import func, insert, select, update
 
-from queries import audit, loop
+from queries import audit, loop, meta
 from queries import case_rules as R
 from queries import engine as eng
+from queries.cache import cached
 from queries.scope import Scope, Viewer
 from queries.tables import case_item, community, lists_problem, optimization_action
 
@@ -138,6 +139,7 @@ def open_action(
                 insert(optimization_action).values(**row).returning(optimization_action.c.id)
             ).scalar_one()
         )
+        meta.move_now(tx.conn, domain="cases")  # cached views show it
         tx.log(
             "case.optimization.open",
             "optimization_action",
@@ -173,14 +175,17 @@ def close_action(
         )
         if done.rowcount != 1:
             raise OptimizationRefused(f"没有进行中的优化 #{aid}", f"No open action #{aid}")
+        meta.move_now(tx.conn, domain="cases")
         tx.log(
             "case.optimization.close", "optimization_action", aid, after={"status": "done", "closed_at": at}
         )
 
 
+@cached(domains=("cases",))
 def actions(*, scope: Scope, now: int) -> pl.DataFrame:
     """Actions in the scope with their effect: cases in the window before and after opening, each per 30
-    days, and the change. Counted from case_item on its (problem_id) index; actions are few."""
+    days, and the change. Counted from case_item on its (problem_id) index; actions are few. `now`: pages
+    pass the cases' clock (meta.case_clock); opening or closing an action moves the cases' version."""
     o = optimization_action
     with eng.connect() as conn:
         rows = [

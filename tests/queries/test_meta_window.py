@@ -95,3 +95,44 @@ def test_a_zero_window_moves_the_version_on_every_batch(clock: Clock) -> None:
         seen.add(cache.data_version())
     assert len(seen) == 3
     assert pending_keys() == set()
+
+
+def test_a_case_write_moves_the_cases_version_at_once_inside_the_window(clock: Clock) -> None:
+    """A person's write (a case action, an appeal: `meta.move_now`) is on the next page they open even
+    inside the ingest window; the batch pending meanwhile stays pending, and settling it later neither
+    brings the old cases' version back nor leaves the data version where the write put it (reads that
+    declare no domain must see the batch)."""
+    from queries import audit
+
+    def move_cases() -> None:
+        with audit.write(audit.Actor.cli()) as tx:
+            meta.move_now(tx.conn, domain="cases")
+            tx.log("test.cases.move", "pool_meta", "version.cases")
+
+    ref = load_reference()
+    assert land([base_row(ref, 7_200_001)]).n_accepted == 1  # opens a window
+    before = meta.pool_status()
+    clock.t += 10
+    move_cases()  # inside the window, with nothing pending
+    moved = meta.pool_status()
+    assert moved.versions["version.cases"] != before.versions["version.cases"]
+    assert moved.data_version != before.data_version and pending_keys() == set()
+    clock.t += 1
+    n = meta.scoped_records(scope=CITY_SCOPE)
+    assert land([base_row(ref, 7_200_002)]).n_accepted == 1  # pending
+    records = meta.pool_status().records
+    clock.t += 1
+    move_cases()  # inside the window, a batch pending
+    now = meta.pool_status()
+    assert now.versions["version.cases"] not in (
+        moved.versions["version.cases"],
+        before.versions["version.cases"],
+    )
+    assert now.records == records and pending_keys()  # the batch is still pending
+    clock.t += WINDOW
+    settled = meta.pool_status()
+    assert (
+        settled.records == records + 1 and settled.versions["version.cases"] == now.versions["version.cases"]
+    )
+    assert settled.data_version != now.data_version
+    assert cache.data_version() == settled.data_version and meta.scoped_records(scope=CITY_SCOPE) == n + 1

@@ -5,7 +5,6 @@ recurring hotspots with their before/after effect on case counts."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import dash
@@ -15,7 +14,7 @@ from dashboard import inputs, wall
 from dashboard.i18n import both
 from dashboard.pages.appeals import components as c
 from dashboard.pages.appeals.components import ids
-from dashboard.view import PageParams, acting, as_of_text, page_layout, page_params
+from dashboard.view import PageParams, acting, clock_note, page_layout, page_params, reads, remembered
 from queries import appeals as ap
 from queries import audit, loop, meta
 from queries import case_actions as ca
@@ -43,7 +42,7 @@ def _alert(v: Viewer) -> str | None:
     """Red when an appeal is past its 7 working days unanswered, amber when one is due within a day."""
     if v.role not in ROLES:
         return None
-    frame = ap.appeals(scope=v.scope(), now=int(time.time()), status="open")
+    frame = ap.appeals(scope=v.scope(), now=meta.pool_status().case_clock, status="open")
     if frame.height and bool(frame["overdue"].any()):
         return "red"
     return "amber" if frame.height and bool((frame["days_left"] <= 1).any()) else None
@@ -53,7 +52,7 @@ wall.register(__name__, _alert)
 
 
 def layout(**query: Any) -> html.Div:
-    return page_layout(ids, lambda v, p: render(v, p), page_params(query), "appeals")
+    return page_layout(ids, render, page_params(query), "appeals", remember=True)
 
 
 def _months() -> tuple[int, int] | None:
@@ -66,7 +65,12 @@ def _months() -> tuple[int, int] | None:
     return max(first, ms[0]), last
 
 
+@reads("cases")
 def render(v: Viewer, p: PageParams) -> list[Any]:
+    """The page, a kept answer (`view.remembered`): it depends on the viewer through role (who may answer
+    and open actions) and scope alone, and reads cases and base data only, so record batches leave it
+    valid; every write of an appeal or an optimization action moves the cases' version. Overdue flags
+    and the actions' "after" windows are reckoned at the cases' clock (meta.case_clock), named on the page."""
     lang, scope = p.lang, v.scope()
     if v.role not in ROLES:
         return [
@@ -81,8 +85,7 @@ def render(v: Viewer, p: PageParams) -> list[Any]:
                 id="appeals-refused",
             )
         ]
-    now = int(time.time())
-    st = meta.pool_status()
+    now = meta.pool_status().case_clock
     frame = ap.appeals(scope=scope, now=now)
     rates = ap.rates(scope=scope)
     span = _months()
@@ -96,7 +99,7 @@ def render(v: Viewer, p: PageParams) -> list[Any]:
         c.kpis(frame, rates, lang),
         html.Div([html.Div(main, className="case-main"), html.Div([c.rates_card(rates, lang), *side], className="case-main")], className="appeals-row"),
         c.optimization_card(hot if hot is not None else _no_hotspots(), acts, v.role in opt.OPENERS, lang),
-        html.P(both(f"数据截至 {as_of_text(st.as_of)}", f"Data as of {as_of_text(st.as_of)}", lang, " · "), className="muted"),
+        html.P(clock_note(now, lang), className="muted"),
     ]  # fmt: skip
 
 
@@ -113,6 +116,13 @@ def _no_hotspots() -> Any:
             "community_zh": pl.String,
         }
     )
+
+
+def _with(message: Any, p: PageParams) -> Any:
+    """The page after a write, with its result line on top: the kept answer, which the write's new cases
+    version made fresh (remembered reads the versions from the pool, never a worker's stale copy)."""
+    page = remembered(render, p.lang, p)
+    return [message, *page] if isinstance(page, list) else page
 
 
 def _msg(zh: str, en: str, lang: str, ok: bool) -> html.P:
@@ -158,9 +168,9 @@ def decide(
             )
         except R.CaseRefused as exc:
             return no_update, _msg(exc.zh, exc.en, pp.lang, False)
-        page = render(v, pp)
-        page.insert(0, _msg(f"申诉 #{appeal_id} 已答复", f"Appeal #{appeal_id} answered", pp.lang, True))
-        return page, no_update
+        return _with(
+            _msg(f"申诉 #{appeal_id} 已答复", f"Appeal #{appeal_id} answered", pp.lang, True), pp
+        ), no_update
 
     out = acting(run, p.lang, p)
     return out if isinstance(out, tuple) else (no_update, out)
@@ -194,9 +204,8 @@ def open_action(clicks: object, hotspot: object, title: object, window: object, 
             )
         except R.CaseRefused as exc:
             return no_update, _msg(exc.zh, exc.en, pp.lang, False)
-        page = render(v, pp)
-        page.insert(0, _msg(f"优化措施 #{aid} 已发起", f"Optimization action #{aid} opened", pp.lang, True))
-        return page, no_update
+        msg = _msg(f"优化措施 #{aid} 已发起", f"Optimization action #{aid} opened", pp.lang, True)
+        return _with(msg, pp), no_update
 
     out = acting(run, p.lang, p)
     return out if isinstance(out, tuple) else (no_update, out)

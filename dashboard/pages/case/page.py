@@ -4,7 +4,6 @@ and appeals against its score or routing."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import dash
@@ -16,7 +15,7 @@ from dashboard.components import notice
 from dashboard.i18n import bi_text, both
 from dashboard.pages.case import components as c
 from dashboard.pages.case.components import ids
-from dashboard.view import PageParams, acting, as_of_text, page_layout, page_params
+from dashboard.view import PageParams, acting, clock_note, guarded, page_params, reads, remembered
 from queries import appeals as ap
 from queries import audit, loop, meta
 from queries import case_actions as ca
@@ -39,7 +38,42 @@ __all__ = ["ids", "layout"]
 
 
 def layout(**query: Any) -> html.Div:
-    return page_layout(ids, lambda v, p: render(v, p, query), page_params(query), "case")
+    p = page_params(query)
+    return html.Div(
+        [
+            dcc.Store(id=ids.params, data=p.store()),
+            html.Div(content(p, inputs.query_flat(query).get("id")), id=ids.content, className="case"),
+        ],
+        id=ids.root,
+        className="case",
+    )
+
+
+def content(p: PageParams, raw: str | None) -> Any:
+    """The page for `?id=raw`. A case, or the most urgent cases when no id is given, is a kept answer
+    (`view.remembered`, keyed on the case id, the viewer's role and scope, and the cases' version and
+    clock): a second look costs one cache read. A bad id's message needs no query and is drawn fresh, so
+    junk in URLs never fills the cache."""
+    if raw is None or raw == "":
+        return remembered(render_landing, p.lang, p)
+    try:
+        cid = ca.parse_case_id(raw)
+    except R.CaseRefused as exc:
+        refused = exc
+        return guarded(lambda _v, pp: bad_id(pp.lang, raw, refused), p.lang, p)
+    return remembered(render_case, p.lang, p, cid)
+
+
+def render(v: Viewer, p: PageParams, query: dict[str, Any] | None = None) -> list[Any]:
+    """The page for a URL query, not kept (the bench times it): as `content` draws it."""
+    raw = inputs.query_flat(query or {}).get("id")
+    if raw is None or raw == "":
+        return render_landing(v, p)
+    try:
+        cid = ca.parse_case_id(raw)
+    except R.CaseRefused as exc:
+        return bad_id(p.lang, raw, exc)
+    return render_case(v, p, cid)
 
 
 def search_bar(lang: str, value: str = "") -> html.Div:
@@ -58,15 +92,19 @@ def search_bar(lang: str, value: str = "") -> html.Div:
     )
 
 
-def render(v: Viewer, p: PageParams, query: dict[str, Any] | None = None) -> list[Any]:
-    raw = inputs.query_flat(query or {}).get("id")
+def bad_id(lang: str, raw: str, exc: R.CaseRefused) -> list[Any]:
+    return [search_bar(lang, inputs.quoted(raw)[:24]), notice([(exc.zh, exc.en)], lang)]
+
+
+# Kept answers (view.remembered) depend on the viewer through role and scope alone: the actions the page
+# offers follow case_rules.may_act, i.e. the role and, for a department head, the department (their scope);
+# nothing on the page names the viewer. They read cases and base data only (`reads("cases")`), so a
+# stream of record batches leaves them valid; every write of a case or an appeal moves the cases' version.
+
+
+@reads("cases")
+def render_case(v: Viewer, p: PageParams, cid: int) -> list[Any]:
     lang = p.lang
-    if raw is None or raw == "":
-        return [search_bar(lang), *landing(v, lang)]
-    try:
-        cid = ca.parse_case_id(raw)
-    except R.CaseRefused as exc:
-        return [search_bar(lang, inputs.quoted(raw)[:24]), notice([(exc.zh, exc.en)], lang)]
     case = ca.case_row(scope=v.scope(), case_id=cid)
     if case is None:
         return [
@@ -81,31 +119,41 @@ def render(v: Viewer, p: PageParams, query: dict[str, Any] | None = None) -> lis
                 lang,
             ),
         ]
-    return [search_bar(lang, str(cid)), html.Div(body(v, lang, case), id=ids.body)]
+    clock = meta.pool_status().case_clock
+    return [search_bar(lang, str(cid)), html.Div(body(v, lang, case, clock), id=ids.body)]
+
+
+@reads("cases")
+def render_landing(v: Viewer, p: PageParams) -> list[Any]:
+    return [search_bar(p.lang), *landing(v, p.lang)]
 
 
 def landing(v: Viewer, lang: str) -> list[Any]:
-    """No id given: the viewer's most urgent open cases in scope, each a link, with "data as of"."""
-    as_of = meta.pool_status().as_of
-    frame = loop.urgent(scope=v.scope(), as_of=as_of)
+    """No id given: the viewer's most urgent open cases in scope, each a link, overdue as of the cases'
+    clock (meta.case_clock), which the page names."""
+    clock = meta.pool_status().case_clock
+    frame = loop.urgent(scope=v.scope(), as_of=clock)
     return [
-        c.urgent_table(frame, ca.departments(), as_of, lang),
+        c.urgent_table(frame, ca.departments(), clock, lang),
         html.P(
-            both(
-                f"数据截至 {as_of_text(as_of)}; 或输入案件编号, 或从闭环视图的逾期清单点击案件",
-                f"Data as of {as_of_text(as_of)}; or give a case id, or click one in the loop view's lists",
-                lang,
-                " · ",
-            ),
+            [
+                clock_note(clock, lang),
+                html.Br(),
+                both(
+                    "或输入案件编号, 或从闭环视图的逾期清单点击案件",
+                    "or give a case id, or click one in the loop view's lists",
+                    lang,
+                    " · ",
+                ),
+            ],
             className="muted case-asof",
         ),
     ]
 
 
-def body(v: Viewer, lang: str, case: dict[str, Any], message: Any = None) -> list[Any]:
-    now = int(time.time())
+def body(v: Viewer, lang: str, case: dict[str, Any], clock: int, message: Any = None) -> list[Any]:
+    """The case's panels, its SLA clocks and appeals reckoned at `clock` (the cases' clock)."""
     names = ca.case_names(case=case)
-    st = meta.pool_status()
     allowed = ca.allowed(viewer=v, case=case)
     pending = ca.pending_deferral_days(case_id=int(case["id"]))
     events = ca.timeline(case_id=int(case["id"]))
@@ -113,7 +161,7 @@ def body(v: Viewer, lang: str, case: dict[str, Any], message: Any = None) -> lis
     if message is not None:
         actions.children[-1].children = message  # the result line under the form
     return [
-        c.header(case, names, now, lang),
+        c.header(case, names, clock, lang),
         c.stage_track(case, lang),
         html.Div(
             [
@@ -128,17 +176,14 @@ def body(v: Viewer, lang: str, case: dict[str, Any], message: Any = None) -> lis
                     [
                         actions,
                         c.priority_panel(case, int(names["severity"]), lang),
-                        c.appeal_panel(ap.appeals(scope=v.scope(), now=now, case_id=int(case["id"])), lang),
+                        c.appeal_panel(ap.appeals(scope=v.scope(), now=clock, case_id=int(case["id"])), lang),
                     ],
                     className="case-side",
                 ),
             ],
             className="case-row",
         ),
-        html.P(
-            both(f"数据截至 {as_of_text(st.as_of)}", f"Data as of {as_of_text(st.as_of)}", lang, " · "),
-            className="muted case-asof",
-        ),
+        html.P(clock_note(clock, lang), className="muted case-asof"),
     ]
 
 
@@ -198,20 +243,21 @@ def timeline_update(events: pl.DataFrame, shown: object, lang: str) -> Any:
 
 
 def changed_parts(
-    v: Viewer, lang: str, case: dict[str, Any], message: Any, shown_event: object = None
+    v: Viewer, lang: str, case: dict[str, Any], message: Any, clock: int, shown_event: object = None
 ) -> tuple[Any, ...]:
     """(body, *PARTS) after a done action: the parts that changed, or the whole body when the action
-    panel's shape changes (the viewer may no longer act on the case)."""
+    panel's shape changes (the viewer may no longer act on the case). Run in `meta.consistent` (its
+    cached reads then key on the versions the action wrote); `clock`: the cases' clock."""
     allowed = ca.allowed(viewer=v, case=case)
     if not allowed:
-        return (body(v, lang, case, message), *(no_update,) * len(PARTS))
+        return (body(v, lang, case, clock, message), *(no_update,) * len(PARTS))
     names = ca.case_names(case=case)
     pending = ca.pending_deferral_days(case_id=int(case["id"]))
     events = ca.timeline(case_id=int(case["id"]))
     return (
         no_update,
         message,
-        c.header(case, names, int(time.time()), lang).children,
+        c.header(case, names, clock, lang).children,
         c.stage_track(case, lang).children,
         timeline_update(events, shown_event, lang),
         c.case_store_data(case, _last_event(events)),
@@ -284,12 +330,16 @@ def submit(
             )
         except R.CaseRefused as exc:
             return (no_update, _result(exc.zh, exc.en, pp.lang, False), *_KEEP)
-        case = ca.case_row(scope=v.scope(), case_id=done.case_id)
         msg = _result(f"{done.zh} (案件 #{done.case_id})", f"{done.en} (case #{done.case_id})", pp.lang, True)
-        if case is None:  # transferred out of the viewer's scope
-            gone = (f"{done.zh}; 案件已移出您的范围", f"{done.en}; the case has left your scope")
-            return ([_result(*gone, pp.lang, True)], no_update, *_KEEP)
-        return changed_parts(v, pp.lang, case, msg, data.get("last_event"))
+
+        def after(st: meta.PoolStatus) -> Any:  # read over the versions the action wrote
+            case = ca.case_row(scope=v.scope(), case_id=done.case_id)
+            if case is None:  # transferred out of the viewer's scope
+                gone = (f"{done.zh}; 案件已移出您的范围", f"{done.en}; the case has left your scope")
+                return ([_result(*gone, pp.lang, True)], no_update, *_KEEP)
+            return changed_parts(v, pp.lang, case, msg, st.case_clock, data.get("last_event"))
+
+        return meta.consistent(after)
 
     out = acting(run, p.lang, p)
     return out if isinstance(out, tuple) else (no_update, out, *_KEEP)
@@ -322,7 +372,9 @@ def file_appeal(clicks: object, store: object, kind: object, reason: object, par
             )
         except R.CaseRefused as exc:
             return _result(exc.zh, exc.en, pp.lang, False), no_update
-        frame = ap.appeals(scope=v.scope(), now=int(time.time()), case_id=int(str(data.get("id"))))
+        frame = meta.consistent(  # over the versions the appeal wrote
+            lambda st: ap.appeals(scope=v.scope(), now=st.case_clock, case_id=int(str(data.get("id"))))
+        )
         due_txt = ap.due_on_of(frame=frame, appeal_id=aid)
         return (
             _result(
@@ -344,4 +396,5 @@ def probe_submit(v: Viewer, case_id: int) -> tuple[Any, ...]:
     if not case:
         return ()
     events = ca.timeline(case_id=case_id)
-    return changed_parts(v, "zh", case, None, _last_event(events.head(max(events.height - 2, 1))))
+    shown = _last_event(events.head(max(events.height - 2, 1)))
+    return changed_parts(v, "zh", case, None, meta.pool_status().case_clock, shown)
