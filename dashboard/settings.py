@@ -101,8 +101,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "CC_CASE_CLOCK_SECONDS",
         "900",
-        "The closed loop counts overdue cases at the as-of time rounded down to this step, so record "
-        "batches (which move the as-of time) leave its cached answers valid until the clock turns.",
+        "The closed loop, the case page and the appeals page count overdue cases (and appeals) at the "
+        "as-of time rounded down to this step, so record batches (which move the as-of time) leave their "
+        "cached answers valid until the clock turns.",
     ),
     Setting(
         "CC_BENCH_FLOOR",

@@ -42,8 +42,12 @@ dash.register_page(
     title="治理因素分析 · Governance factors",
     order=5,
     ready="#factors-models-table",
-    roles=ROLES,  # the shell lists it only for these; render() refuses the rest
+    roles=(
+        "leader",
+        "admin",
+    ),  # the shell lists it only for these (a literal: the shell reads it); render() refuses the rest
 )
+assert tuple(dash.page_registry[__name__]["roles"]) == ROLES
 
 
 def _alert(v: Viewer) -> str | None:
