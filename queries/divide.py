@@ -452,15 +452,24 @@ def summary(*, scope: Scope, period: str) -> dict[str, Any]:
 
 @cached
 def trend(*, scope: Scope, township_code: int) -> pl.DataFrame:
-    """One township's inputs and index parts in every quarter (the index computed per quarter over all
-    townships); empty when the township is outside the scope."""
+    """One township's inputs and index parts in every quarter, on one scale over every quarter and
+    township (the index of `divide_index` over all township-quarters at once: 100 = the widest divide any
+    township had in any quarter), with `county_median`, the median township's index each quarter on the
+    same scale. Per quarter the county's worst township is 100 by construction, every quarter: a trend
+    needs the pooled scale to show whether its divide narrows. Empty when the township is outside the
+    scope."""
     if scope.township_code is not None and scope.township_code != township_code:
         return pl.DataFrame()
     ind = indicators(period=None)
-    per = [divide_index(g) for _, g in ind.group_by("period", maintain_order=True)]
-    if not per:
+    if not ind.height:
         return pl.DataFrame()
-    return pl.concat(per).filter(pl.col("township_code") == township_code).sort("period")
+    pooled = divide_index(ind)
+    median = pooled.group_by("period").agg(pl.col("index").median().alias("county_median"))
+    return (
+        pooled.filter(pl.col("township_code") == township_code)
+        .join(median, on="period", how="left")
+        .sort("period")
+    )
 
 
 @cached

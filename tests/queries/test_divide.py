@@ -165,8 +165,16 @@ def test_benchmarks(pool: str) -> None:
 
 
 def test_trend(pool: str) -> None:
+    """On one scale over every quarter: the county's worst township (100 in each quarter on that quarter's
+    own scale) moves, the widest divide of any quarter is 100, and the county median sits below it."""
     t = divide.trend(scope=CITY_SCOPE, township_code=LAOZHAI)
-    assert t["period"].to_list() == divide.periods() and (t["index"] == 100).all()
+    assert t["period"].to_list() == divide.periods()
+    per_quarter = [divide.township_table(scope=CITY_SCOPE, period=q) for q in divide.periods()]
+    assert all(f.filter(pl.col("township_code") == LAOZHAI)["index"][0] == 100 for f in per_quarter)
+    assert t["index"].n_unique() > 1 and t["index"].max() <= 100
+    assert (t["county_median"] < t["index"]).all()
+    pooled = divide.divide_index(divide.indicators(period=None))
+    assert pooled["index"].max() == 100 and pooled["index"].min() == 0
 
 
 def test_use_drops_against_raw_records(pool: str) -> None:

@@ -78,11 +78,25 @@ def trend_figure(frame: pl.DataFrame, name: str, as_of: str, lang: str, theme: s
         }
         for col, label, color in lines
     ]
+    if "county_median" in frame.columns:
+        label = ("全市乡镇中位数", "County median township")
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": pick(*label, lang),
+                "x": per,
+                "y": np.round(frame["county_median"].to_numpy(), 1),
+                "line": {"color": th["muted"], "width": 2, "dash": "dash"},
+                "hovertemplate": f"{pick(*label, lang)} %{{x}}: %{{y:.1f}}<extra></extra>",
+            }
+        )
     title, sub = titles(
         (f"{name}: 鸿沟在缩小吗?", f"{name}: is the divide narrowing?"),
         (
-            f"单位: 0-100 (全市13个乡镇中的相对位置) · 按季度 · 截至 {as_of}",
-            f"0-100, relative to Mengzi's 13 townships · by quarter · as of {as_of}",
+            f"单位: 0-100, 全部季度和13个乡镇同一标尺 (100 = 任一季度最大的鸿沟) · 虚线: 全市中位数 · 截至 {as_of}",
+            f"0-100 on one scale over every quarter and Mengzi's 13 townships (100 = the widest divide "
+            f"in any quarter) · dashed: county median · as of {as_of}",
         ),
         lang,
     )
