@@ -3,6 +3,7 @@ one worker wins it per data version, and a page that fails to warm does not stop
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -92,3 +93,25 @@ def test_a_failing_page_is_logged_and_the_others_warm(
 
 def test_off_when_the_interval_is_zero(app: Dash) -> None:
     assert warmup.start(0, app.server) is None
+
+
+def test_the_lists_wall_after_a_warm_up_misses_nothing(app: Dash, client: FlaskClient) -> None:
+    """The Three-Lists wall's first paint and its refresh tick (with the values that paint put in the
+    controls) are warmed: after an ingest batch moved the version, the wall pays nothing."""
+    from dashboard.pages.lists.components import ids
+    from queries import lists
+    from queries.scope import CITY_SCOPE
+    from tests.pages.conftest import render_page
+    from tests.pages.test_lists import post
+
+    login(client)
+    with app.server.app_context():
+        warmup.warm_all()
+    focus = lists.focus_problem(scope=CITY_SCOPE)
+    code = {i: c for c, i in lists.problem_ids_by_code(scope=CITY_SCOPE).items()}[focus]
+    before = cache.stats()
+    assert ids.kpis in json.dumps(render_page(client, "/lists", "?kiosk=1"))
+    params = {"lang": "zh", "theme": "wall", "kiosk": True}
+    output = f"..{ids.kpis}.children...{ids.body}.children.."
+    post(client, output, ["map", code, "all", 2], [params], "app-refresh-interval.n_intervals")
+    assert cache.stats()["misses"] == before["misses"]

@@ -18,7 +18,7 @@ from dashboard.components import empty_state, graph, notice
 from dashboard.i18n import bi_text, both, pick
 from dashboard.pages.lists import components as c
 from dashboard.pages.lists.components import ids
-from dashboard.view import PageParams, as_of_text, guarded, kept
+from dashboard.view import PageParams, as_of_text, guarded, kept, warm
 from queries import audit, cache, lists, lists_io, meta
 from queries.errors import PoolError
 from queries.scope import Scope, Viewer
@@ -386,6 +386,20 @@ def update_parts(v: Viewer, p: PageParams, sel: Selection) -> dict[str, Any]:
     if p.theme == "wall":
         return {"kpis": kpis, "body": wall_row(v, p, problem)}
     return {"kpis": kpis, "body": [notice(errors, p.lang), *body(v, p, view, problem, dept)]}
+
+
+def warm_default(v: Viewer, p: PageParams) -> None:
+    """What a viewer like `v` asks for on the page opened without parameters (dashboard.warmup): its first
+    paint, and its refresh tick with the values that paint put in the controls."""
+    sel = Selection()
+    warm(v, page_parts, p, sel)
+    view, problem, dept, _errors = resolve(v, sel)
+    code = (
+        {i: c for c, i in lists.problem_ids_by_code(scope=v.scope()).items()}.get(problem)
+        if problem
+        else None
+    )
+    warm(v, update_parts, p, Selection(view, code, _dept_code(dept) if dept is not None else ALL))
 
 
 def layout_for(p: PageParams, sel: Selection) -> html.Div:

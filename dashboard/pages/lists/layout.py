@@ -10,7 +10,7 @@ from typing import Any
 import dash
 from dash import Input, Output, State, callback
 
-from dashboard import wall
+from dashboard import wall, warmup
 from dashboard.pages.lists import callbacks as cb
 from dashboard.pages.lists.components import ids
 from dashboard.view import page_params
@@ -33,6 +33,7 @@ def _alert(v: Viewer) -> str | None:
 
 
 wall.register(__name__, _alert)
+warmup.register(__name__, cb.warm_default)  # the wall's first paint and tick after each ingest batch
 
 __all__ = ["ids", "layout"]
 
