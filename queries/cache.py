@@ -324,7 +324,7 @@ DOMAIN_TABLES: dict[str, frozenset[str]] = {
         }
     ),
     # what staff write at their desks, a row at a time: price decisions, factor datasets and model sets,
-    # data-owner appointments, the twin's drawn hazards and saved scenarios
+    # data-owner appointments, the twin's drawn hazards and saved scenarios, the divide's counter edits
     "staff": frozenset(
         {
             "price_decision",
@@ -334,6 +334,7 @@ DOMAIN_TABLES: dict[str, frozenset[str]] = {
             "data_owner",
             "twin_hazard",
             "twin_scenario",
+            "divide_counter_edit",
         }
     ),
 }

@@ -272,3 +272,18 @@ def test_a_rebuild_keeps_imported_figures_and_counter_edits(tmp_path: Path) -> N
     )
     again = divide.counter_list(scope=CITY_SCOPE).filter(pl.col("counter_key") == key).row(0, named=True)
     assert (again["opens"], again["closes"], again["days"]) == ("07:00", "21:00", 7)
+
+
+def test_a_counter_edit_moves_the_staff_version_not_the_base(pool_w: str) -> None:
+    """A desk edit of a counter moves the data version (the divide's reads key on it) and the staff's,
+    and leaves reads of base data (prices, the twin, the loop's reference data) valid."""
+    from queries import cache
+
+    before = cache.versions(fresh=True)
+    divide_io.set_hours(
+        ADMIN, department_id=None, key=_counter()["counter_key"], opens="07:30", closes="17:00", days=5
+    )
+    after = cache.versions(fresh=True)
+    assert after["data_version"] != before["data_version"]
+    assert after["version.staff"] != before.get("version.staff")
+    assert after["version.base"] == before["version.base"]
