@@ -143,8 +143,9 @@ def scoped_records(*, scope: Scope) -> int:
 # keys on it. Two domains change often and apart from each other: "records" (an ingest batch: records,
 # their rollups, quarantine, batches) and "cases" (a case action or an appeal's correction: cases, their
 # events and rollups). Each has its own version, `version.records` and `version.cases`; so has what staff
-# write at their desks, "staff" (price decisions, factor datasets and model sets: `move_now`, seen at
-# once, never pending), `version.staff`; everything else
+# write at their desks, "staff" (price decisions, factor datasets and model sets, data-owner appointments,
+# the twin's drawn hazards and scenarios, the divide's counter edits: `move_now`, seen at once, never
+# pending; case writes by a person use it too), `version.staff`; everything else
 # (reference lists, prices, the Three Lists, the divide's figures, the twin, boundaries, a rebuild)
 # moves `version.base` (`move_all`) together with every domain's key. A read declared
 # `@cached(domains=("cases",))` keys on the base and the cases' version only, so a stream of record
