@@ -4,7 +4,6 @@ reach) and evacuation routes to the nearest open shelter under a hazard."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import dash
@@ -12,9 +11,20 @@ from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
 from dashboard import auth, inputs, wall
 from dashboard.components import empty_state, graph, notice
-from dashboard.i18n import bi_text, both, pick
-from dashboard.pages.twin import card
+from dashboard.i18n import pick
+from dashboard.pages.twin import card, drawing, scenarios  # noqa: F401  (their callbacks)
 from dashboard.pages.twin.choice import ViewArgs
+from dashboard.pages.twin.controls import (
+    community_code,
+    dropdown,
+    hazard_options,
+    hazard_value,
+    labelled,
+    options_of,
+)
+from dashboard.pages.twin.drawing import draw_panel
+from dashboard.pages.twin.ids import ids
+from dashboard.pages.twin.scenarios import scenario_panel
 from dashboard.pages.twin.scene import (
     ATTRIBUTES,
     CAMERA_LABELS,
@@ -22,17 +32,15 @@ from dashboard.pages.twin.scene import (
     FACE_KEYS,
     Overlay,
     colouring,
-    drawn_trace,
     faces,
     overlays,
-    plan,
     scene,
     subtitle,
 )
-from dashboard.view import PageParams, acting, as_of_text, guarded, kept, page_layout, page_params
-from queries import audit, meta, twin, twin_hazards, twin_view
+from dashboard.view import PageParams, as_of_text, guarded, kept, page_layout, page_params
+from queries import meta, twin, twin_hazards, twin_view
 from queries.errors import PoolError
-from queries.scope import Scope, Viewer
+from queries.scope import Viewer
 
 dash.register_page(
     __name__,
@@ -56,42 +64,6 @@ def _twin_alert(v: Viewer) -> str | None:
 wall.register(__name__, _twin_alert)
 
 
-class ids:
-    root = "twin-root"
-    params = "twin-params-store"
-    content = "twin-content"
-    community = "twin-community-dropdown"
-    color = "twin-color-dropdown"
-    layer = "twin-layer-radio"
-    kind = "twin-kind-dropdown"
-    hazard = "twin-hazard-dropdown"
-    camera = "twin-camera-radio"
-    graph = "twin-view-graph"
-    card = "twin-building-card"
-    summary = "twin-summary-panel"
-    kpis = "twin-kpis"
-    notice = "twin-notice"
-    orbit = "twin-orbit-interval"
-    orbit_sink = "twin-orbit-store"
-    sc_name = "twin-scenario-name-input"
-    sc_renovate = "twin-scenario-renovate-input"
-    sc_demolish = "twin-scenario-demolish-input"
-    sc_storey = "twin-scenario-storey-input"
-    sc_kind = "twin-scenario-kind-dropdown"
-    sc_at = "twin-scenario-at-input"
-    sc_compare = "twin-scenario-compare-button"
-    sc_save = "twin-scenario-save-button"
-    sc_saved = "twin-scenario-saved-dropdown"
-    sc_result = "twin-scenario-result"
-    plan = "twin-plan-graph"
-    hz_points = "twin-hazard-points-input"
-    hz_kind = "twin-hazard-kind-dropdown"
-    hz_name = "twin-hazard-name-input"
-    hz_save = "twin-hazard-save-button"
-    hz_clear = "twin-hazard-clear-button"
-    hz_result = "twin-hazard-result"
-
-
 LAYERS = {
     "none": ("仅建筑", "Buildings only"),
     "coverage": ("15分钟生活圈", "15-minute living circle"),
@@ -102,10 +74,6 @@ SRC = "queries.twin"
 
 def layout(**query: Any) -> html.Div:
     return page_layout(ids, lambda v, p: render(v, p, query), page_params(query), "twin")
-
-
-def _options(pairs: Mapping[str, tuple[Any, ...]], lang: str) -> list[dict[str, str]]:
-    return [{"label": both(zh, en, lang, " "), "value": k} for k, (zh, en, *_) in pairs.items()]
 
 
 def _choice(
@@ -138,7 +106,7 @@ def render(v: Viewer, p: PageParams, query: dict[str, Any] | None = None) -> lis
     building = inputs.query_flat(query).get("building")
     controls = html.Div(
         [
-            _labelled(
+            labelled(
                 ("社区", "Community"),
                 dcc.Dropdown(
                     id=ids.community,
@@ -151,33 +119,33 @@ def render(v: Viewer, p: PageParams, query: dict[str, Any] | None = None) -> lis
                 ),
                 lang,
             ),
-            _labelled(
+            labelled(
                 ("着色", "Colour by"),
                 dcc.Dropdown(
                     id=ids.color,
-                    options=_options({k: a[:2] for k, a in ATTRIBUTES.items()}, lang),
+                    options=options_of({k: a[:2] for k, a in ATTRIBUTES.items()}, lang),
                     value=color,
                     clearable=False,
                 ),
                 lang,
             ),
-            _labelled(
+            labelled(
                 ("图层", "Layer"),
-                dcc.RadioItems(id=ids.layer, options=_options(LAYERS, lang), value="none", inline=True),
+                dcc.RadioItems(id=ids.layer, options=options_of(LAYERS, lang), value="none", inline=True),
                 lang,
             ),
-            _dropdown(("设施类型", "Facility kind"), ids.kind, twin.FACILITY_KINDS, "elderly_care", lang),
-            _labelled(
+            dropdown(("设施类型", "Facility kind"), ids.kind, twin.FACILITY_KINDS, "elderly_care", lang),
+            labelled(
                 ("灾害情景", "Hazard"),
                 dcc.Dropdown(
                     id=ids.hazard, options=hazard_options(v, community, lang), value="flood", clearable=False
                 ),
                 lang,
             ),
-            _labelled(
+            labelled(
                 ("视角", "Camera"),
                 dcc.RadioItems(
-                    id=ids.camera, options=_options(CAMERA_LABELS, lang), value="overview", inline=True
+                    id=ids.camera, options=options_of(CAMERA_LABELS, lang), value="overview", inline=True
                 ),
                 lang,
             ),
@@ -220,41 +188,6 @@ def render(v: Viewer, p: PageParams, query: dict[str, Any] | None = None) -> lis
         dcc.Interval(id=ids.orbit, interval=200, disabled=p.theme != "wall"),
         dcc.Store(id=ids.orbit_sink),
     ]
-
-
-def hazard_options(v: Viewer, community: int, lang: str) -> list[dict[str, str]]:
-    """The preset hazards, then the community's drawn ones (value "h<id>")."""
-    drawn = twin_hazards.hazards(scope=v.scope(), community_code=community)
-    return _options(twin.HAZARDS, lang) + [
-        {
-            "label": f"{d.name} · {pick(*twin_hazards.KINDS[d.kind], lang)}",
-            "value": f"{twin_hazards.PREFIX}{d.id}",
-        }
-        for d in drawn
-    ]
-
-
-def _hazard_value(value: object) -> str:
-    """A hazard dropdown's value as posted: a preset name or "h" and a drawn hazard's id, else no hazard."""
-    text = str(value) if isinstance(value, str | int) else ""
-    if text in twin.HAZARDS:
-        return text
-    if text[:1] == twin_hazards.PREFIX and text[1:].isdigit() and len(text) < 11:
-        return text
-    return "none"
-
-
-def _dropdown(
-    label: tuple[str, str], cid: str, pairs: Mapping[str, tuple[Any, ...]], value: str, lang: str
-) -> html.Div:
-    """A labelled choice among named kinds, one always chosen."""
-    return _labelled(
-        label, dcc.Dropdown(id=cid, options=_options(pairs, lang), value=value, clearable=False), lang
-    )
-
-
-def _labelled(label: tuple[str, str], control: Any, lang: str) -> html.Div:
-    return html.Div([bi_text(*label, lang, "twin-control-label"), control], className="twin-control")
 
 
 def view(
@@ -387,7 +320,7 @@ def update_view(
         return no_update, no_update, no_update
     if v is None:
         return no_update, no_update, no_update
-    code = _community_code(community)
+    code = community_code(community)
     if code is None:
         return no_update, no_update, no_update
     held = twin.communities(scope=v.scope())
@@ -415,14 +348,14 @@ def update_view(
                 color=color_,
                 layer=layer_,
                 kind=inputs.one_of(kind, tuple(twin.FACILITY_KINDS), "elderly_care"),
-                hazard=_hazard_value(hazard),
+                hazard=hazard_value(hazard),
             ),
             p.lang,
             p,
         )
         return (re[0], no_update, re[1]) if isinstance(re, tuple) else (no_update, no_update, [re])
     kind_ = inputs.one_of(kind, tuple(twin.FACILITY_KINDS), "elderly_care")
-    args = ViewArgs(code, color_, layer_, kind_, _hazard_value(hazard), str(camera)).essential()
+    args = ViewArgs(code, color_, layer_, kind_, hazard_value(hazard), str(camera)).essential()
     out = guarded(
         lambda vv, pp: tuple(kept(view_of, vv, pp, args)),
         p.lang,
@@ -471,7 +404,7 @@ def show_building(click: object, community: object, params: object) -> Any:
     bid = card.clicked_building(click)
     if bid is None:
         return no_update
-    code = _community_code(community)
+    code = community_code(community)
     if code is None:
         return no_update
     return guarded(lambda v, pp: card.building_card(v, pp.lang, community=code, building_id=bid), p.lang, p)
@@ -493,390 +426,3 @@ dash.clientside_callback(
     State(ids.graph, "figure"),
     prevent_initial_call=True,
 )
-
-
-def _community_code(value: object) -> int | None:
-    """A community code from a callback's input: a 12-digit NBS code, or None (anyone can post anything
-    to a callback, and a number past 64 bits would reach the database as an overflow)."""
-    try:
-        code = int(str(value))
-    except ValueError:
-        return None
-    return code if 0 < code < 10**12 else None
-
-
-def draw_panel(v: Viewer, p: PageParams, community: int) -> html.Div:
-    """Draw a hazard area on the plan (click its corners, or type them), name it, save it: it joins the
-    hazard list and the 3D view shows its evacuation."""
-    lang, st = p.lang, meta.pool_status()
-    m = twin_view.mesh(scope=v.scope(), community_code=community, as_of=st.as_of)
-    bounds = twin_hazards.extent(community_code=community)
-    fig = plan(m, (), bounds, lang=lang, theme=p.theme, as_of=as_of_text(st.as_of))
-    return html.Div(
-        [
-            html.Div(graph(ids.plan, fig, "chart twin-plan-chart"), className="card"),
-            html.Div(
-                [
-                    bi_text("手绘灾害区域", "Draw a hazard area", lang, "card-title"),
-                    html.P(
-                        both(
-                            "在左侧平面图上依次点击区域的顶点 (或输入 x,y; x,y ...), 选择类型并命名后保存",
-                            "Click the area's corners in order on the plan (or type x,y; x,y ...), pick a kind,"
-                            " name it and save",
-                            lang,
-                            " / ",
-                        ),
-                        className="twin-sub",
-                    ),
-                    _labelled(
-                        ("顶点 (米)", "Corners (metres)"),
-                        dcc.Textarea(id=ids.hz_points, value="", placeholder="120,40; 260,40; 200,160"),
-                        lang,
-                    ),
-                    html.Div(
-                        [
-                            _dropdown(
-                                ("灾害类型", "Hazard kind"), ids.hz_kind, twin_hazards.KINDS, "flood", lang
-                            ),
-                            _labelled(
-                                ("名称", "Name"),
-                                dcc.Input(
-                                    id=ids.hz_name,
-                                    type="text",
-                                    placeholder=pick("例: 南湖片区内涝", "e.g. Nanhu waterlogging", lang),
-                                ),
-                                lang,
-                            ),
-                        ],
-                        className="twin-controls",
-                    ),
-                    html.Button(
-                        both("保存灾害区域", "Save hazard", lang, " "),
-                        id=ids.hz_save,
-                        className="panel-action",
-                    ),
-                    html.Button(
-                        both("清除顶点", "Clear corners", lang, " "),
-                        id=ids.hz_clear,
-                        className="panel-action",
-                    ),
-                    html.Div(id=ids.hz_result),
-                ],
-                className="card",
-            ),
-        ],
-        className="twin-draw",
-    )
-
-
-@callback(
-    Output(ids.hz_points, "value"),
-    Input(ids.plan, "clickData"),
-    Input(ids.hz_clear, "n_clicks"),
-    State(ids.hz_points, "value"),
-    prevent_initial_call=True,
-)
-def add_corner(click: object, _clear: object, text: object) -> Any:
-    """A click on the plan adds a corner (metres, rounded to 1 m); "Clear" empties the list."""
-    if dash.ctx.triggered_id == ids.hz_clear:
-        return ""
-    spot = clicked_spot(click)
-    if spot is None:
-        return no_update
-    before = text.strip().rstrip(";") if isinstance(text, str) else ""
-    if before.count(";") >= twin_hazards.MAX_POINTS:
-        return no_update
-    return f"{before}; {spot[0]:.0f},{spot[1]:.0f}" if before else f"{spot[0]:.0f},{spot[1]:.0f}"
-
-
-@callback(
-    Output(ids.plan, "figure", allow_duplicate=True),
-    Output(ids.hazard, "options", allow_duplicate=True),
-    Output(ids.hz_points, "value", allow_duplicate=True),
-    Output(ids.sc_saved, "options", allow_duplicate=True),
-    Input(ids.community, "value"),
-    State(ids.params, "data"),
-    prevent_initial_call=True,
-)
-def switch_community(community: object, params: object) -> Any:
-    """Another community: its plan, its drawn hazards and saved scenarios, no corners."""
-    p = PageParams.from_store(params)
-    code = _community_code(community)
-    try:
-        v = auth.current_viewer()
-    except PoolError:
-        v = None
-    if v is None or code is None or code not in twin.communities(scope=v.scope())["code"].to_list():
-        return no_update, no_update, no_update, no_update
-    st = meta.pool_status()
-    m = twin_view.mesh(scope=v.scope(), community_code=code, as_of=st.as_of)
-    fig = plan(
-        m,
-        (),
-        twin_hazards.extent(community_code=code),
-        lang=p.lang,
-        theme=p.theme,
-        as_of=as_of_text(st.as_of),
-    )
-    saved = [
-        {"label": n, "value": i} for i, n in twin_view.scenario_names(scope=v.scope(), community_code=code)
-    ]
-    return fig, hazard_options(v, code, p.lang), "", saved
-
-
-def clicked_spot(click: object) -> tuple[float, float] | None:
-    """(x, y) metres a click on the plan carries, or None."""
-    if not isinstance(click, dict) or not isinstance(click.get("points"), list) or not click["points"]:
-        return None
-    pt = click["points"][0]
-    try:
-        return float(pt["x"]), float(pt["y"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-@callback(
-    Output(ids.plan, "figure"),
-    Input(ids.hz_points, "value"),
-    State(ids.params, "data"),
-    prevent_initial_call=True,
-)
-def show_corners(text: object, params: object) -> Any:
-    """Redraw only the drawn-area trace (a Patch of the plan's last trace); unreadable text draws nothing."""
-    p = PageParams.from_store(params)
-    try:
-        pts = twin_hazards.parse_points(text)
-    except twin.ScenarioError:
-        pts = ()
-    patch = Patch()
-    patch["data"][3] = drawn_trace(pts, p.lang)
-    return patch
-
-
-@callback(
-    Output(ids.hz_result, "children"),
-    Output(ids.hazard, "options"),
-    Output(ids.hazard, "value"),
-    Output(ids.layer, "value"),
-    Input(ids.hz_save, "n_clicks"),
-    State(ids.community, "value"),
-    State(ids.hz_name, "value"),
-    State(ids.hz_kind, "value"),
-    State(ids.hz_points, "value"),
-    State(ids.params, "data"),
-    prevent_initial_call=True,
-)
-def save_hazard(
-    _n: object, community: object, name: object, kind: object, text: object, params: object
-) -> Any:
-    """Save the drawn area through the write door, then show its evacuation in 3D; a bad area or name is
-    refused with the reason and nothing written."""
-    p = PageParams.from_store(params)
-    none = (no_update, no_update, no_update)
-    try:
-        v = auth.current_viewer()
-    except PoolError:
-        return (no_update, *none)
-    code = _community_code(community)
-    if v is None or code is None:
-        return (no_update, *none)
-
-    def run(vv: Viewer, pp: PageParams) -> Any:
-        try:
-            new_id = twin_hazards.save_hazard(
-                actor=audit.Actor.of(vv),
-                scope=vv.scope(),
-                community_code=code,
-                name=name if isinstance(name, str) else "",
-                kind=kind if isinstance(kind, str) else "",
-                points=twin_hazards.parse_points(
-                    text if isinstance(text, str) and len(text) < 20_000 else "x"
-                ),
-            )
-        except twin.ScenarioError as exc:
-            return (
-                html.P(
-                    both(exc.zh, exc.en, pp.lang, " / "),
-                    className="alert alert-amber",
-                    id="twin-hazard-error",
-                ),
-                *none,
-            )
-        said = html.P(
-            both(
-                "灾害区域已保存, 三维视图显示其疏散情况",
-                "Hazard saved; the 3D view shows its evacuation",
-                pp.lang,
-                " / ",
-            ),
-            className="alert alert-ok",
-            id="twin-hazard-saved",
-        )
-        value = f"{twin_hazards.PREFIX}{new_id}"
-        return said, hazard_options(vv, code, pp.lang), value, "evacuation"
-
-    out = acting(run, p.lang, p)
-    return out if isinstance(out, tuple) else (out, *none)
-
-
-def scenario_panel(v: Viewer, lang: str, community: int) -> html.Div:
-    def box(cid: str, zh: str, en: str, placeholder: str = "12, 15") -> Any:
-        return _labelled(
-            (zh, en), dcc.Input(id=cid, type="text", placeholder=placeholder, debounce=True), lang
-        )
-
-    saved = twin_view.scenario_names(scope=v.scope(), community_code=community)
-    return html.Div(
-        [
-            bi_text("改造方案: 改造前后对比", "Renovation scenario: before and after", lang, "card-title"),
-            html.Div(
-                [
-                    box(ids.sc_renovate, "改造楼栋", "Renovate buildings"),
-                    box(ids.sc_demolish, "拆除楼栋", "Demolish buildings"),
-                    box(ids.sc_storey, "加层楼栋", "Add a storey"),
-                    _labelled(
-                        ("新增设施", "Add a facility"),
-                        dcc.Dropdown(id=ids.sc_kind, options=_options(twin.FACILITY_KINDS, lang), value=None),
-                        lang,
-                    ),
-                    box(ids.sc_at, "设施位于楼栋旁", "Facility next to building", "34"),
-                    box(
-                        ids.sc_name,
-                        "方案名称",
-                        "Scenario name",
-                        pick("例: 老城一期", "e.g. old town phase 1", lang),
-                    ),
-                ],
-                className="twin-controls",
-            ),
-            html.Button(both("对比", "Compare", lang, " "), id=ids.sc_compare, className="panel-action"),
-            html.Button(both("保存方案", "Save", lang, " "), id=ids.sc_save, className="panel-action"),
-            _labelled(
-                ("已保存方案", "Saved scenarios"),
-                dcc.Dropdown(
-                    id=ids.sc_saved,
-                    options=[{"label": n, "value": i} for i, n in saved],
-                    value=None,
-                ),
-                lang,
-            ),
-            html.Div(id=ids.sc_result),
-        ],
-        className="card twin-scenario",
-    )
-
-
-@callback(
-    Output(ids.sc_result, "children"),
-    Output(ids.sc_saved, "options"),
-    Input(ids.sc_compare, "n_clicks"),
-    Input(ids.sc_save, "n_clicks"),
-    Input(ids.sc_saved, "value"),
-    State(ids.community, "value"),
-    State(ids.sc_name, "value"),
-    State(ids.sc_renovate, "value"),
-    State(ids.sc_demolish, "value"),
-    State(ids.sc_storey, "value"),
-    State(ids.sc_kind, "value"),
-    State(ids.sc_at, "value"),
-    State(ids.params, "data"),
-    prevent_initial_call=True,
-)
-def scenario(
-    _c: object,
-    _s: object,
-    saved_id: object,
-    community: object,
-    name: object,
-    renovate: object,
-    demolish: object,
-    storey: object,
-    kind: object,
-    at: object,
-    params: object,
-) -> Any:
-    p = PageParams.from_store(params)
-    try:
-        v = auth.current_viewer()
-    except PoolError:
-        return no_update, no_update
-    code = _community_code(community)
-    if v is None or code is None:
-        return no_update, no_update
-    action = dash.ctx.triggered_id
-
-    def run(vv: Viewer, pp: PageParams) -> Any:
-        st = meta.pool_status()
-        scope = vv.scope()
-        if code not in twin.communities(scope=scope)["code"].to_list():  # its own request: check again
-            return notice([("无权查看该社区", "That community is outside your scope")], pp.lang), no_update
-        try:
-            if action == ids.sc_saved:
-                sid = _community_code(saved_id)  # any small positive whole number
-                found = (
-                    None
-                    if sid is None
-                    else twin_view.scenario_spec(scope=scope, community_code=code, scenario_id=sid)
-                )
-                if found is None:
-                    return notice([("没有这个方案", "No such scenario")], pp.lang), no_update
-                plan = found
-            else:
-                plan = _plan(scope, code, st.as_of, renovate, demolish, storey, kind, at)
-            cmp = twin_view.comparison(scope=scope, community_code=code, as_of=st.as_of, scenario=plan)
-            options: Any = no_update
-            said: Any = None
-            if action == ids.sc_save:
-                twin.save_scenario(
-                    actor=audit.Actor.of(vv),
-                    scope=scope,
-                    community_code=code,
-                    name=str(name or ""),
-                    scenario=plan,
-                    as_of=st.as_of,
-                )
-                options = [
-                    {"label": n, "value": i}
-                    for i, n in twin_view.scenario_names(scope=scope, community_code=code)
-                ]
-                said = html.P(
-                    both("方案已保存", "Scenario saved", pp.lang, " / "),
-                    className="alert alert-ok",
-                    id="twin-scenario-saved",
-                )
-        except twin.ScenarioError as exc:
-            return html.P(
-                both(exc.zh, exc.en, pp.lang, " / "), className="alert alert-amber", id="twin-scenario-error"
-            ), no_update
-        return [said, card.comparison_table(cmp, pp.lang)], options
-
-    out = acting(run, p.lang, p)
-    return out if isinstance(out, tuple) else (out, no_update)
-
-
-def _plan(
-    scope: Scope,
-    code: int,
-    as_of: int,
-    renovate: object,
-    demolish: object,
-    storey: object,
-    kind: object,
-    at: object,
-) -> twin.Scenario:
-    facilities: tuple[tuple[str, float, float], ...] = ()
-    if kind:
-        spot = card.parse_ids(at)
-        where = (
-            twin_view.building_spot(scope=scope, community_code=code, as_of=as_of, building_id=spot[0])
-            if spot and spot[0] < 2**31
-            else None
-        )
-        if where is None:
-            raise twin.ScenarioError(
-                "请填写新设施旁的楼栋编号", "Give the building the new facility stands next to"
-            )
-        facilities = ((str(kind), where[0], where[1]),)
-    return twin.Scenario(
-        card.parse_ids(renovate), card.parse_ids(demolish), card.parse_ids(storey), facilities
-    )
