@@ -17,6 +17,7 @@ from dashboard import auth, inputs
 from dashboard.components import empty_state, graph, notice
 from dashboard.i18n import bi_text, both, pick
 from dashboard.pages.lists import components as c
+from dashboard.pages.lists import importing, mapping
 from dashboard.pages.lists.components import ids
 from dashboard.view import PageParams, as_of_text, guarded, kept, warm
 from queries import audit, cache, lists, lists_io, meta
@@ -118,8 +119,8 @@ def _map_figure(version: str, problem: int, scope: Scope, theme: str, lang: str)
     m = lists.mapping(problem_id=problem, scope=scope, as_of_day=st.as_of_day, as_of=st.as_of)
     if m is None:
         return None
-    fig = c.mapping_figure(m, theme=theme, lang=lang, as_of=as_of_text(st.as_of)).to_plotly_json()
-    return {"figure": fig, "height": c.map_height(m)}
+    fig = mapping.mapping_figure(m, theme=theme, lang=lang, as_of=as_of_text(st.as_of)).to_plotly_json()
+    return {"figure": fig, "height": mapping.map_height(m)}
 
 
 @functools.lru_cache(maxsize=64)
@@ -154,7 +155,7 @@ def page_parts(v: Viewer, p: PageParams, sel: Selection) -> dict[str, Any]:
             notice(errors, p.lang),
             kpis,
             _controls(v, p, view, problem, dept),
-            c.import_box(p.lang) if v.role == "admin" else None,
+            importing.import_box(p.lang) if v.role == "admin" else None,
         ],
         "body": body(v, p, view, problem, dept),
         "after": [],
@@ -482,7 +483,9 @@ def import_file(
         v = auth.current_viewer()
         if v is None or v.role != "admin":
             return (
-                c.import_message("只有管理员可以导入清单", "Only an administrator imports lists", lang),
+                importing.import_message(
+                    "只有管理员可以导入清单", "Only an administrator imports lists", lang
+                ),
                 HIDDEN,
                 None,
             )
@@ -490,16 +493,20 @@ def import_file(
             dept = "?"  # the selector always holds a code or "all": anything else names no target
         _view, _problem, dept_id, errors = resolve(v, Selection("dept", None, dept))
         if errors:  # an unknown department must not fall back to the whole city's lists
-            return html.Div([c.import_message(zh, en, lang) for zh, en in errors]), HIDDEN, None
+            return html.Div([importing.import_message(zh, en, lang) for zh, en in errors]), HIDDEN, None
         target = lists.dept_code(dept_id=dept_id) if dept_id is not None else None
         data = _upload_bytes(contents)
         if data is None or not isinstance(filename, str):
-            return c.import_message("没有可读的文件", "No readable file was uploaded", lang), HIDDEN, None
+            return (
+                importing.import_message("没有可读的文件", "No readable file was uploaded", lang),
+                HIDDEN,
+                None,
+            )
         digest = hashlib.sha256(data).hexdigest()
         stamp = {"digest": digest, "dept": target, "version": cache.data_version()}
         if confirm and stamp != dry:
             return (
-                c.import_message(
+                importing.import_message(
                     "文件、目标部门或数据自试运行后已变化: 请重新试运行",
                     "The file, the target department or the data changed since the dry run: run it again",
                     lang,
@@ -513,13 +520,13 @@ def import_file(
             out = lists_io.import_lists(rows, dept_code=target, actor=audit.Actor.of(v), dry_run=not confirm)
     except PoolError as exc:
         return (
-            c.import_message(
+            importing.import_message(
                 "数据池不可用, 未写入", f"The pool is unavailable, nothing written: {exc}", lang
             ),
             HIDDEN,
             None,
         )
-    report = c.import_report(
+    report = importing.import_report(
         out, lang, dry_run=not confirm, filename=f"{name} → {target or pick('全市', 'city-wide', lang)}"
     )
     ready = not confirm and out.ok and any(sum(x) for x in out.changes.values())
