@@ -75,12 +75,14 @@ def as_of_text(ts: int) -> str:
 def clock_note(clock: int, lang: str) -> str:
     """The line a page reckoning overdue flags at the cases' clock (`meta.case_clock`: the as-of time
     rounded down to CC_CASE_CLOCK_SECONDS) shows under them, as the closed loop's footers say it: a time
-    a few minutes behind the shell's "data as of" badge then reads as what it is."""
+    a few minutes behind the shell's "data as of" badge then reads as what it is. It names the clock only:
+    the data's own as-of time moves with every record batch, which the kept answer outlives (the shell's
+    badge shows it)."""
     t = as_of_text(clock)
     step = max(1, meta.CASE_CLOCK_SECONDS // 60)
     return both(
-        f"数据截至 {t} · 逾期按 {t} 计 (每 {step} 分钟)",
-        f"Data as of {t} · overdue as of {t} ({step}-minute clock)",
+        f"逾期按 {t} 计 (每 {step} 分钟; 数据时间见页首)",
+        f"overdue as of {t} ({step}-minute clock; the data's time is in the header)",
         lang,
         " · ",
     )

@@ -65,7 +65,7 @@ def test_department_head_sees_the_drill_down_and_acts(
     found = find_ids(page)
     assert {"case-header", "case-timeline-table", "case-priority-table", "case-submit-button"} <= found
     text = text_of(page)
-    assert "Why this priority?" in text and "Process steps and data items" in text and "Data as of" in text
+    assert "Why this priority?" in text and "Process steps and data items" in text and "overdue as of" in text
     state = {
         "case-case-store": {"id": case["id"], "version": case["row_version"]},
         "case-action-dropdown": "advance",
