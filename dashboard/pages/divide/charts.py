@@ -94,9 +94,8 @@ def trend_figure(frame: pl.DataFrame, name: str, as_of: str, lang: str, theme: s
     title, sub = titles(
         (f"{name}: 鸿沟在缩小吗?", f"{name}: is the divide narrowing?"),
         (
-            f"单位: 0-100, 全部季度和13个乡镇同一标尺 (100 = 任一季度最大的鸿沟) · 虚线: 全市中位数 · 截至 {as_of}",
-            f"0-100 on one scale over every quarter and Mengzi's 13 townships (100 = the widest divide "
-            f"in any quarter) · dashed: county median · as of {as_of}",
+            f"单位: 0-100, 各季度同一标尺 · 虚线: 全市中位数 · 截至 {as_of}",
+            f"0-100, one scale for every quarter · dashed: county median · as of {as_of}",
         ),
         lang,
     )
