@@ -94,7 +94,7 @@ def trend_figure(frame: pl.DataFrame, name: str, as_of: str, lang: str, theme: s
     title, sub = titles(
         (f"{name}: 鸿沟在缩小吗?", f"{name}: is the divide narrowing?"),
         (
-            f"单位: 0-100, 各季度同一标尺 · 虚线: 全市中位数 · 截至 {as_of}",
+            f"0-100, 各季度同一标尺 · 虚线: 全市中位数 · 截至 {as_of}",
             f"0-100, one scale for every quarter · dashed: county median · as of {as_of}",
         ),
         lang,
